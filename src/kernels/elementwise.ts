@@ -1,0 +1,114 @@
+// Elementwise kernels: one template, an expression table. Unary ops read `a`; binary ops `a`, `b`;
+// `where` reads `a`, `b`, `c`. p0..p2 are scalar parameters from the uniforms (alpha, clamp bounds).
+import { engine, type DType } from '../tensor/device.js';
+import { wgsl } from './template.js';
+import { Uniforms, grid1d } from './uniforms.js';
+
+export const UNARY: Record<string, string> = {
+  neg: '-a',
+  exp: 'exp(a)',
+  log: 'log(a)',
+  sqrt: 'sqrt(a)',
+  rsqrt: 'inverseSqrt(a)',
+  abs: 'abs(a)',
+  sign: 'sign(a)',
+  relu: 'max(a, 0.0)',
+  relu6: 'clamp(a, 0.0, 6.0)',
+  leaky_relu: 'select(a * p0, a, a > 0.0)',
+  tanh: 'qs_tanh(a)',
+  sigmoid: '1.0 / (1.0 + exp(-a))',
+  clamp: 'clamp(a, p0, p1)',
+  round: 'round(a)', // WGSL round() is half-to-even, as torch.round
+  scale_shift: 'a * p0 + p1',
+  cast: 'f32(a)',
+};
+
+export const BINARY: Record<string, string> = {
+  add: 'a + b',
+  sub: 'a - b',
+  mul: 'a * b',
+  div: 'a / b',
+  pow: 'qs_pow(a, b)',
+  maximum: 'max(a, b)',
+  minimum: 'min(a, b)',
+  eq: 'select(0.0, 1.0, a == b)',
+  ne: 'select(0.0, 1.0, a != b)',
+  lt: 'select(0.0, 1.0, a < b)',
+  le: 'select(0.0, 1.0, a <= b)',
+  gt: 'select(0.0, 1.0, a > b)',
+  ge: 'select(0.0, 1.0, a >= b)',
+  // gradient helpers used by the gradient table (a = upstream gradient, b = saved tensor)
+  relu_bw: 'select(0.0, a, b > 0.0)',
+  relu6_bw: 'select(0.0, a, b > 0.0 && b < 6.0)',
+  leaky_relu_bw: 'select(a * p0, a, b > 0.0)',
+  clamp_bw: 'select(0.0, a, b >= p0 && b <= p1)',
+  tanh_bw: 'a * (1.0 - b * b)',
+  sigmoid_bw: 'a * b * (1.0 - b)',
+};
+
+export const TERNARY: Record<string, string> = {
+  where: 'select(c, b, a != 0.0)',
+};
+
+const HELPERS = `
+fn qs_tanh(x: f32) -> f32 { let e = exp(-2.0 * abs(x)); return sign(x) * (1.0 - e) / (1.0 + e); }
+// torch.pow semantics for negative bases with integral exponents (WGSL pow is undefined for x < 0).
+fn qs_pow(x: f32, y: f32) -> f32 {
+  if (x > 0.0) { return pow(x, y); }
+  if (x == 0.0) { if (y > 0.0) { return 0.0; } if (y == 0.0) { return 1.0; } return pos_inf(); }
+  if (y != floor(y)) { return nan_f32(); }
+  let m = pow(-x, y);
+  if (abs(y % 2.0) == 1.0) { return -m; }
+  return m;
+}`;
+
+const NAMES = ['a', 'b', 'c'];
+const wgslType = (d: DType) => (d === 'int32' ? 'i32' : 'f32');
+
+export interface ElementwiseArgs {
+  op: string;
+  inputs: { buffer: GPUBuffer; dtype: DType; strides: number[] | null }[]; // strides null = contiguous same shape
+  out: GPUBuffer;
+  outShape: number[];
+  params?: number[];
+}
+
+export function elementwise({ op, inputs, out, outShape, params = [] }: ElementwiseArgs): void {
+  const expr = UNARY[op] ?? BINARY[op] ?? TERNARY[op];
+  if (expr === undefined) throw new Error(`unknown elementwise op "${op}"`);
+  const rank = outShape.length;
+  const flat = inputs.every((x) => x.strides === null);
+  const n = outShape.reduce((a, d) => a * d, 1);
+  const types = inputs.map((x) => wgslType(x.dtype));
+  const key = `ew:${op}:${types.join(',')}:${flat ? 'flat' : `r${rank}`}`;
+  const spec = {
+    key,
+    inputs: inputs.length,
+    outputs: 1,
+    source: () => {
+      const bindings = inputs.map((_, k) => `@group(0) @binding(${k + 1}) var<storage, read> in${k}: array<${types[k]}>;`);
+      bindings.push(`@group(0) @binding(${inputs.length + 1}) var<storage, read_write> out: array<f32>;`);
+      let index: string;
+      if (flat) index = inputs.map((_, k) => `  let o${k} = i;`).join('\n');
+      else {
+        const lines = inputs.map((_, k) => `  var o${k} = 0u;`);
+        lines.push('  var rem = i;');
+        lines.push(`  for (var d = ${rank}u; d > 0u; d--) {`);
+        lines.push('    let size = u(3u + d);');
+        lines.push('    let coord = rem % size;');
+        lines.push('    rem = rem / size;');
+        inputs.forEach((_, k) => lines.push(`    o${k} += coord * u(${3 + rank * (k + 1)}u + d);`));
+        lines.push('  }');
+        index = lines.join('\n');
+      }
+      const loads = inputs.map((_, k) => `  let ${NAMES[k]} = ${types[k] === 'f32' ? `in${k}[o${k}]` : `f32(in${k}[o${k}])`};`).join('\n');
+      return wgsl('elementwise', { BINDINGS: bindings.join('\n'), HELPERS, INDEX: index, LOADS: loads, EXPR: expr });
+    },
+  };
+  const u = new Uniforms().u32(n).f32(params[0] ?? 0, params[1] ?? 0, params[2] ?? 0);
+  if (!flat) {
+    u.u32(...outShape);
+    for (const x of inputs) u.u32(...(x.strides as number[]));
+  }
+  engine().dispatch(spec, [...inputs.map((x) => x.buffer), out], u.bytes(), grid1d(n));
+}

@@ -1,0 +1,215 @@
+// The engine's one link to WebGPU: device setup, buffer pool, pipeline cache, and a command stream that
+// batches many dispatches per submit. Everything here is platform-neutral: the GPU object comes from
+// navigator.gpu in a browser or from src/platform/node.ts under Dawn.
+import { BufferPool, type PoolStats } from './pool.js';
+
+export type DType = 'float32' | 'int32';
+
+/** A compiled kernel: WGSL source plus how many read-only and read-write storage buffers it binds. */
+export interface KernelSpec {
+  /** cache key: op + dtype + rank + config; one pipeline per key serves every shape (shapes are uniforms) */
+  key: string;
+  inputs: number;
+  outputs: number;
+  source: () => string;
+}
+
+const UNIFORM_SLOT = 256; // minUniformBufferOffsetAlignment on every adapter we target
+const SLOTS_PER_SUBMIT = 128; // dispatches recorded before a submit (TF.js/ORT use ~16; fewer submits win on lavapipe)
+const STORAGE_USAGE = 0x80 /* STORAGE */ | 0x04 /* COPY_SRC */ | 0x08; /* COPY_DST */
+
+export interface EngineStats extends PoolStats {
+  dispatches: number;
+  submits: number;
+  pipelines: number;
+  readbacks: number;
+}
+
+/** Hooks a platform can set: Dawn in Node polls the JS thread while a promise is pending; the Node
+ *  platform uses these to throttle that polling while we wait on the GPU. */
+export const waitHooks = { begin: () => {}, end: () => {} };
+
+export class Engine {
+  readonly pool: BufferPool;
+  private pipelines = new Map<string, { pipeline: GPUComputePipeline; layout: GPUBindGroupLayout }>();
+  private encoder: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  private uniformArena: GPUBuffer;
+  private uniformMirror = new Uint8Array(UNIFORM_SLOT * SLOTS_PER_SUBMIT);
+  private slot = 0;
+  private lostMessage: string | null = null;
+  private errors: string[] = [];
+  private counters = { dispatches: 0, submits: 0, readbacks: 0 };
+  private stagingFree = new Map<number, GPUBuffer[]>();
+
+  constructor(readonly device: GPUDevice, readonly adapterInfo: string, private keepAlive: unknown) {
+    this.pool = new BufferPool(device, STORAGE_USAGE);
+    this.uniformArena = device.createBuffer({ size: this.uniformMirror.byteLength, usage: 0x40 /* UNIFORM */ | 0x08 });
+    device.lost.then((info) => {
+      this.lostMessage = `WebGPU device lost (${info.reason}): ${info.message}`;
+    });
+    device.addEventListener('uncapturederror', (ev: Event) => {
+      const e = (ev as GPUUncapturedErrorEvent).error;
+      this.errors.push(e.message);
+    });
+  }
+
+  get gpuObject(): unknown { return this.keepAlive; }
+
+  private checkAlive(): void {
+    if (this.lostMessage) throw new Error(this.lostMessage);
+    if (this.errors.length) {
+      const msg = this.errors.splice(0).join('\n');
+      throw new Error(`WebGPU error: ${msg}`);
+    }
+  }
+
+  createBuffer(bytes: number): GPUBuffer {
+    this.checkAlive();
+    return this.pool.acquire(bytes);
+  }
+
+  releaseBuffer(buf: GPUBuffer): void { this.pool.release(buf); }
+
+  /** Upload host data. Pending dispatches are submitted first so the write cannot overtake them. */
+  write(buf: GPUBuffer, data: ArrayBufferView, offset = 0): void {
+    this.flush();
+    this.device.queue.writeBuffer(buf, offset, data.buffer, data.byteOffset, data.byteLength);
+  }
+
+  private pipelineFor(spec: KernelSpec) {
+    let p = this.pipelines.get(spec.key);
+    if (p) return p;
+    const entries: GPUBindGroupLayoutEntry[] = [{ binding: 0, visibility: 4 /* COMPUTE */, buffer: { type: 'uniform' } }];
+    for (let i = 0; i < spec.inputs + spec.outputs; i++) {
+      entries.push({ binding: i + 1, visibility: 4, buffer: { type: i < spec.inputs ? 'read-only-storage' : 'storage' } });
+    }
+    const layout = this.device.createBindGroupLayout({ label: spec.key, entries });
+    const module = this.device.createShaderModule({ label: spec.key, code: spec.source() });
+    const pipeline = this.device.createComputePipeline({
+      label: spec.key,
+      layout: this.device.createPipelineLayout({ bindGroupLayouts: [layout] }),
+      compute: { module, entryPoint: 'main' },
+    });
+    p = { pipeline, layout };
+    this.pipelines.set(spec.key, p);
+    return p;
+  }
+
+  /**
+   * Record one dispatch. `uniforms` (≤256 bytes) lands in this submit's uniform arena; buffers bind in order
+   * after it: inputs (read-only), then outputs. Nothing is submitted until the arena fills or a read needs it.
+   */
+  dispatch(spec: KernelSpec, buffers: GPUBuffer[], uniforms: ArrayBufferView, workgroups: [number, number, number]): void {
+    this.checkAlive();
+    if (buffers.length !== spec.inputs + spec.outputs) {
+      throw new Error(`kernel ${spec.key}: expected ${spec.inputs + spec.outputs} buffers, got ${buffers.length}`);
+    }
+    if (uniforms.byteLength > UNIFORM_SLOT) throw new Error(`kernel ${spec.key}: uniforms exceed ${UNIFORM_SLOT} bytes`);
+    const lim = this.device.limits.maxComputeWorkgroupsPerDimension;
+    if (workgroups.some((w) => w > lim)) throw new Error(`kernel ${spec.key}: dispatch ${workgroups} exceeds ${lim} per dimension`);
+    if (workgroups.some((w) => w === 0)) return;
+    const { pipeline, layout } = this.pipelineFor(spec);
+    if (this.slot === SLOTS_PER_SUBMIT) this.flush();
+    const offset = this.slot++ * UNIFORM_SLOT;
+    this.uniformMirror.set(new Uint8Array(uniforms.buffer, uniforms.byteOffset, uniforms.byteLength), offset);
+    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.uniformArena, offset, size: UNIFORM_SLOT } }];
+    buffers.forEach((buffer, i) => entries.push({ binding: i + 1, resource: { buffer } }));
+    const bindGroup = this.device.createBindGroup({ layout, entries });
+    const pass = this.computePass();
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bindGroup);
+    pass.dispatchWorkgroups(workgroups[0], workgroups[1], workgroups[2]);
+    this.counters.dispatches++;
+  }
+
+  private computePass(): GPUComputePassEncoder {
+    if (!this.encoder) this.encoder = this.device.createCommandEncoder();
+    if (!this.pass) this.pass = this.encoder.beginComputePass();
+    return this.pass;
+  }
+
+  private endPass(): GPUCommandEncoder {
+    if (!this.encoder) this.encoder = this.device.createCommandEncoder();
+    if (this.pass) { this.pass.end(); this.pass = null; }
+    return this.encoder;
+  }
+
+  copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void {
+    this.checkAlive();
+    this.endPass().copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
+  }
+
+  /** Submit everything recorded so far. */
+  flush(): void {
+    if (!this.encoder) return;
+    const enc = this.endPass();
+    if (this.slot > 0) this.device.queue.writeBuffer(this.uniformArena, 0, this.uniformMirror.buffer, 0, this.slot * UNIFORM_SLOT);
+    this.device.queue.submit([enc.finish()]);
+    this.encoder = null;
+    this.slot = 0;
+    this.counters.submits++;
+  }
+
+  /** Copy `bytes` from a GPU buffer to the host. The only place the engine waits on the GPU. */
+  async read(buf: GPUBuffer, bytes: number, offset = 0): Promise<ArrayBuffer> {
+    const size = Math.max(16, Math.ceil(bytes / 16) * 16);
+    const free = this.stagingFree.get(size);
+    const staging = free?.pop() ?? this.device.createBuffer({ size, usage: 0x01 /* MAP_READ */ | 0x08 });
+    this.copy(buf, offset, staging, 0, Math.ceil(bytes / 4) * 4);
+    this.flush();
+    this.counters.readbacks++;
+    waitHooks.begin();
+    try {
+      await staging.mapAsync(1 /* READ */);
+    } catch (e) {
+      this.checkAlive();
+      throw e;
+    } finally {
+      waitHooks.end();
+    }
+    const out = staging.getMappedRange(0, size).slice(0, bytes);
+    staging.unmap();
+    let list = this.stagingFree.get(size);
+    if (!list) this.stagingFree.set(size, (list = []));
+    if (list.length < 4) list.push(staging); else staging.destroy();
+    this.checkAlive();
+    return out;
+  }
+
+  /** Wait until the GPU finished all submitted work (benchmarks). */
+  async sync(): Promise<void> {
+    this.flush();
+    waitHooks.begin();
+    try { await this.device.queue.onSubmittedWorkDone(); } finally { waitHooks.end(); }
+    this.checkAlive();
+  }
+
+  stats(): EngineStats {
+    return { ...this.pool.stats(), ...this.counters, pipelines: this.pipelines.size };
+  }
+}
+
+let current: Engine | null = null;
+
+/** Create the engine from a WebGPU `GPU` object (navigator.gpu in a browser, Dawn's in Node). */
+export async function initEngine(gpu: GPU, keepAlive: unknown = gpu): Promise<Engine> {
+  if (current) return current;
+  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  if (!adapter) throw new Error('No WebGPU adapter found. In Node on a machine without a GPU run `npm run setup` (installs Mesa lavapipe).');
+  // Ask for everything the adapter offers: big buffers and many storage bindings per stage.
+  const requiredLimits: Record<string, number> = {};
+  const lim = adapter.limits as unknown as Record<string, number>;
+  for (const key in lim) if (typeof lim[key] === 'number') requiredLimits[key] = lim[key];
+  const device = await adapter.requestDevice({ requiredLimits });
+  const info = adapter.info;
+  current = new Engine(device, `${info.vendor} ${info.architecture} ${info.description}`.trim(), keepAlive);
+  return current;
+}
+
+export function engine(): Engine {
+  if (!current) throw new Error('quantscope engine not initialised: call `await init()` first');
+  return current;
+}
+
+export function hasEngine(): boolean { return current !== null; }
