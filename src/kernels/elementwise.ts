@@ -63,6 +63,9 @@ fn qs_pow(x: f32, y: f32) -> f32 {
 }`;
 
 const NAMES = ['a', 'b', 'c'];
+/** Elements per invocation: large tensors amortise invocation overhead (12 vs 5 GB/s on lavapipe at 16M),
+ *  small ones keep enough invocations to fill the cores. */
+const perInvocation = (n: number) => (n >= 1 << 20 ? 32 : n >= 1 << 16 ? 8 : 1);
 const wgslType = (d: DType) => (d === 'int32' ? 'i32' : 'f32');
 
 export interface ElementwiseArgs {
@@ -94,10 +97,10 @@ export function elementwise({ op, inputs, out, outShape, params = [] }: Elementw
         const lines = inputs.map((_, k) => `  var o${k} = 0u;`);
         lines.push('  var rem = i;');
         lines.push(`  for (var d = ${rank}u; d > 0u; d--) {`);
-        lines.push('    let size = u(3u + d);');
+        lines.push('    let size = u(4u + d);');
         lines.push('    let coord = rem % size;');
         lines.push('    rem = rem / size;');
-        inputs.forEach((_, k) => lines.push(`    o${k} += coord * u(${3 + rank * (k + 1)}u + d);`));
+        inputs.forEach((_, k) => lines.push(`    o${k} += coord * u(${4 + rank * (k + 1)}u + d);`));
         lines.push('  }');
         index = lines.join('\n');
       }
@@ -105,10 +108,11 @@ export function elementwise({ op, inputs, out, outShape, params = [] }: Elementw
       return wgsl('elementwise', { BINDINGS: bindings.join('\n'), HELPERS, INDEX: index, LOADS: loads, EXPR: expr });
     },
   };
-  const u = new Uniforms().u32(n).f32(params[0] ?? 0, params[1] ?? 0, params[2] ?? 0);
+  const per = perInvocation(n);
+  const u = new Uniforms().u32(n).f32(params[0] ?? 0, params[1] ?? 0, params[2] ?? 0).u32(per);
   if (!flat) {
     u.u32(...outShape);
     for (const x of inputs) u.u32(...(x.strides as number[]));
   }
-  engine().dispatch(spec, [...inputs.map((x) => x.buffer), out], u.bytes(), grid1d(n));
+  engine().dispatch(spec, [...inputs.map((x) => x.buffer), out], u.bytes(), grid1d(Math.ceil(n / per)));
 }

@@ -1,0 +1,14 @@
+// npm run bench [-- core]: prints each figure next to a baseline measured in the same run.
+import { initNode } from '../src/platform/node.js';
+import { benchCore } from './core.js';
+
+const suites: Record<string, () => Promise<void>> = { core: benchCore };
+const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const e = await initNode();
+console.log(`adapter: ${e.adapterInfo}`);
+for (const [name, fn] of Object.entries(suites)) {
+  if (wanted.length && !wanted.includes(name)) continue;
+  console.log(`\n== ${name}`);
+  await fn();
+}
+process.exit(0);
