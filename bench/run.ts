@@ -1,8 +1,9 @@
 // npm run bench [-- core]: prints each figure next to a baseline measured in the same run.
 import { initNode } from '../src/platform/node.js';
 import { benchCore } from './core.js';
+import { benchConv } from './conv.js';
 
-const suites: Record<string, () => Promise<void>> = { core: benchCore };
+const suites: Record<string, () => Promise<void>> = { core: benchCore, conv: benchConv };
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const e = await initNode();
 console.log(`adapter: ${e.adapterInfo}`);

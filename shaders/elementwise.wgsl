@@ -1,7 +1,9 @@
 // out = EXPR(a, b, c) over up to three inputs with PyTorch broadcasting.
 // Uniforms: [0] n, [1..3] scalar params p0..p2 (f32 bits), [4] elements per invocation, [5..5+R) out shape,
 // then R strides per input
-// (stride 0 on broadcast dims). FLAT mode (all inputs contiguous, same shape) skips index arithmetic.
+// (stride 0 on broadcast dims). FLAT mode (all inputs contiguous, same shape) skips index arithmetic;
+// broadcast mode decomposes the first index once and then steps along the last dim (integer division by
+// runtime values is scalarised on CPU SIMD, so it is kept out of the per-element path).
 {{BINDINGS}}
 {{HELPERS}}
 @compute @workgroup_size(64)
@@ -13,9 +15,11 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let per = u(4u);
   let first = linear_id(gid, nwg) * per;
   let last = min(first + per, u(0u));
+{{SETUP}}
   for (var i = first; i < last; i++) {
 {{INDEX}}
 {{LOADS}}
     out[i] = {{EXPR}};
+{{ADVANCE}}
   }
 }

@@ -60,7 +60,7 @@ describe('matmul', () => {
 
 describe('softmax, log_softmax, gather, cross-entropy', () => {
   const arb = fc.tuple(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 7 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 0, max: 2 }))
-    .chain(([a, b, c, axis]) => fc.tuple(fc.constant([a, b, c]), fc.constant(axis), valuesArb(a * b * c, -5, 5)));
+    .chain(([a, b, c, axis]) => fc.tuple(fc.constant([a, b, c] as number[]), fc.constant(axis), valuesArb(a * b * c, -5, 5)));
   for (const log of [false, true]) {
     const name = log ? 'log_softmax' : 'softmax';
     const f = log ? q.logSoftmax : q.softmax;

@@ -145,3 +145,49 @@ export function close(actual: ArrayLike<number>, expected: ArrayLike<number>, at
   }
   return null;
 }
+
+export interface ConvParams { stride: [number, number]; padding: [number, number]; dilation: [number, number]; groups: number }
+
+export function conv2d(x: Arr, w: Arr, b: Arr | null, o: ConvParams): Arr {
+  const [N, Cin, H, W] = x.shape;
+  const [Cout, Cg, KH, KW] = w.shape;
+  const [sH, sW] = o.stride, [pH, pW] = o.padding, [dH, dW] = o.dilation;
+  const OH = Math.floor((H + 2 * pH - dH * (KH - 1) - 1) / sH) + 1;
+  const OW = Math.floor((W + 2 * pW - dW * (KW - 1) - 1) / sW) + 1;
+  const M = Cout / o.groups;
+  const out = new Float64Array(N * Cout * OH * OW);
+  for (let n = 0; n < N; n++) for (let co = 0; co < Cout; co++) {
+    const g = Math.floor(co / M);
+    for (let oh = 0; oh < OH; oh++) for (let ow = 0; ow < OW; ow++) {
+      let s = b ? b.data[co] : 0;
+      for (let ci = 0; ci < Cg; ci++) for (let kh = 0; kh < KH; kh++) for (let kw = 0; kw < KW; kw++) {
+        const ih = oh * sH - pH + kh * dH, iw = ow * sW - pW + kw * dW;
+        if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+        s += x.data[((n * Cin + g * Cg + ci) * H + ih) * W + iw] * w.data[((co * Cg + ci) * KH + kh) * KW + kw];
+      }
+      out[((n * Cout + co) * OH + oh) * OW + ow] = s;
+    }
+  }
+  return { data: out, shape: [N, Cout, OH, OW] };
+}
+
+/** mode: max | avg (count_include_pad) | avg_exclude_pad | adaptive */
+export function pool2d(x: Arr, mode: string, k: number, s: number, p: number, out?: [number, number]): Arr {
+  const [N, C, H, W] = x.shape;
+  const OH = out ? out[0] : Math.floor((H + 2 * p - k) / s) + 1;
+  const OW = out ? out[1] : Math.floor((W + 2 * p - k) / s) + 1;
+  const res = new Float64Array(N * C * OH * OW);
+  for (let pl = 0; pl < N * C; pl++) for (let oh = 0; oh < OH; oh++) for (let ow = 0; ow < OW; ow++) {
+    let r0: number, r1: number, c0: number, c1: number;
+    if (mode === 'adaptive') {
+      r0 = Math.floor((oh * H) / OH); r1 = Math.ceil(((oh + 1) * H) / OH);
+      c0 = Math.floor((ow * W) / OW); c1 = Math.ceil(((ow + 1) * W) / OW);
+    } else { r0 = oh * s - p; r1 = r0 + k; c0 = ow * s - p; c1 = c0 + k; }
+    const padCount = (Math.min(r1, H + p) - r0) * (Math.min(c1, W + p) - c0);
+    const vals: number[] = [];
+    for (let r = Math.max(r0, 0); r < Math.min(r1, H); r++) for (let c = Math.max(c0, 0); c < Math.min(c1, W); c++) vals.push(x.data[(pl * H + r) * W + c]);
+    const sum = vals.reduce((a, b) => a + b, 0);
+    res[(pl * OH + oh) * OW + ow] = mode === 'max' ? Math.max(...vals) : mode === 'avg' ? sum / padCount : sum / vals.length;
+  }
+  return { data: res, shape: [N, C, OH, OW] };
+}

@@ -9,6 +9,8 @@ import { expand, permute, reshape, slice, sliceScatter } from '../tensor/ops/sha
 import { bmmGradA, bmmGradB } from '../tensor/ops/linalg.js';
 import { gatherBackwardMiddle } from '../kernels/copy.js';
 import { empty } from '../tensor/ops/alloc.js';
+import { conv2dInputGrad, conv2dWeightGrad, type ConvGeometry, type ConvImpl } from '../kernels/conv.js';
+import { poolBackward, upsampleNearest, type PoolGeometry } from '../kernels/pool.js';
 
 type Rule = (g: Tensor, node: Node, out: Tensor) => (Tensor | null)[];
 
@@ -127,6 +129,29 @@ export const GRADIENTS: Record<string, Rule> = {
     const axis = n.ctx.axis as number;
     return [sub(g, mul(exp(out), sum(g, axis, true)))];
   },
+  conv2d: (g, n) => {
+    const { g: geo, impl } = n.ctx as { g: ConvGeometry; impl: ConvImpl };
+    const [x, w, b] = n.inputs;
+    let dx: Tensor | null = null, dw: Tensor | null = null;
+    if (x.requiresGrad) { dx = empty(x.shape); conv2dInputGrad(g.buffer, w.buffer, dx.buffer, geo, impl); }
+    if (w.requiresGrad) { dw = empty(w.shape); conv2dWeightGrad(g.buffer, x.buffer, dw.buffer, geo, impl); }
+    const db = b?.requiresGrad ? reshape(reduceRaw('sum', g, [0, 2, 3]), [geo.Cout]) : null;
+    return [dx, dw, db];
+  },
+  pool: (g, n) => {
+    const { g: geo, arg } = n.ctx as { g: PoolGeometry; arg: Tensor | null };
+    const dx = empty(n.inputs[0].shape);
+    poolBackward(g.buffer, (arg ?? g).buffer, dx.buffer, geo);
+    return [dx];
+  },
+  upsample: (g, n) => {
+    const x = n.inputs[0];
+    const { fH, fW } = n.ctx as { fH: number; fW: number };
+    const dx = empty(x.shape);
+    upsampleNearest('backward', g.buffer, dx.buffer, x.shape[0] * x.shape[1], x.shape[2], x.shape[3], fH, fW);
+    return [dx];
+  },
+  dropout: (g, n) => [ewRaw('dropout', [g], p(n))],
   gather: (g, n) => {
     const x = n.inputs[0];
     const { axis, index } = n.ctx as { axis: number; index: Tensor };

@@ -8,8 +8,11 @@ const T = (d: DType) => (d === 'int32' ? 'i32' : 'f32');
 /** mode 'gather': dst[i] = src[base + Σ coord·stride]; 'scatter': dst[base + Σ coord·stride] = src[i].
  *  `shape` is the shape of the contiguous side. */
 export function stridedCopy(mode: 'gather' | 'scatter', dtype: DType, src: GPUBuffer, dst: GPUBuffer, shape: number[], strides: number[], base = 0): void {
+  // rank 0 is a single element: treat as shape [1]
+  if (shape.length === 0) { shape = [1]; strides = [1]; }
   const rank = shape.length;
   const n = shape.reduce((a, d) => a * d, 1);
+  const per = n >= 1 << 16 ? 16 : 1;
   if (rank > 12) throw new Error(`strided copy supports rank <= 12, got ${rank}`);
   const spec = {
     key: `copy:${mode}:${dtype}:r${rank}`,
@@ -21,7 +24,7 @@ export function stridedCopy(mode: 'gather' | 'scatter', dtype: DType, src: GPUBu
       MOVE: mode === 'gather' ? 'dst[i] = src[off];' : 'dst[off] = src[i];',
     }),
   };
-  engine().dispatch(spec, [src, dst], new Uniforms().u32(n, base).at(4).u32(...shape, ...strides).bytes(), grid1d(n));
+  engine().dispatch(spec, [src, dst], new Uniforms().u32(n, base, per).at(4).u32(...shape, ...strides).bytes(), grid1d(Math.ceil(n / per)));
 }
 
 /** dst[i] = start + i·step in the tensor's dtype. */

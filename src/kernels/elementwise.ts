@@ -21,6 +21,8 @@ export const UNARY: Record<string, string> = {
   round: 'round(a)', // WGSL round() is half-to-even, as torch.round
   scale_shift: 'a * p0 + p1',
   cast: 'f32(a)',
+  // p0 = drop probability, p1 = seed (an integer below 2^24, exact in f32)
+  dropout: 'select(a / (1.0 - p0), 0.0, qs_uniform(i, u32(p1)) < p0)',
 };
 
 export const BINARY: Record<string, string> = {
@@ -51,6 +53,9 @@ export const TERNARY: Record<string, string> = {
 };
 
 const HELPERS = `
+// PCG hash -> uniform [0, 1): a stateless GPU random stream indexed by (element, seed).
+fn qs_pcg(v: u32) -> u32 { let s = v * 747796405u + 2891336453u; let w = ((s >> ((s >> 28u) + 4u)) ^ s) * 277803737u; return (w >> 22u) ^ w; }
+fn qs_uniform(i: u32, seed: u32) -> f32 { return f32(qs_pcg(i ^ qs_pcg(seed)) >> 8u) / 16777216.0; }
 fn qs_tanh(x: f32) -> f32 { let e = exp(-2.0 * abs(x)); return sign(x) * (1.0 - e) / (1.0 + e); }
 // torch.pow semantics for negative bases with integral exponents (WGSL pow is undefined for x < 0).
 fn qs_pow(x: f32, y: f32) -> f32 {
@@ -84,6 +89,7 @@ export function elementwise({ op, inputs, out, outShape, params = [] }: Elementw
   const n = outShape.reduce((a, d) => a * d, 1);
   const types = inputs.map((x) => wgslType(x.dtype));
   const key = `ew:${op}:${types.join(',')}:${flat ? 'flat' : `r${rank}`}`;
+  if (!flat && rank === 0) throw new Error('elementwise: rank-0 broadcast must use the flat path');
   const spec = {
     key,
     inputs: inputs.length,
@@ -91,21 +97,32 @@ export function elementwise({ op, inputs, out, outShape, params = [] }: Elementw
     source: () => {
       const bindings = inputs.map((_, k) => `@group(0) @binding(${k + 1}) var<storage, read> in${k}: array<${types[k]}>;`);
       bindings.push(`@group(0) @binding(${inputs.length + 1}) var<storage, read_write> out: array<f32>;`);
-      let index: string;
-      if (flat) index = inputs.map((_, k) => `  let o${k} = i;`).join('\n');
+      let setup = '', index = '', advance = '';
+      if (flat) index = inputs.map((_, k) => `    let o${k} = i;`).join('\n');
       else {
-        const lines = inputs.map((_, k) => `  var o${k} = 0u;`);
-        lines.push('  var rem = i;');
-        lines.push(`  for (var d = ${rank}u; d > 0u; d--) {`);
-        lines.push('    let size = u(4u + d);');
-        lines.push('    let coord = rem % size;');
-        lines.push('    rem = rem / size;');
-        inputs.forEach((_, k) => lines.push(`    o${k} += coord * u(${4 + rank * (k + 1)}u + d);`));
-        lines.push('  }');
-        index = lines.join('\n');
+        const decompose = (at: string, indent: string) => {
+          const l = inputs.map((_, k) => `${indent}o${k} = 0u;`);
+          l.push(`${indent}var rem = ${at};`);
+          l.push(`${indent}for (var d = ${rank}u; d > 0u; d--) {`);
+          l.push(`${indent}  let size = u(4u + d);`);
+          l.push(`${indent}  let coord = rem % size;`);
+          l.push(`${indent}  rem = rem / size;`);
+          inputs.forEach((_, k) => l.push(`${indent}  o${k} += coord * u(${4 + rank * (k + 1)}u + d);`));
+          l.push(`${indent}}`);
+          l.push(`${indent}lc = ${at} % lastSize;`);
+          return l.join('\n');
+        };
+        setup = [`  let lastSize = u(${4 + rank}u);`, ...inputs.map((_, k) => `  var o${k} = 0u;`), '  var lc = 0u;', '  {', decompose('first', '    '), '  }'].join('\n');
+        advance = [
+          '    lc++;',
+          ...inputs.map((_, k) => `    o${k} += u(${4 + rank * (k + 2)}u);`),
+          '    if (lc == lastSize) {',
+          decompose('i + 1u', '      '),
+          '    }',
+        ].join('\n');
       }
-      const loads = inputs.map((_, k) => `  let ${NAMES[k]} = ${types[k] === 'f32' ? `in${k}[o${k}]` : `f32(in${k}[o${k}])`};`).join('\n');
-      return wgsl('elementwise', { BINDINGS: bindings.join('\n'), HELPERS, INDEX: index, LOADS: loads, EXPR: expr });
+      const loads = inputs.map((_, k) => `    let ${NAMES[k]} = ${types[k] === 'f32' ? `in${k}[o${k}]` : `f32(in${k}[o${k}])`};`).join('\n');
+      return wgsl('elementwise', { BINDINGS: bindings.join('\n'), HELPERS, SETUP: setup, INDEX: index, ADVANCE: advance, EXPR: expr, LOADS: loads });
     },
   };
   const per = perInvocation(n);

@@ -68,3 +68,4 @@ P.softmax = function (a) { return nn.softmax(this, a); };
 P.logSoftmax = function (a) { return nn.logSoftmax(this, a); };
 P.backward = function (g) { backward(this, g); };
 P.requiresGrad_ = function (flag = true) { this.requiresGrad = flag; return this; };
+export * from './ops/cnn.js';

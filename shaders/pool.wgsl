@@ -1,0 +1,45 @@
+// 2-D pooling over windows, one invocation per output element. MODE max also writes the flat input index
+// of the maximum (first one on ties, as PyTorch) for the backward pass.
+// Window rows: [oh*s - p, oh*s - p + k) for max/avg; adaptive: [floor(oh*H/OH), ceil((oh+1)*H/OH)).
+// Uniforms: [0] n, [1] H, [2] W, [3] OH, [4] OW, [5] kH, [6] kW, [7] sH, [8] sW, [9] pH (i32), [10] pW (i32),
+// [11] mode (0 max, 1 avg counting padding, 2 avg not counting padding, 3 adaptive avg).
+@group(0) @binding(1) var<storage, read> X: array<f32>;
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+@group(0) @binding(3) var<storage, read_write> arg: array<i32>;
+fn window(o: u32, size: u32, osize: u32, k: u32, s: u32, p: i32, mode: u32) -> vec2<i32> {
+  if (mode == 3u) { return vec2<i32>(i32((o * size) / osize), i32(((o + 1u) * size + osize - 1u) / osize)); }
+  let a = i32(o * s) - p;
+  return vec2<i32>(a, a + i32(k));
+}
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = linear_id(gid, nwg);
+  if (i >= u(0u)) { return; }
+  let H = u(1u); let W = u(2u); let OH = u(3u); let OW = u(4u); let mode = u(11u);
+  let ow = i % OW;
+  let oh = (i / OW) % OH;
+  let plane = i / (OW * OH);
+  let wr = window(oh, H, OH, u(5u), u(7u), ui(9u), mode);
+  let wc = window(ow, W, OW, u(6u), u(8u), ui(10u), mode);
+  let r0 = max(wr.x, 0); let r1 = min(wr.y, i32(H));
+  let c0 = max(wc.x, 0); let c1 = min(wc.y, i32(W));
+  var best = neg_inf();
+  var bi = -1;
+  var s = 0.0;
+  for (var r = r0; r < r1; r++) {
+    for (var c = c0; c < c1; c++) {
+      let k = (plane * H + u32(r)) * W + u32(c);
+      let v = X[k];
+      s += v;
+      if (v > best || bi < 0) { best = v; bi = i32(k); }
+    }
+  }
+  if (mode == 0u) { out[i] = best; arg[i] = bi; return; }
+  var count = f32((r1 - r0) * (c1 - c0));
+  if (mode == 1u) {
+    // count_include_pad: the window clipped to the padded input
+    let pr1 = min(wr.y, i32(H) + ui(9u)); let pc1 = min(wc.y, i32(W) + ui(10u));
+    count = f32((pr1 - wr.x) * (pc1 - wc.x));
+  }
+  out[i] = s / count;
+}

@@ -1,0 +1,148 @@
+// CNN ops: conv2d, batch_norm2d, pooling, nearest upsampling, dropout (PyTorch semantics).
+import { conv2dForward, type ConvGeometry, type ConvImpl } from '../../kernels/conv.js';
+import { poolForward, type PoolGeometry, type PoolMode } from '../../kernels/pool.js';
+import { upsampleNearest } from '../../kernels/pool.js';
+import { record, noGrad } from '../../autograd/tape.js';
+import { fmt, ShapeError } from '../shape.js';
+import { Tensor } from '../tensor.js';
+import { empty, expectFloat } from './alloc.js';
+import { add, ewRaw, mul, rsqrt, scaleShift, sub } from './elementwise.js';
+import { mean } from './reduce-ops.js';
+import { reshape } from './shape-ops.js';
+import { engine } from '../device.js';
+
+export type Pair = number | [number, number];
+const pair = (v: Pair): [number, number] => (typeof v === 'number' ? [v, v] : v);
+
+export interface Conv2dOptions { stride?: Pair; padding?: Pair; dilation?: Pair; groups?: number; impl?: ConvImpl }
+
+export function convGeometry(x: readonly number[], w: readonly number[], o: Conv2dOptions): ConvGeometry {
+  if (x.length !== 4) throw new ShapeError(`conv2d: input must be [N, C, H, W], got ${fmt(x)}`);
+  if (w.length !== 4) throw new ShapeError(`conv2d: weight must be [Cout, Cin/groups, KH, KW], got ${fmt(w)}`);
+  const groups = o.groups ?? 1;
+  const [N, Cin, H, W] = x;
+  const [Cout, Cg, KH, KW] = w;
+  const [sH, sW] = pair(o.stride ?? 1), [pH, pW] = pair(o.padding ?? 0), [dH, dW] = pair(o.dilation ?? 1);
+  if (!Number.isInteger(groups) || groups < 1 || Cin % groups || Cout % groups) throw new ShapeError(`conv2d: groups ${groups} must divide in channels ${Cin} and out channels ${Cout}`);
+  if (Cg * groups !== Cin) throw new ShapeError(`conv2d: weight ${fmt(w)} expects ${Cg * groups} input channels (groups ${groups}), input ${fmt(x)} has ${Cin}`);
+  if ([sH, sW, dH, dW].some((v) => !Number.isInteger(v) || v < 1) || [pH, pW].some((v) => !Number.isInteger(v) || v < 0)) {
+    throw new ShapeError(`conv2d: stride/dilation must be positive and padding non-negative integers`);
+  }
+  const OH = Math.floor((H + 2 * pH - dH * (KH - 1) - 1) / sH) + 1;
+  const OW = Math.floor((W + 2 * pW - dW * (KW - 1) - 1) / sW) + 1;
+  if (OH < 1 || OW < 1) throw new ShapeError(`conv2d: kernel ${KH}x${KW} (dilation ${dH}) does not fit input ${H}x${W} with padding ${pH}`);
+  return { N, Cin, H, W, Cout, KH, KW, sH, sW, pH, pW, dH, dW, groups, OH, OW };
+}
+
+export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, o: Conv2dOptions = {}): Tensor {
+  expectFloat('conv2d', x, weight, ...(bias ? [bias] : []));
+  const g = convGeometry(x.shape, weight.shape, o);
+  if (bias && (bias.rank !== 1 || bias.shape[0] !== g.Cout)) throw new ShapeError(`conv2d: bias must be [${g.Cout}], got ${fmt(bias.shape)}`);
+  const out = empty([g.N, g.Cout, g.OH, g.OW]);
+  conv2dForward(x.buffer, weight.buffer, bias?.buffer ?? null, out.buffer, g, o.impl ?? 'auto');
+  return record(out, 'conv2d', bias ? [x, weight, bias] : [x, weight], { g, impl: o.impl ?? 'auto' });
+}
+
+export interface BatchNormOptions { training?: boolean; momentum?: number; eps?: number }
+export interface BatchNormResult { out: Tensor; batchMean: Tensor | null; batchVar: Tensor | null }
+
+/**
+ * BatchNorm over [N, C, H, W] (or [N, C]). Training: normalise with the batch mean and biased variance,
+ * update running stats with momentum and the unbiased variance (PyTorch). Eval: running stats.
+ * Returns the batch mean / biased var (differentiable) so a loss can be built on them.
+ */
+export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, weight: Tensor | null, bias: Tensor | null, o: BatchNormOptions = {}): BatchNormResult {
+  expectFloat('batch_norm', x);
+  if (x.rank !== 4 && x.rank !== 2) throw new ShapeError(`batch_norm: input must be [N, C, H, W] or [N, C], got ${fmt(x.shape)}`);
+  const C = x.shape[1];
+  for (const [name, t] of [['weight', weight], ['bias', bias], ['running_mean', runningMean], ['running_var', runningVar]] as const) {
+    if (t && (t.rank !== 1 || t.shape[0] !== C)) throw new ShapeError(`batch_norm: ${name} must be [${C}], got ${fmt(t.shape)}`);
+  }
+  const eps = o.eps ?? 1e-5, momentum = o.momentum ?? 0.1;
+  const axes = x.rank === 4 ? [0, 2, 3] : [0];
+  const bshape = x.rank === 4 ? [1, C, 1, 1] : [1, C];
+  let m: Tensor, v: Tensor, bm: Tensor | null = null, bv: Tensor | null = null;
+  if (o.training ?? true) {
+    const count = x.size / C;
+    if (count < 2) throw new ShapeError(`batch_norm: training needs more than one value per channel, got ${fmt(x.shape)}`);
+    bm = mean(x, axes);
+    const d = sub(x, reshape(bm, bshape));
+    bv = mean(mul(d, d), axes);
+    if (runningMean && runningVar) {
+      noGrad(() => {
+        const nm = add(scaleShift(runningMean, 1 - momentum), scaleShift(bm as Tensor, momentum));
+        const nv = add(scaleShift(runningVar, 1 - momentum), scaleShift(bv as Tensor, (momentum * count) / (count - 1)));
+        engine().copy(nm.buffer, 0, runningMean.buffer, 0, C * 4);
+        engine().copy(nv.buffer, 0, runningVar.buffer, 0, C * 4);
+        nm.dispose();
+        nv.dispose();
+      });
+    }
+    m = bm;
+    v = bv;
+  } else {
+    if (!runningMean || !runningVar) throw new Error('batch_norm: eval mode needs running_mean and running_var');
+    m = runningMean;
+    v = runningVar;
+  }
+  let y = mul(sub(x, reshape(m, bshape)), reshape(rsqrt(scaleShift(v, 1, eps)), bshape));
+  if (weight) y = mul(y, reshape(weight, bshape));
+  if (bias) y = add(y, reshape(bias, bshape));
+  return { out: y, batchMean: bm, batchVar: bv };
+}
+
+function poolGeometry(x: Tensor, op: string, k: Pair, s: Pair | undefined, p: Pair, mode: PoolMode): PoolGeometry {
+  if (x.rank !== 4) throw new ShapeError(`${op}: input must be [N, C, H, W], got ${fmt(x.shape)}`);
+  const [N, C, H, W] = x.shape;
+  const [kH, kW] = pair(k), [sH, sW] = pair(s ?? k), [pH, pW] = pair(p);
+  if (pH * 2 > kH || pW * 2 > kW) throw new ShapeError(`${op}: padding ${pH}x${pW} must be at most half of kernel ${kH}x${kW}`);
+  const OH = Math.floor((H + 2 * pH - kH) / sH) + 1, OW = Math.floor((W + 2 * pW - kW) / sW) + 1;
+  if (OH < 1 || OW < 1) throw new ShapeError(`${op}: kernel ${kH}x${kW} larger than padded input ${fmt(x.shape)}`);
+  return { planes: N * C, H, W, OH, OW, kH, kW, sH, sW, pH, pW, mode };
+}
+
+function pool(x: Tensor, g: PoolGeometry, op: string): Tensor {
+  const out = empty([x.shape[0], x.shape[1], g.OH, g.OW]);
+  const arg = empty(g.mode === 'max' ? out.shape : [1], 'int32');
+  poolForward(x.buffer, out.buffer, arg.buffer, g);
+  if (g.mode !== 'max') arg.dispose();
+  return record(out, 'pool', [x], { g, arg: g.mode === 'max' ? arg : null, op });
+}
+
+export function maxPool2d(x: Tensor, kernel: Pair, stride?: Pair, padding: Pair = 0): Tensor {
+  expectFloat('max_pool2d', x);
+  return pool(x, poolGeometry(x, 'max_pool2d', kernel, stride, padding, 'max'), 'max_pool2d');
+}
+
+/** avg_pool2d; countIncludePad = true is PyTorch's default. */
+export function avgPool2d(x: Tensor, kernel: Pair, stride?: Pair, padding: Pair = 0, countIncludePad = true): Tensor {
+  expectFloat('avg_pool2d', x);
+  return pool(x, poolGeometry(x, 'avg_pool2d', kernel, stride, padding, countIncludePad ? 'avg' : 'avg_exclude_pad'), 'avg_pool2d');
+}
+
+export function adaptiveAvgPool2d(x: Tensor, output: Pair): Tensor {
+  expectFloat('adaptive_avg_pool2d', x);
+  if (x.rank !== 4) throw new ShapeError(`adaptive_avg_pool2d: input must be [N, C, H, W], got ${fmt(x.shape)}`);
+  const [N, C, H, W] = x.shape;
+  const [OH, OW] = pair(output);
+  return pool(x, { planes: N * C, H, W, OH, OW, kH: 0, kW: 0, sH: 1, sW: 1, pH: 0, pW: 0, mode: 'adaptive_avg' }, 'adaptive_avg_pool2d');
+}
+
+export function upsampleNearest2d(x: Tensor, factor: Pair = 2): Tensor {
+  expectFloat('upsample_nearest2d', x);
+  if (x.rank !== 4) throw new ShapeError(`upsample_nearest2d: input must be [N, C, H, W], got ${fmt(x.shape)}`);
+  const [fH, fW] = pair(factor);
+  const [N, C, H, W] = x.shape;
+  const out = empty([N, C, H * fH, W * fW]);
+  upsampleNearest('forward', x.buffer, out.buffer, N * C, H, W, fH, fW);
+  return record(out, 'upsample', [x], { fH, fW });
+}
+
+/** Inverted dropout with a GPU hash RNG: the mask is a function of (seed, index), so backward recomputes it. */
+export function dropout(x: Tensor, p: number, seed: number, training = true): Tensor {
+  expectFloat('dropout', x);
+  if (!(p >= 0 && p < 1)) throw new RangeError(`dropout: p must be in [0, 1), got ${p}`);
+  if (!training || p === 0) return x;
+  const s = Math.abs(Math.floor(seed)) % (1 << 24);
+  return record(ewRaw('dropout', [x], [p, s]), 'dropout', [x], { params: [p, s] });
+}

@@ -1,0 +1,88 @@
+import { describe, it, expect, beforeAll } from 'vitest';
+import fc from 'fast-check';
+import * as q from '../src/index.js';
+import { ready, expectClose, RUNS } from './helpers.js';
+import { conv2d as refConv, size, arr, type ConvParams } from './ref.js';
+
+beforeAll(async () => { await ready; });
+
+const convCase = fc.record({
+  N: fc.integer({ min: 1, max: 3 }),
+  groups: fc.constantFrom(1, 1, 2, 3),
+  cinPer: fc.integer({ min: 1, max: 3 }),
+  coutPer: fc.integer({ min: 1, max: 9 }),
+  H: fc.integer({ min: 3, max: 9 }),
+  W: fc.integer({ min: 3, max: 10 }),
+  K: fc.constantFrom(1, 2, 3),
+  KW: fc.constantFrom(1, 3),
+  stride: fc.integer({ min: 1, max: 2 }),
+  padding: fc.integer({ min: 0, max: 2 }),
+  dilation: fc.integer({ min: 1, max: 2 }),
+  bias: fc.boolean(),
+}).filter((c) => c.H + 2 * c.padding >= c.dilation * (c.K - 1) + 1 && c.W + 2 * c.padding >= c.dilation * (c.KW - 1) + 1);
+
+type ConvCase = typeof convCase extends fc.Arbitrary<infer T> ? T : never;
+function setup(c: ConvCase) {
+  const Cin = c.cinPer * c.groups, Cout = c.coutPer * c.groups;
+  const xs = [c.N, Cin, c.H, c.W], ws = [Cout, c.cinPer, c.K, c.KW];
+  const x = Array.from({ length: size(xs) }, (_, i) => Math.fround(Math.sin(i * 0.37)));
+  const w = Array.from({ length: size(ws) }, (_, i) => Math.fround(Math.cos(i * 0.53)));
+  const b = Array.from({ length: Cout }, (_, i) => Math.fround(0.1 * i - 0.2));
+  const p: ConvParams = { stride: [c.stride, c.stride], padding: [c.padding, c.padding], dilation: [c.dilation, c.dilation], groups: c.groups };
+  const opts = { stride: c.stride, padding: c.padding, dilation: c.dilation, groups: c.groups };
+  return { xs, ws, x, w, b, p, opts, Cout };
+}
+
+describe('conv2d', () => {
+  for (const impl of ['gemm', 'direct'] as const) {
+    it(`${impl}: forward matches the float64 reference (kernel sizes, strides, paddings, dilations, groups, bias)`, async () => {
+      await fc.assert(fc.asyncProperty(convCase, async (c) => {
+        const { xs, ws, x, w, b, p, opts } = setup(c);
+        const e = refConv(arr(x, xs), arr(w, ws), c.bias ? arr(b, [b.length]) : null, p);
+        const out = q.tidy(() => q.conv2d(q.fromArray(x, xs), q.fromArray(w, ws), c.bias ? q.fromArray(b) : null, { ...opts, impl }));
+        expect(out.shape).toEqual(e.shape);
+        expectClose(await out.toArray(), e.data, 1e-4, 1e-4);
+        out.dispose();
+      }), { numRuns: 25 });
+    });
+
+    it(`${impl}: gradients w.r.t. input, weight and bias match finite differences`, async () => {
+      await fc.assert(fc.asyncProperty(convCase, async (c) => {
+        const { xs, ws, x, w, b, p, opts } = setup(c);
+        const inputs = [{ data: x, shape: xs }, { data: w, shape: ws }, ...(c.bias ? [{ data: b, shape: [b.length] }] : [])];
+        const r = await q.gradcheck(([tx, tw, tb]) => q.conv2d(tx, tw, tb ?? null, { ...opts, impl }), inputs, {
+          reference: ([rx, rw, rb]) => refConv({ data: rx, shape: xs }, { data: rw, shape: ws }, rb ? { data: rb, shape: [rb.length] } : null, p).data,
+        });
+        expect(r.ok, r.worst).toBe(true);
+      }), RUNS);
+    });
+  }
+
+  it('depthwise (groups = channels) and rectangular stride/padding', async () => {
+    const xs = [2, 4, 7, 6], ws = [4, 1, 3, 3];
+    const x = Array.from({ length: size(xs) }, (_, i) => Math.sin(i));
+    const w = Array.from({ length: size(ws) }, (_, i) => Math.cos(i));
+    const p: ConvParams = { stride: [2, 1], padding: [1, 0], dilation: [1, 2], groups: 4 };
+    const e = refConv(arr(x, xs), arr(w, ws), null, p);
+    const out = q.conv2d(q.fromArray(x, xs), q.fromArray(w, ws), null, { stride: [2, 1], padding: [1, 0], dilation: [1, 2], groups: 4 });
+    expectClose(await out.toArray(), e.data, 1e-4, 1e-4);
+  });
+
+  it('a larger layer (wide 3x3, 1x1 fast path) agrees with the reference', async () => {
+    for (const [K, pad] of [[3, 1], [1, 0]]) {
+      const xs = [2, 16, 12, 12], ws = [24, 16, K, K];
+      const x = Array.from({ length: size(xs) }, (_, i) => Math.sin(i * 0.1));
+      const w = Array.from({ length: size(ws) }, (_, i) => Math.cos(i * 0.2) * 0.1);
+      const p: ConvParams = { stride: [1, 1], padding: [pad, pad], dilation: [1, 1], groups: 1 };
+      const e = refConv(arr(x, xs), arr(w, ws), null, p);
+      expectClose(await q.conv2d(q.fromArray(x, xs), q.fromArray(w, ws), null, { padding: pad }).toArray(), e.data, 1e-4, 1e-4);
+    }
+  });
+
+  it('errors name the mismatch', () => {
+    expect(() => q.conv2d(q.zeros([1, 3, 8, 8]), q.zeros([4, 2, 3, 3]))).toThrow(/expects 2 input channels.*has 3/);
+    expect(() => q.conv2d(q.zeros([1, 4, 8, 8]), q.zeros([6, 2, 3, 3]), null, { groups: 4 })).toThrow(/groups 4 must divide/);
+    expect(() => q.conv2d(q.zeros([3, 8, 8]), q.zeros([4, 3, 3, 3]))).toThrow(/input must be \[N, C, H, W\]/);
+    expect(() => q.conv2d(q.zeros([1, 3, 2, 2]), q.zeros([4, 3, 5, 5]))).toThrow(/does not fit/);
+  });
+});
