@@ -1,0 +1,3 @@
+export * from './optim.js';
+export * from './schedulers.js';
+export * from './losses.js';
