@@ -7,7 +7,7 @@ import { matmul } from '../tensor/ops/linalg.js';
 import { softmax } from '../tensor/ops/nn-core.js';
 import { flatten, reshape, transpose } from '../tensor/ops/shape-ops.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { Module, type ForwardContext } from './module.js';
+import { Module, run, type ForwardContext } from './module.js';
 
 function uniform(n: number, bound: number, rng: Random): Float32Array {
   const a = new Float32Array(n);
@@ -114,7 +114,7 @@ export class Sequential extends Module {
   at(i: number): Module { return this.children.get(String(i)) as Module; }
   forward(x: Tensor, ctx: ForwardContext): Tensor {
     let y = x;
-    for (const m of this.children.values()) y = m.forward(y, ctx);
+    for (const m of this.children.values()) y = run(m, y, ctx);
     return y;
   }
 }

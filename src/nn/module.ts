@@ -16,6 +16,15 @@ export interface ForwardContext {
   inputHook?: (name: string, layer: Module, input: Tensor) => Tensor;
   /** seed source for dropout masks */
   nextSeed?: () => number;
+  /** called after every module's forward (shape tracing for FLOP counting) */
+  trace?: (m: Module, input: Tensor, output: Tensor) => void;
+}
+
+/** Run a child module; containers call children through this so tracing sees every module. */
+export function run(m: Module, x: Tensor, ctx: ForwardContext): Tensor {
+  const y = m.forward(x, ctx);
+  if (ctx.trace) ctx.trace(m, x, y);
+  return y;
 }
 
 export abstract class Module {

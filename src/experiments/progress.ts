@@ -1,0 +1,30 @@
+// A progress line on stderr: redrawn in place on a terminal, printed every few seconds otherwise (logs, CI).
+export class Progress {
+  private last = 0;
+  private readonly start = Date.now();
+  private readonly tty = Boolean(process.stderr.isTTY);
+  constructor(private readonly label: string, private readonly total: number, private readonly quiet = false) {}
+
+  update(done: number, info: Record<string, string | number> = {}): void {
+    if (this.quiet) return;
+    const now = Date.now();
+    if (done < this.total && now - this.last < (this.tty ? 200 : 5000)) return;
+    this.last = now;
+    const frac = this.total ? done / this.total : 1;
+    const width = 24;
+    const bar = '█'.repeat(Math.round(frac * width)).padEnd(width, '·');
+    const secs = (now - this.start) / 1000;
+    const eta = frac > 0 ? secs / frac - secs : 0;
+    const extra = Object.entries(info).map(([k, v]) => `${k} ${typeof v === 'number' ? fmtNum(v) : v}`).join('  ');
+    const line = `${this.label} ${bar} ${done}/${this.total}  ${secs.toFixed(0)}s (eta ${eta.toFixed(0)}s)  ${extra}`;
+    if (this.tty) process.stderr.write(`\r\x1b[K${line}${done >= this.total ? '\n' : ''}`);
+    else process.stderr.write(`${line}\n`);
+  }
+}
+
+function fmtNum(v: number): string {
+  if (Number.isInteger(v)) return String(v);
+  return Math.abs(v) >= 100 ? v.toFixed(1) : v.toFixed(4);
+}
+
+export function log(msg: string): void { process.stderr.write(`${msg}\n`); }

@@ -1,0 +1,183 @@
+// Full-precision training with the seed's recipe. Everything that decides a step (batch order,
+// augmentation, dropout masks, learning rate) is a pure function of (seed, epoch, batch), and the
+// checkpoint holds parameters, BN buffers and optimizer state, so `--resume` continues bit-exactly.
+// Files in the output folder:
+//   checkpoint.safetensors  model state (PyTorch names) + optimizer.* entries + metadata (written atomically)
+//   model.safetensors       model state only (load it in PyTorch with safetensors.torch.load_file)
+//   metrics.jsonl           one line per epoch      result.json  final summary
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import seedrandom from 'seedrandom';
+import { epochBatches, epochOrder } from '../data/batches.js';
+import { loadCifar, subset, type DatasetName, type ImageSet } from '../data/cifar.js';
+import { decodeSafetensors, encodeSafetensors, type StTensor } from '../io/safetensors.js';
+import { add, backward, crossEntropy, fromArray, keep, mul, noGrad, tidy } from '../index.js';
+import { engine } from '../tensor/device.js';
+import { buildModel, type Classifier } from '../nn/models/build.js';
+import { SGD } from '../nn/optim.js';
+import { linearWarmup, multiStepLR, type Schedule } from '../nn/schedulers.js';
+import { loadModuleState, moduleState, tensorsToSt } from '../nn/state.js';
+import { appendJsonl, readBytes, readJsonl, writeFileAtomic, writeJsonAtomic } from '../platform/files.js';
+import { accuracy, countCorrect } from './evaluate.js';
+import { log, Progress } from './progress.js';
+
+export interface TrainConfig {
+  model: string;
+  dataset: DatasetName;
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  momentum: number;
+  weightDecay: number;
+  nesterov: boolean;
+  milestones: number[];
+  gamma: number;
+  warmupEpochs: number;
+  subset?: number;
+  testSubset?: number;
+  seed: number;
+  dataDir?: string;
+  out: string;
+  evalEvery: number;
+}
+
+export const SEED_RECIPE = {
+  epochs: 200, batchSize: 128, lr: 0.1, momentum: 0.9, weightDecay: 5e-4, nesterov: true, milestones: [60, 120, 160], gamma: 0.2, warmupEpochs: 1,
+} as const;
+
+export class NonFiniteLossError extends Error {}
+
+export interface TrainResult { model: Classifier; trainAcc: number; testAcc: number; epochs: number; stoppedEarly?: string }
+
+export function schedule(c: TrainConfig): Schedule {
+  const base = multiStepLR(c.lr, c.milestones, c.gamma);
+  return c.warmupEpochs > 0 ? linearWarmup(base, c.warmupEpochs) : base;
+}
+
+export const checkpointPath = (out: string) => join(out, 'checkpoint.safetensors');
+
+async function saveCheckpoint(c: TrainConfig, model: Classifier, opt: SGD, epochsDone: number): Promise<void> {
+  const state = await moduleState(model);
+  const all = new Map<string, StTensor>(state);
+  for (const [k, v] of await tensorsToSt(Object.entries(opt.stateTensors()))) all.set(`optimizer.${k}`, v);
+  const meta = { format: 'quantscope-train-v1', arch: c.model, dataset: c.dataset, classes: String(model.classes), epochs_done: String(epochsDone), optimizer_step: String(opt.step), config: JSON.stringify(c) };
+  writeFileAtomic(checkpointPath(c.out), encodeSafetensors(all, meta));
+  writeFileAtomic(join(c.out, 'model.safetensors'), encodeSafetensors(state, { arch: c.model, dataset: c.dataset, classes: String(model.classes), epochs_done: String(epochsDone) }));
+}
+
+/** Load a trained model from a checkpoint or model file; the architecture comes from its metadata unless given. */
+export function loadTrainedModel(path: string, arch?: string): Classifier {
+  const f = decodeSafetensors(readBytes(path, 'checkpoint'), path);
+  const name = arch ?? f.metadata.arch;
+  if (!name) throw new Error(`${path}: no "arch" in the metadata; pass --model`);
+  const classes = Number(f.metadata.classes ?? 10);
+  const model = buildModel(name, { classes });
+  const weights = new Map([...f.tensors].filter(([k]) => !k.startsWith('optimizer.')));
+  loadModuleState(model, weights, { source: path });
+  return model;
+}
+
+function loadData(c: TrainConfig): { train: ImageSet; test: ImageSet } {
+  let train = loadCifar(c.dataset, 'train', { dataDir: c.dataDir });
+  let test = loadCifar(c.dataset, 'test', { dataDir: c.dataDir });
+  if (c.subset) train = subset(train, c.subset);
+  if (c.testSubset) test = subset(test, c.testSubset);
+  return { train, test };
+}
+
+export interface TrainHooks { quiet?: boolean; /** stop after this many batches in total (tests simulate a kill) */ stopAfterBatches?: number }
+
+export async function train(c: TrainConfig, resume = false, hooks: TrainHooks = {}): Promise<TrainResult> {
+  const { train: trainSet, test: testSet } = loadData(c);
+  const classes = trainSet.classes;
+  const model = buildModel(c.model, { classes, seed: c.seed });
+  const opt = new SGD(model.parameters(), { lr: c.lr, momentum: c.momentum, weightDecay: c.weightDecay, nesterov: c.nesterov });
+  let startEpoch = 0;
+  const ckpt = checkpointPath(c.out);
+  if (resume && existsSync(ckpt)) {
+    const f = decodeSafetensors(readBytes(ckpt, 'checkpoint'), ckpt);
+    if (f.metadata.arch !== c.model) throw new Error(`${ckpt} holds ${f.metadata.arch}, not ${c.model}`);
+    loadModuleState(model, new Map([...f.tensors].filter(([k]) => !k.startsWith('optimizer.'))), { source: ckpt });
+    for (const [k, t] of Object.entries(opt.stateTensors())) {
+      const s = f.tensors.get(`optimizer.${k}`);
+      if (!s || s.shape.join() !== t.shape.join()) throw new Error(`${ckpt}: optimizer state "${k}" missing or of the wrong shape`);
+      engine().write(t.buffer, s.data);
+    }
+    opt.step = Number(f.metadata.optimizer_step);
+    if (opt.step > 0) opt.markStarted();
+    startEpoch = Number(f.metadata.epochs_done);
+    log(`resuming ${c.model} from ${ckpt} after epoch ${startEpoch}`);
+  } else if (resume) {
+    log(`no checkpoint at ${ckpt}; starting from scratch`);
+  }
+  const lrAt = schedule(c);
+  const batchesPerEpoch = Math.ceil(trainSet.count / c.batchSize);
+  const metricsPath = join(c.out, 'metrics.jsonl');
+  // a resumed run rewrites history from its checkpoint on: drop lines of epochs that did not checkpoint
+  const kept = readJsonl<{ epoch: number }>(metricsPath).filter((m) => m.epoch < startEpoch);
+  writeFileAtomic(metricsPath, kept.map((m) => `${JSON.stringify(m)}\n`).join(''));
+  let batchesRun = 0;
+  let trainAcc = 0;
+  let testAcc = NaN;
+  for (let epoch = startEpoch; epoch < c.epochs; epoch++) {
+    model.train();
+    const order = epochOrder(trainSet.count, c.seed, epoch);
+    const bar = new Progress(`epoch ${epoch + 1}/${c.epochs}`, batchesPerEpoch, hooks.quiet);
+    const t0 = performance.now();
+    let lossSum = keep(fromArray([0]));
+    let correct = keep(fromArray([0]));
+    let seen = 0;
+    let lr = c.lr;
+    const batches = epochBatches(trainSet, c.batchSize, order, { crop: 4, flip: true }, c.seed, epoch);
+    // the next batch is assembled on the CPU while the GPU runs the current step
+    let pending = batches.next();
+    while (!pending.done) {
+      const b = pending.value;
+      lr = lrAt({ epoch, batch: b.index, batchesPerEpoch });
+      opt.lr = lr;
+      const dropoutRng = seedrandom(`dropout:${c.seed}:${epoch}:${b.index}`);
+      const [nextLoss, nextCorrect] = tidy(() => {
+        const x = fromArray(b.x, [b.n, 3, 32, 32]);
+        const y = fromArray(b.y, [b.n], 'int32');
+        const logits = model.forward(x, { nextSeed: () => dropoutRng.int32() >>> 0 });
+        const loss = crossEntropy(logits, y);
+        backward(loss);
+        opt.stepUpdate();
+        opt.zeroGrad();
+        return noGrad(() => [add(lossSum, mul(loss, b.n)), add(correct, countCorrect(logits, y))]);
+      });
+      lossSum.dispose(); correct.dispose();
+      lossSum = keep(nextLoss); correct = keep(nextCorrect);
+      seen += b.n;
+      batchesRun++;
+      pending = batches.next();
+      if (b.index % 10 === 9 || pending.done) {
+        const l = await lossSum.item();
+        if (!Number.isFinite(l)) {
+          lossSum.dispose(); correct.dispose();
+          const msg = `loss became ${l} in epoch ${epoch + 1} batch ${b.index + 1} (lr ${lr}); stopped. The last good checkpoint (after epoch ${epoch}) is kept at ${ckpt}`;
+          throw new NonFiniteLossError(msg);
+        }
+        const secs = (performance.now() - t0) / 1000;
+        bar.update(b.index + 1, { loss: l / seen, acc: (await correct.item()) / seen, 'img/s': Math.round(seen / secs), lr });
+      }
+      if (hooks.stopAfterBatches && batchesRun >= hooks.stopAfterBatches) {
+        lossSum.dispose(); correct.dispose();
+        return { model, trainAcc, testAcc, epochs: epoch, stoppedEarly: 'stopAfterBatches' };
+      }
+    }
+    const loss = (await lossSum.item()) / seen;
+    trainAcc = (await correct.item()) / seen;
+    lossSum.dispose(); correct.dispose();
+    const secs = (performance.now() - t0) / 1000;
+    const last = epoch === c.epochs - 1;
+    if (last || (c.evalEvery > 0 && (epoch + 1) % c.evalEvery === 0)) testAcc = await accuracy(model, testSet, { quiet: hooks.quiet, label: 'test' });
+    await saveCheckpoint(c, model, opt, epoch + 1);
+    const row = { epoch, loss, train_acc: trainAcc, test_acc: Number.isNaN(testAcc) ? null : testAcc, lr, seconds: secs, images_per_second: seen / secs };
+    appendJsonl(metricsPath, row);
+    if (!hooks.quiet) log(`epoch ${epoch + 1}/${c.epochs}: loss ${loss.toFixed(4)} train acc ${(trainAcc * 100).toFixed(2)}% ${Number.isNaN(testAcc) ? '' : `test acc ${(testAcc * 100).toFixed(2)}% `}(${(seen / secs).toFixed(1)} img/s)`);
+  }
+  if (startEpoch >= c.epochs && Number.isNaN(testAcc)) testAcc = await accuracy(model, testSet, { quiet: hooks.quiet, label: 'test' });
+  writeJsonAtomic(join(c.out, 'result.json'), { model: c.model, dataset: c.dataset, classes, epochs: c.epochs, train_acc: trainAcc, test_acc: testAcc, params: model.numParameters(), config: c });
+  return { model, trainAcc, testAcc, epochs: c.epochs };
+}

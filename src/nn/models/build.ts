@@ -1,0 +1,180 @@
+// Builds a Module tree from the cfg table (./architectures.ts). Everything model-specific lives in the
+// table; this file only knows how to turn rows into layers. Parameter names follow PyTorch's dotted
+// state-dict convention: layers.<row>.conv.weight, layers.<row>.<block>.body.<i>.bn.running_mean, ...
+import { Random } from '../../tensor/ops/creation.js';
+import { add } from '../../tensor/ops/elementwise.js';
+import { concat, flatten } from '../../tensor/ops/shape-ops.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import { Module, run, type ForwardContext } from '../module.js';
+import {
+  AdaptiveAvgPool2d, AvgPool2d, BatchNorm2d, Conv2d, Dropout, Flatten, Linear, MaxPool2d, ReLU, ReLU6, Sequential, Softmax,
+} from '../layers.js';
+import { ARCHITECTURES, BLOCKS, type BlockDef } from './architectures.js';
+import { fill, parseRow } from './parse.js';
+
+/** conv [+ bn] [+ activation]: the unit BN folding works on. */
+export class ConvUnit extends Module {
+  readonly conv: Conv2d;
+  readonly bn: BatchNorm2d | null;
+  readonly act: Module | null;
+  constructor(conv: Conv2d, bn: BatchNorm2d | null, act: Module | null) {
+    super();
+    this.conv = this.addChild('conv', conv);
+    this.bn = bn ? this.addChild('bn', bn) : null;
+    this.act = act ? this.addChild('act', act) : null;
+  }
+  get kind(): string { return 'conv_unit'; }
+  forward(x: Tensor, ctx: ForwardContext): Tensor {
+    let y = run(this.conv, x, ctx);
+    if (this.bn) y = run(this.bn, y, ctx);
+    if (this.act) y = run(this.act, y, ctx);
+    return y;
+  }
+}
+
+/** body(x) + shortcut(x) (identity when there is no projection), then an optional activation. */
+export class Residual extends Module {
+  constructor(readonly body: Sequential, readonly shortcut: Sequential | null, readonly identity: boolean, readonly post: Module | null) {
+    super();
+    this.addChild('body', body);
+    if (shortcut) this.addChild('shortcut', shortcut);
+    if (post) this.addChild('post', post);
+  }
+  get kind(): string { return 'residual'; }
+  forward(x: Tensor, ctx: ForwardContext): Tensor {
+    let y = run(this.body, x, ctx);
+    if (this.shortcut) y = add(y, run(this.shortcut, x, ctx));
+    else if (this.identity) y = add(y, x);
+    return this.post ? run(this.post, y, ctx) : y;
+  }
+}
+
+/** Parallel branches joined by channel concat. */
+export class Branches extends Module {
+  constructor(readonly branches: Sequential[]) {
+    super();
+    branches.forEach((b, i) => this.addChild(`branch${i}`, b));
+  }
+  get kind(): string { return 'branches'; }
+  forward(x: Tensor, ctx: ForwardContext): Tensor { return concat(this.branches.map((b) => run(b, x, ctx)), 1); }
+}
+
+export interface ModelOptions { classes?: number; seed?: number | string }
+
+/** A classifier: the layer stack, and whether the cfg ends in a softmax head (skipped: we return logits). */
+export class Classifier extends Module {
+  readonly layers: Sequential;
+  constructor(readonly arch: string, readonly classes: number, layers: Module[], readonly softmaxHead: boolean) {
+    super();
+    this.layers = this.addChild('layers', new Sequential(layers));
+    this.register();
+  }
+  get kind(): string { return 'classifier'; }
+
+  /** Logits [N, classes]. */
+  forward(x: Tensor, ctx: ForwardContext = {}): Tensor { return this.forwardFeatures(x, ctx).logits; }
+
+  /** Logits and the penultimate features (the input of the output layer, flattened), for PCA pictures. */
+  forwardFeatures(x: Tensor, ctx: ForwardContext = {}): { features: Tensor; logits: Tensor } {
+    if (x.rank !== 4 || x.shape[1] !== 3) throw new Error(`${this.arch}: expected input [N, 3, H, W], got [${x.shape}]`);
+    let y = x;
+    let features = x;
+    const n = this.layers.length;
+    const last = this.outputLayerIndex();
+    for (let i = 0; i < n; i++) {
+      if (i === last) features = y;
+      y = run(this.layers.at(i), y, ctx);
+    }
+    if (y.rank !== 2) y = flatten(y, 1);
+    return { features: features.rank === 2 ? features : flatten(features, 1), logits: y };
+  }
+
+  /** Index of the output layer (last conv/linear-bearing row). */
+  outputLayerIndex(): number {
+    for (let i = this.layers.length - 1; i >= 0; i--) {
+      const m = this.layers.at(i);
+      if (m instanceof Linear || m instanceof Conv2d || m instanceof ConvUnit) return i;
+    }
+    throw new Error(`${this.arch}: no output layer`);
+  }
+
+  /** The output layer's weight (its rows embed the classes; the generator starts from them). */
+  outputWeight(): Tensor {
+    const m = this.layers.at(this.outputLayerIndex());
+    const layer = m instanceof ConvUnit ? m.conv : m;
+    return layer.param('weight');
+  }
+}
+
+function convUnit(row: string, rng: Random): Module {
+  const r = parseRow(row);
+  if (r.op !== 'conv') throw new Error(`model cfg: expected a conv row, got "${row}"`);
+  const conv = new Conv2d({ in: r.in, out: r.out, kernel: r.kernel, stride: r.stride, padding: r.padding, groups: r.groups, bias: r.bias }, rng);
+  const act = r.act === 'relu' ? ReLU() : r.act === 'relu6' ? ReLU6() : null;
+  return new ConvUnit(conv, r.bn ? new BatchNorm2d(r.out) : null, act);
+}
+
+function simpleLayer(row: string, rng: Random): Module {
+  const r = parseRow(row);
+  switch (r.op) {
+    case 'conv': return convUnit(row, rng);
+    case 'linear': return new Linear(r.in, r.out, r.bias, rng);
+    case 'maxpool': return MaxPool2d(r.kernel, r.stride, r.padding);
+    case 'avgpool': return AvgPool2d(r.kernel, r.stride, r.padding);
+    case 'adaptive_avgpool': return AdaptiveAvgPool2d(r.output);
+    case 'relu': return ReLU();
+    case 'relu6': return ReLU6();
+    case 'flatten': return Flatten();
+    case 'softmax': return Softmax();
+    case 'dropout': return Dropout(r.p);
+    default: throw new Error(`model cfg: "${row}" is not allowed inside a block`);
+  }
+}
+
+function blockVars(def: BlockDef, name: string, index: number): Record<string, number | boolean> {
+  const row = def.rows[index];
+  if (!row) throw new Error(`model cfg: block table "${name}" has no row ${index} (it has ${def.rows.length})`);
+  return Object.fromEntries(def.columns.map((c, i) => [c, row[i]]));
+}
+
+function buildBlock(name: string, index: number, rng: Random): Module {
+  const def = BLOCKS[name];
+  if (!def) throw new Error(`model cfg: unknown block "${name}" (known: ${Object.keys(BLOCKS).join(', ')})`);
+  const vars = blockVars(def, name, index);
+  const seq = (rows: string[]) => new Sequential(rows.map((r) => simpleLayer(fill(r, vars), rng)));
+  if (def.branches) return new Branches(def.branches.map(seq));
+  if (!def.body) throw new Error(`model cfg: block "${name}" has neither body nor branches`);
+  const body = seq(def.body);
+  const project = def.projectIf ? Boolean(vars[def.projectIf]) : false;
+  const shortcut = project && def.projection ? seq(def.projection) : null;
+  const identity = def.residualIf ? Boolean(vars[def.residualIf]) : true;
+  const post = def.post ? simpleLayer(def.post, rng) : null;
+  return new Residual(body, shortcut, identity, post);
+}
+
+export function modelNames(): string[] { return Object.keys(ARCHITECTURES); }
+
+/** Build a model by its cfg name with freshly initialised (seeded) parameters. */
+export function buildModel(arch: string, { classes = 10, seed = 0 }: ModelOptions = {}): Classifier {
+  const a = ARCHITECTURES[arch];
+  if (!a) throw new Error(`unknown model "${arch}" (known: ${modelNames().join(', ')})`);
+  if (!Number.isInteger(classes) || classes < 2) throw new Error(`classes must be an integer >= 2, got ${classes}`);
+  const rng = new Random(`${arch}:${seed}`);
+  const layers: Module[] = [];
+  let softmaxHead = false;
+  a.layers.forEach((text, i) => {
+    const row = fill(text, { classes });
+    const r = parseRow(row);
+    if (r.op === 'softmax' && i === a.layers.length - 1) { softmaxHead = true; return; }
+    if (r.op === 'stage') {
+      const blocks: Module[] = [];
+      for (let b = 0; b < r.blocks; b++) blocks.push(buildBlock(r.block, 2 * r.stage + (b === 0 ? 0 : 1), rng));
+      layers.push(new Sequential(blocks));
+    } else if (r.op === 'inception') {
+      layers.push(buildBlock('inception', r.row, rng));
+    } else {
+      layers.push(simpleLayer(row, rng));
+    }
+  });
+  return new Classifier(arch, classes, layers, softmaxHead);
+}

@@ -1,0 +1,47 @@
+// Moving a Module's state (parameters + buffers, PyTorch-style names) to and from safetensors tensors.
+// Loading checks every name, shape and dtype and reports all mismatches at once.
+import { fromArray } from '../tensor/ops/creation.js';
+import type { Tensor } from '../tensor/tensor.js';
+import type { StTensor } from '../io/safetensors.js';
+import type { Module } from './module.js';
+
+export async function tensorsToSt(named: Iterable<[string, Tensor]>): Promise<Map<string, StTensor>> {
+  const out = new Map<string, StTensor>();
+  for (const [name, t] of named) {
+    const data = await t.toArray();
+    out.set(name, { dtype: t.dtype === 'int32' ? 'I32' : 'F32', shape: [...t.shape], data });
+  }
+  return out;
+}
+
+export async function moduleState(m: Module): Promise<Map<string, StTensor>> { return tensorsToSt(m.stateDict()); }
+
+export interface LoadOptions { strict?: boolean; source?: string; prefix?: string }
+
+/**
+ * Load tensors into a module. `prefix` selects entries (e.g. "model.") from a file that also holds
+ * optimizer state. With strict (default) a missing or unexpected name is an error.
+ */
+export function loadModuleState(m: Module, tensors: Map<string, StTensor>, { strict = true, source = 'checkpoint', prefix = '' }: LoadOptions = {}): void {
+  const own = m.stateDict();
+  const problems: string[] = [];
+  const given = new Map([...tensors].filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
+  // PyTorch BN also stores num_batches_tracked; it carries no information we use
+  for (const k of [...given.keys()]) if (k.endsWith('num_batches_tracked')) given.delete(k);
+  for (const [name, t] of own) {
+    const g = given.get(name);
+    if (!g) { if (strict) problems.push(`missing "${name}" [${t.shape}]`); continue; }
+    if (g.dtype !== 'F32' && g.dtype !== 'F64' && g.dtype !== 'F16' && g.dtype !== 'BF16') problems.push(`"${name}" has dtype ${g.dtype}, expected a float type`);
+    else if (g.shape.join() !== t.shape.join()) problems.push(`"${name}" has shape [${g.shape}], the model expects [${t.shape}]`);
+  }
+  if (strict) for (const name of given.keys()) if (!own.has(name)) problems.push(`unexpected "${name}" [${given.get(name)?.shape}]`);
+  if (problems.length) throw new Error(`${source} does not fit ${m.kind === 'classifier' ? (m as unknown as { arch: string }).arch : m.kind}:\n  ${problems.join('\n  ')}`);
+  for (const [name] of own) {
+    const g = given.get(name);
+    if (!g) continue;
+    const dot = name.lastIndexOf('.');
+    const owner = m.modules().find(([p]) => p === name.slice(0, Math.max(dot, 0)));
+    if (!owner) throw new Error(`internal: no module for "${name}"`);
+    owner[1].setTensor(name.slice(dot + 1), fromArray(g.data instanceof Float32Array ? g.data : Float32Array.from(g.data), g.shape));
+  }
+}

@@ -1,0 +1,43 @@
+// Node file helpers: atomic writes (temp file + fsync + rename) so a kill never leaves a half-written
+// checkpoint or result, and readers that name the file in their errors.
+import { appendFileSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+export function writeFileAtomic(path: string, data: Uint8Array | string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  const fd = openSync(tmp, 'w');
+  try {
+    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+    let off = 0;
+    while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+}
+
+export function writeJsonAtomic(path: string, value: unknown): void { writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`); }
+
+export function readBytes(path: string, what = 'file'): Uint8Array {
+  if (!existsSync(path)) throw new Error(`${what} not found: ${path}`);
+  const b = readFileSync(path);
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
+/** Append one JSON line; lines are small, so a kill at worst loses the line being written (readers skip a torn last line). */
+export function appendJsonl(path: string, value: unknown): void {
+  mkdirSync(dirname(path), { recursive: true });
+  appendFileSync(path, `${JSON.stringify(value)}\n`);
+}
+
+export function readJsonl<T = Record<string, unknown>>(path: string): T[] {
+  if (!existsSync(path)) return [];
+  const out: T[] = [];
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    try { out.push(JSON.parse(line) as T); } catch { /* torn last line after a kill */ }
+  }
+  return out;
+}
