@@ -1,6 +1,6 @@
 // Moving a Module's state (parameters + buffers, PyTorch-style names) to and from safetensors tensors.
 // Loading checks every name, shape and dtype and reports all mismatches at once.
-import { fromArray } from '../tensor/ops/creation.js';
+import { engine } from '../tensor/device.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { StTensor } from '../io/safetensors.js';
 import type { Module } from './module.js';
@@ -36,12 +36,10 @@ export function loadModuleState(m: Module, tensors: Map<string, StTensor>, { str
   }
   if (strict) for (const name of given.keys()) if (!own.has(name)) problems.push(`unexpected "${name}" [${given.get(name)?.shape}]`);
   if (problems.length) throw new Error(`${source} does not fit ${m.kind === 'classifier' ? (m as unknown as { arch: string }).arch : m.kind}:\n  ${problems.join('\n  ')}`);
-  for (const [name] of own) {
+  // write into the existing buffers: optimizers and other holders keep valid references to the tensors
+  for (const [name, t] of own) {
     const g = given.get(name);
     if (!g) continue;
-    const dot = name.lastIndexOf('.');
-    const owner = m.modules().find(([p]) => p === name.slice(0, Math.max(dot, 0)));
-    if (!owner) throw new Error(`internal: no module for "${name}"`);
-    owner[1].setTensor(name.slice(dot + 1), fromArray(g.data instanceof Float32Array ? g.data : Float32Array.from(g.data), g.shape));
+    engine().write(t.buffer, g.data instanceof Float32Array ? g.data : Float32Array.from(g.data));
   }
 }

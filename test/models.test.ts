@@ -1,0 +1,99 @@
+// The model zoo: parameter counts from the cfg table (the issue's reference numbers), forward shapes,
+// FLOP counting conventions, cfg errors.
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as q from '../src/index.js';
+import { buildModel, modelNames } from '../src/nn/models/build.js';
+import { fill, parseRow } from '../src/nn/models/parse.js';
+import { countFlops, foldedLayerMacs } from '../src/experiments/flops.js';
+import { ready } from './helpers.js';
+
+beforeAll(async () => { await ready; });
+
+const PARAMS: Record<string, number> = {
+  ResNet_18: 702_666, ResNet_50: 1_490_826, ResNet_152: 3_686_282, MobileNetV2: 2_025_738, AlexNet: 3_868_746,
+  AlexNet_BN: 3_870_218, VGG_16: 33_646_666, VGG_19: 38_958_922, Inception_BN: 5_885_402, ResNet_18_wide: 11_173_962,
+};
+
+describe('model cfg table', () => {
+  it('builds every model with the reference parameter count (10 classes)', () => {
+    expect(modelNames().sort()).toEqual(Object.keys(PARAMS).sort());
+    for (const [name, n] of Object.entries(PARAMS)) {
+      const m = buildModel(name);
+      expect(m.numParameters(), name).toBe(n);
+      m.dispose();
+    }
+  });
+
+  it('100 classes changes only the output layer', () => {
+    const m10 = buildModel('ResNet_18'), m100 = buildModel('ResNet_18', { classes: 100 });
+    expect(m100.numParameters() - m10.numParameters()).toBe(90 * 128 + 90);
+    expect(m100.outputWeight().shape).toEqual([100, 128]);
+    m10.dispose(); m100.dispose();
+  });
+
+  it('forward gives [N, classes] logits for all models, finite', async () => {
+    for (const name of modelNames()) {
+      const m = buildModel(name, { classes: 100 }).eval();
+      const y = q.tidy(() => q.noGrad(() => m.forward(q.randn([2, 3, 32, 32], new q.Random(1)))));
+      expect(y.shape, name).toEqual([2, 100]);
+      const a = await y.toArray();
+      expect(a.every(Number.isFinite), name).toBe(true);
+      y.dispose(); m.dispose();
+    }
+  });
+
+  it('penultimate features have the output layer\'s input width', () => {
+    const m = buildModel('MobileNetV2').eval();
+    const { features, logits } = q.tidy(() => q.noGrad(() => m.forwardFeatures(q.randn([3, 3, 32, 32]))));
+    expect(features.shape).toEqual([3, 1280]);
+    expect(logits.shape).toEqual([3, 10]);
+    features.dispose(); logits.dispose(); m.dispose();
+  });
+
+  it('uses PyTorch-style dotted names', () => {
+    const m = buildModel('ResNet_18');
+    const names = [...m.stateDict().keys()];
+    expect(names).toContain('layers.0.conv.weight');
+    expect(names).toContain('layers.0.bn.running_var');
+    expect(names).toContain('layers.2.0.shortcut.0.conv.weight');
+    m.dispose();
+  });
+
+  it('rejects bad cfg rows and names with a message naming the problem', () => {
+    expect(() => parseRow('conv 3->16 k3 s1 p1 bn')).toThrow(/\+bias or -bias/);
+    expect(() => parseRow('conv 3-16 k3 +bias')).toThrow(/IN->OUT/);
+    expect(() => parseRow('swish')).toThrow(/unknown layer "swish"/);
+    expect(() => fill('linear 128->{clases} +bias', { classes: 10 })).toThrow(/\{clases\}/);
+    expect(() => buildModel('ResNet_19')).toThrow(/unknown model "ResNet_19"/);
+    expect(() => buildModel('ResNet_18', { classes: 1 })).toThrow(/classes/);
+  });
+});
+
+describe('FLOP counting (ptflops conventions)', () => {
+  it('counts conv, BN, activations, pooling and linear as ptflops does', () => {
+    const t = countFlops(buildModel('AlexNet_BN'));
+    const conv0 = t.layers.find((l) => l.name === 'layers.0.conv');
+    expect(conv0?.macs).toBe(32 * 32 * 32 * 3 * 9 + 32 * 32 * 32); // pixels x Cout x Cin x k^2 + bias
+    expect(t.layers.find((l) => l.name === 'layers.0.bn')?.macs).toBe(2 * 32 * 32 * 32);
+    expect(t.layers.find((l) => l.name === 'layers.0.act')?.macs).toBe(32 * 32 * 32);
+    expect(t.layers.find((l) => l.name === 'layers.1')?.macs).toBe(32 * 32 * 32); // maxpool: input elements
+    expect(t.layers.find((l) => l.kind === 'linear')?.macs).toBe(2304 * 1024 + 1024);
+    expect(t.layers.reduce((s, l) => s + l.params, 0)).toBe(t.totalParams);
+    expect(t.totalFlops).toBe(2 * t.totalMacs);
+  });
+
+  it('the wide ResNet-18 has the well-known ~0.56 GMACs', () => {
+    const t = countFlops(buildModel('ResNet_18_wide'));
+    expect(t.totalMacs / 1e9).toBeGreaterThan(0.55);
+    expect(t.totalMacs / 1e9).toBeLessThan(0.57);
+  });
+
+  it('folds BN MACs and params into the preceding conv', () => {
+    const t = countFlops(buildModel('ResNet_18'));
+    const f = foldedLayerMacs(t);
+    const conv = t.layers.find((l) => l.name === 'layers.0.conv');
+    const bn = t.layers.find((l) => l.name === 'layers.0.bn');
+    expect(f.get('layers.0.conv')).toEqual({ macs: (conv?.macs ?? 0) + (bn?.macs ?? 0), params: 448 + 32 });
+    expect(f.has('layers.7')).toBe(true); // the linear head
+  });
+});
