@@ -152,6 +152,8 @@ export const GRADIENTS: Record<string, Rule> = {
     return [dx];
   },
   dropout: (g, n) => [ewRaw('dropout', [g], p(n))],
+  // straight-through estimator: quantization is treated as the identity in the backward pass
+  fake_quant: (g) => [scaleShift(g, 1, 0)],
   gather: (g, n) => {
     const x = n.inputs[0];
     const { axis, index } = n.ctx as { axis: number; index: Tensor };

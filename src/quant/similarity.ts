@@ -1,0 +1,60 @@
+// Weight-distribution similarity between a full-precision and a quantized layer, as the seed computes it:
+// softmax over dim 1 (input channels) of both weight tensors, then the Jensen–Shannon divergence with KL
+// terms summed (not averaged): js = ½·Σ p·ln(p/m) + ½·Σ q·ln(q/m), m = (p+q)/2, clamped at 0.
+// Also a histogram-based JS divergence (GPU histograms with u32 atomics) as an alternative measure.
+import { histogramKernel } from '../kernels/quant.js';
+import { zeros } from '../tensor/ops/creation.js';
+import { add, log, maximum, mul, div } from '../tensor/ops/elementwise.js';
+import { softmax } from '../tensor/ops/nn-core.js';
+import { sum } from '../tensor/ops/reduce-ops.js';
+import { reshape } from '../tensor/ops/shape-ops.js';
+import { tidy } from '../tensor/scope.js';
+import type { Tensor } from '../tensor/tensor.js';
+
+const TINY = 1e-30;
+
+/** The seed's per-layer JS divergence (a scalar tensor). */
+export function jsDivergence(quantized: Tensor, full: Tensor): Tensor {
+  if (quantized.shape.join() !== full.shape.join()) throw new Error(`js divergence: shapes [${quantized.shape}] and [${full.shape}] differ`);
+  if (full.rank < 2) throw new Error(`js divergence: weights need at least 2 dims (softmax over dim 1), got [${full.shape}]`);
+  return tidy(() => {
+    const [o, i] = full.shape;
+    const rest = full.size / (o * i);
+    const p = softmax(reshape(quantized, [o, i, rest]), 1);
+    const q = softmax(reshape(full, [o, i, rest]), 1);
+    const m = mul(add(p, q), 0.5);
+    const lm = log(maximum(m, TINY));
+    const kl = (a: Tensor) => sum(mul(a, add(log(maximum(a, TINY)), mul(lm, -1))));
+    return maximum(mul(add(kl(p), kl(q)), 0.5), 0);
+  });
+}
+
+/** Histogram of x over [lo, hi) with `bins` bins (values outside go to the end bins). */
+export async function histogram(x: Tensor, bins: number, lo: number, hi: number): Promise<Uint32Array> {
+  if (!(hi > lo)) throw new Error(`histogram: range [${lo}, ${hi}) is empty`);
+  const h = zeros([bins]);
+  histogramKernel(x.buffer, h.buffer, x.size, bins, lo, bins / (hi - lo));
+  const out = new Uint32Array((await h.toArray()).buffer);
+  h.dispose();
+  return out;
+}
+
+/** JS divergence (natural log) between two count vectors, normalised to distributions. */
+export function jsFromCounts(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let na = 0, nb = 0;
+  for (let i = 0; i < a.length; i++) { na += a[i]; nb += b[i]; }
+  let js = 0;
+  for (let i = 0; i < a.length; i++) {
+    const p = a[i] / na, q = b[i] / nb, m = (p + q) / 2;
+    if (p > 0) js += 0.5 * p * Math.log(p / m);
+    if (q > 0) js += 0.5 * q * Math.log(q / m);
+  }
+  return Math.max(js, 0);
+}
+
+/** Histogram JS divergence between quantized and full-precision values over the full tensor's range. */
+export async function histogramJs(quantized: Tensor, full: Tensor, amax: number, bins = 2048): Promise<number> {
+  const lo = -amax, hi = amax === 0 ? 1 : amax * (1 + 1e-6); // the top value falls in the last bin
+  const [hq, hf] = [await histogram(quantized, bins, lo, hi), await histogram(full, bins, lo, hi)];
+  return jsFromCounts(hq, hf);
+}
