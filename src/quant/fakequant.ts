@@ -5,7 +5,7 @@ import { record } from '../autograd/tape.js';
 import { fakeQuantBlockKernel, fakeQuantKernel } from '../kernels/quant.js';
 import { empty, expectFloat } from '../tensor/ops/alloc.js';
 import { fromArray } from '../tensor/ops/creation.js';
-import { abs, ne } from '../tensor/ops/elementwise.js';
+import { abs, sub } from '../tensor/ops/elementwise.js';
 import { max, sum } from '../tensor/ops/reduce-ops.js';
 import { keep, tidy } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -41,6 +41,7 @@ export function fakeQuant(x: Tensor, f: QuantFormat, scale: number): Tensor {
   } else {
     if (!(scale >= 0) || !Number.isFinite(scale)) throw new Error(`${f.name}: scale must be a finite number >= 0, got ${scale}`);
     const invScale = scale === 0 ? 0 : 1 / scale;
+    if (!Number.isFinite(Math.fround(invScale))) throw new Error(`${f.name}: scale ${scale} is too small for float32 arithmetic (values are all below 1e-38)`);
     fakeQuantKernel(x.buffer, out.buffer, x.size, {
       mode: f.kind === 'int' ? 'int' : 'levels', levels: levelTable(f).buffer, nLevels: f.levels?.length ?? 1,
       clamp: !f.unclamped, invScale, scale, qmax: f.qmax,
@@ -49,12 +50,13 @@ export function fakeQuant(x: Tensor, f: QuantFormat, scale: number): Tensor {
   return record(out, 'fake_quant', [x]);
 }
 
-/** max|x| and whether x holds NaN, read back (one small readback). */
+/** max|x|, read back; NaN/inf are detected through sum(x - x), which only they make non-zero
+ * (comparisons with NaN are not reliable under the drivers' fast-math). */
 export async function absMax(x: Tensor): Promise<number> {
-  const [m, nans] = tidy(() => [max(abs(x)), sum(ne(x, x))]);
-  const [a, n] = [await m.item(), await nans.item()];
-  m.dispose(); nans.dispose();
-  if (n > 0) throw new Error(`${x.describe()}: ${n} NaN values cannot be quantized`);
+  const [m, bad] = tidy(() => [max(abs(x)), sum(sub(x, x))]);
+  const [a, b] = [await m.item(), await bad.item()];
+  m.dispose(); bad.dispose();
+  if (b !== 0) throw new Error(`${x.describe()}: holds NaN or infinite values, which cannot be quantized`);
   return a;
 }
 
