@@ -1,8 +1,9 @@
 // quantscope command line. Each command parses options here and calls into src/experiments.
 import { Command, InvalidArgumentError } from 'commander';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { parseDatasetName } from './data/cifar.js';
 import { countFlops, formatFlopsTable } from './experiments/flops.js';
+import { runPtq } from './experiments/ptq.js';
 import { NonFiniteLossError, SEED_RECIPE, train } from './experiments/train.js';
 import { buildModel, modelNames } from './nn/models/build.js';
 import { initNode } from './platform/node.js';
@@ -85,6 +86,33 @@ program.command('flops')
     await initNode();
     const t = countFlops(buildModel(o.model, { classes: classesOf(o.dataset) }));
     console.log(o.json ? JSON.stringify(t, null, 2) : formatFlopsTable(t));
+  });
+
+program.command('ptq')
+  .description('post-training quantization sweep: js_param, js_flops, q_acc, acc_loss per format and bit width')
+  .option('--model <name>', 'model cfg name (default: from the checkpoint metadata)', modelName)
+  .option('--dataset <name>', 'cifar10 | cifar100', dataset, 'cifar10')
+  .option('--checkpoint <file>', 'trained model (default runs/<model>-<dataset>/model.safetensors)')
+  .option('--formats <list>', 'format families (INT,POT,FLOAT,OCP,MX) or explicit names (INT8,FP8_E4M3,...)', list, ['INT', 'POT', 'FLOAT'])
+  .option('--bits <list>', 'bit widths', (v) => list(v).map(Number), [2, 3, 4, 5, 6, 7, 8])
+  .option('--calib-batches <n>', 'training batches for activation ranges', int('--calib-batches'), 100)
+  .option('--calib-batch-size <n>', 'calibration batch size', int('--calib-batch-size'), 128)
+  .option('--test-subset <n>', 'evaluate on the first N test images', int('--test-subset'))
+  .option('--hist-bins <n>', 'bins of the histogram JS divergence', int('--hist-bins'), 2048)
+  .option('--data-dir <dir>', 'folder holding the datasets')
+  .option('--out <dir>', 'output folder (default: the checkpoint\'s folder)')
+  .option('--quiet', 'no progress output', false)
+  .action(async (o) => {
+    await initNode();
+    if (!o.checkpoint && !o.model) throw new Error('ptq: give --checkpoint FILE or --model NAME (to use runs/<model>-<dataset>/model.safetensors)');
+    const checkpoint = resolve(o.checkpoint ?? `runs/${o.model}-${o.dataset}/model.safetensors`);
+    const families = o.formats.filter((f: string) => /^(INT|POT|FLOAT|OCP|MX)$/i.test(f));
+    const names = o.formats.filter((f: string) => !families.includes(f));
+    const rows = await runPtq({
+      checkpoint, model: o.model, dataset: o.dataset, families, bits: o.bits, formats: names.length ? names : undefined, calibBatches: o.calibBatches,
+      calibBatchSize: o.calibBatchSize, testSubset: o.testSubset, dataDir: o.dataDir, out: resolve(o.out ?? dirname(checkpoint)), histBins: o.histBins, quiet: o.quiet,
+    });
+    for (const r of rows) console.log(`${r.model} ${r.format.padEnd(12)} js_flops ${r.js_flops.toExponential(3)}  q_acc ${(r.q_acc * 100).toFixed(2)}%  acc_loss ${r.acc_loss.toFixed(4)}`);
   });
 
 export async function main(argv = process.argv): Promise<void> {

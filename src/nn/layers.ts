@@ -31,6 +31,11 @@ export class Conv2d extends Module {
   }
   get kind(): string { return 'conv'; }
   get hasBias(): boolean { return this.params.has('bias'); }
+  /** Give a bias-free conv a (zero) bias, so a folded BatchNorm has somewhere to go. */
+  ensureBias(): Tensor {
+    if (!this.hasBias) this.addParam('bias', new Float32Array(this.spec.out), [this.spec.out]);
+    return this.param('bias');
+  }
   forward(x: Tensor, ctx: ForwardContext): Tensor {
     const input = ctx.inputHook ? ctx.inputHook(this.path, this, x) : x;
     const y = conv2d(input, this.param('weight'), this.hasBias ? this.param('bias') : null, { stride: this.spec.stride, padding: this.spec.padding, groups: this.spec.groups });

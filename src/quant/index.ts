@@ -2,6 +2,7 @@ import './formats/index.js';
 export * from './format.js';
 export * from './fakequant.js';
 export * from './similarity.js';
+export * from './ptq.js';
 export { intFormat } from './formats/int.js';
 export { potFormat } from './formats/pot.js';
 export { floatFormat } from './formats/float.js';

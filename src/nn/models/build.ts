@@ -15,7 +15,7 @@ import { fill, parseRow } from './parse.js';
 /** conv [+ bn] [+ activation]: the unit BN folding works on. */
 export class ConvUnit extends Module {
   readonly conv: Conv2d;
-  readonly bn: BatchNorm2d | null;
+  bn: BatchNorm2d | null;
   readonly act: Module | null;
   constructor(conv: Conv2d, bn: BatchNorm2d | null, act: Module | null) {
     super();
@@ -24,6 +24,10 @@ export class ConvUnit extends Module {
     this.act = act ? this.addChild('act', act) : null;
   }
   get kind(): string { return 'conv_unit'; }
+  /** Remove the BatchNorm after its statistics were folded into the conv (PTQ). */
+  dropBatchNorm(): void {
+    if (this.bn) { this.bn.dispose(); this.children.delete('bn'); this.bn = null; }
+  }
   forward(x: Tensor, ctx: ForwardContext): Tensor {
     let y = run(this.conv, x, ctx);
     if (this.bn) y = run(this.bn, y, ctx);

@@ -1,0 +1,117 @@
+// `quantscope ptq`: the PTQ sweep of one trained model over formats and bit widths. One JSONL line per
+// format (written as soon as it is measured), a CSV copy, resumable: formats already in the JSONL are
+// skipped, and calibration + full-precision accuracy are cached in ptq-calibration.json.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { epochBatches, epochOrder } from '../data/batches.js';
+import { loadCifar, subset, type DatasetName } from '../data/cifar.js';
+import { countFlops, foldedLayerMacs } from './flops.js';
+import { loadTrainedModel } from './train.js';
+import { accuracy } from './evaluate.js';
+import { log, Progress } from './progress.js';
+import { appendJsonl, readJsonl, writeFileAtomic, writeJsonAtomic } from '../platform/files.js';
+import {
+  applyFormat, calibrate, disposeLayers, foldBatchNorms, getFormat, layerShares, modelSimilarity, quantLayers, restore, sweepFormats,
+  type Calibration, type QuantFormat,
+} from '../quant/index.js';
+
+export interface PtqConfig {
+  checkpoint: string;
+  model?: string;
+  dataset: DatasetName;
+  families: string[];
+  bits: number[];
+  /** explicit format names (override families x bits) */
+  formats?: string[];
+  calibBatches: number;
+  calibBatchSize: number;
+  testSubset?: number;
+  dataDir?: string;
+  out: string;
+  histBins: number;
+  quiet?: boolean;
+}
+
+export interface PtqRow {
+  model: string; dataset: string; format: string; family: string; bits: number;
+  js_param: number; js_flops: number; js_flops_wt_log: number; js_flops_wt_cbrt: number; js_hist_param: number; js_hist_flops: number;
+  fp_acc: number; q_acc: number; acc_loss: number; total_macs: number; layers: { name: string; js: number; js_hist: number; mac_share: number; param_share: number }[];
+}
+
+export const PTQ_COLUMNS = ['model', 'dataset', 'format', 'family', 'bits', 'js_param', 'js_flops', 'js_flops_wt_log', 'js_flops_wt_cbrt', 'js_hist_param', 'js_hist_flops', 'fp_acc', 'q_acc', 'acc_loss'] as const;
+
+export function toCsv(rows: Record<string, unknown>[], columns: readonly string[]): string {
+  const cell = (v: unknown) => (typeof v === 'string' && /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : String(v ?? ''));
+  return [columns.join(','), ...rows.map((r) => columns.map((c) => cell(r[c])).join(','))].join('\n') + '\n';
+}
+
+export function ptqFormats(c: Pick<PtqConfig, 'formats' | 'families' | 'bits'>): QuantFormat[] {
+  return c.formats?.length ? c.formats.map(getFormat) : sweepFormats(c.families, c.bits);
+}
+
+export async function runPtq(c: PtqConfig): Promise<PtqRow[]> {
+  const formats = ptqFormats(c);
+  if (!formats.length) throw new Error(`ptq: no formats for families ${c.families.join(',')} at bits ${c.bits.join(',')}`);
+  const jsonl = join(c.out, 'ptq.jsonl');
+  const done = new Set(readJsonl<PtqRow>(jsonl).map((r) => r.format));
+  const todo = formats.filter((f) => !done.has(f.name));
+  if (!todo.length) {
+    log(`ptq: all ${formats.length} formats already in ${jsonl}`);
+    return finish(c, jsonl);
+  }
+  const model = loadTrainedModel(c.checkpoint, c.model);
+  const arch = model.arch;
+  const counts = foldedLayerMacs(countFlops(model));
+  const totalMacs = countFlops(model).totalMacs;
+  let test = loadCifar(c.dataset, 'test', { dataDir: c.dataDir });
+  if (c.testSubset) test = subset(test, c.testSubset);
+  if (test.classes !== model.classes) throw new Error(`${c.checkpoint} has ${model.classes} classes but ${c.dataset} has ${test.classes}`);
+
+  const calPath = join(c.out, 'ptq-calibration.json');
+  let cached: { fp_acc: number; calibration: Calibration; checkpoint: string; calib_batches: number; test_count: number } | null = null;
+  if (existsSync(calPath)) {
+    cached = JSON.parse(readFileSync(calPath, 'utf8'));
+    if (cached && (cached.checkpoint !== c.checkpoint || cached.calib_batches !== c.calibBatches || cached.test_count !== test.count)) cached = null;
+  }
+  foldBatchNorms(model);
+  let fpAcc: number, cal: Calibration;
+  if (cached) {
+    ({ fp_acc: fpAcc, calibration: cal } = cached);
+  } else {
+    fpAcc = await accuracy(model, test, { label: 'fp32 test', quiet: c.quiet });
+    const train = loadCifar(c.dataset, 'train', { dataDir: c.dataDir });
+    const bar = new Progress('calibrate', c.calibBatches, c.quiet);
+    cal = await calibrate(model, epochBatches(train, c.calibBatchSize, epochOrder(train.count, 'calibration', 0), null, 0, 0), c.calibBatches, (i) => bar.update(i));
+    writeJsonAtomic(calPath, { checkpoint: c.checkpoint, calib_batches: c.calibBatches, test_count: test.count, fp_acc: fpAcc, calibration: cal });
+  }
+  if (!c.quiet) log(`${arch}: full-precision (BN folded) test accuracy ${(fpAcc * 100).toFixed(2)}%`);
+  const layers = await quantLayers(model);
+  const shares = layerShares(layers, counts);
+  const bar = new Progress('ptq', todo.length, c.quiet);
+  let i = 0;
+  try {
+    for (const f of todo) {
+      const state = await applyFormat(layers, cal, f, shares, c.histBins);
+      const qAcc = await accuracy(model, test, { ctx: state.ctx, quiet: true });
+      restore(layers);
+      const sim = modelSimilarity(state.layers, totalMacs);
+      const row: PtqRow = {
+        model: arch, dataset: c.dataset, format: f.name, family: f.family, bits: f.bits, ...sim, fp_acc: fpAcc, q_acc: qAcc,
+        acc_loss: fpAcc > 0 ? (fpAcc - qAcc) / fpAcc : 0, total_macs: totalMacs,
+        layers: state.layers.map((l) => ({ name: l.name, js: l.js, js_hist: l.jsHist, mac_share: l.macShare, param_share: l.paramShare })),
+      };
+      appendJsonl(jsonl, row);
+      bar.update(++i, { format: f.name, q_acc: qAcc, js_flops: sim.js_flops });
+    }
+  } finally {
+    disposeLayers(layers);
+    model.dispose();
+  }
+  return finish(c, jsonl);
+}
+
+function finish(c: PtqConfig, jsonl: string): PtqRow[] {
+  const rows = readJsonl<PtqRow>(jsonl);
+  writeFileAtomic(join(c.out, 'ptq.csv'), toCsv(rows as unknown as Record<string, unknown>[], PTQ_COLUMNS));
+  return rows;
+}
