@@ -4,6 +4,8 @@ import { dirname, resolve } from 'node:path';
 import { parseDatasetName } from './data/cifar.js';
 import { countFlops, formatFlopsTable } from './experiments/flops.js';
 import { runPtq } from './experiments/ptq.js';
+import { formatFitTable, runFit } from './experiments/fit.js';
+import { predictLoss } from './experiments/predict.js';
 import { NonFiniteLossError, SEED_RECIPE, train } from './experiments/train.js';
 import { buildModel, modelNames } from './nn/models/build.js';
 import { initNode } from './platform/node.js';
@@ -113,6 +115,31 @@ program.command('ptq')
       calibBatchSize: o.calibBatchSize, testSubset: o.testSubset, dataDir: o.dataDir, out: resolve(o.out ?? dirname(checkpoint)), histBins: o.histBins, quiet: o.quiet,
     });
     for (const r of rows) console.log(`${r.model} ${r.format.padEnd(12)} js_flops ${r.js_flops.toExponential(3)}  q_acc ${(r.q_acc * 100).toFixed(2)}%  acc_loss ${r.acc_loss.toFixed(4)}`);
+  });
+
+program.command('fit')
+  .description('fit js_flops (and variants) -> acc_loss per model and overall; write fit.json, fit.csv, PNG/SVG figures')
+  .option('--results <dir>', 'folder searched for ptq.jsonl files', 'runs')
+  .option('--out <dir>', 'where to write fit.json and figures (default: --results)')
+  .action(async (o) => {
+    const dir = resolve(o.results);
+    const report = await runFit(dir, resolve(o.out ?? dir));
+    console.log(formatFitTable(report.fits));
+    console.log(`fits and figures in ${resolve(o.out ?? dir)}`);
+  });
+
+program.command('predict')
+  .description('predict the accuracy loss of quantizing a model from a saved fit (no test data needed)')
+  .requiredOption('--fit <file>', 'fit.json written by `quantscope fit`')
+  .requiredOption('--checkpoint <file>', 'trained model (safetensors)')
+  .requiredOption('--format <list>', 'format names, e.g. INT4,POT5,FLOAT6_E3', list)
+  .option('--model <name>', 'model cfg name (default: from the checkpoint metadata)', modelName)
+  .option('--measure <name>', 'similarity measure the fit uses', 'js_flops')
+  .option('--scope <name>', 'which fit: ALL or a model/dataset scope', 'ALL')
+  .action(async (o) => {
+    await initNode();
+    const rows = await predictLoss({ fitFile: resolve(o.fit), checkpoint: resolve(o.checkpoint), formats: o.format, model: o.model, measure: o.measure, scope: o.scope });
+    for (const r of rows) console.log(`${r.model} ${r.format.padEnd(12)} ${o.measure} ${r.x.toExponential(3)}  predicted acc_loss ${r.predicted.toFixed(4)}  (${r.fit})`);
   });
 
 export async function main(argv = process.argv): Promise<void> {

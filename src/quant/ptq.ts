@@ -148,6 +148,19 @@ export async function applyFormat(layers: QuantLayer[], cal: Calibration, f: Qua
   return { format: f, layers: sims, ctx };
 }
 
+/** Per-layer similarities of a format without touching the model (prediction needs no data). */
+export async function weightSimilarities(layers: QuantLayer[], f: QuantFormat, shares: Map<string, { param: number; mac: number }>, histBins = 2048): Promise<LayerSimilarity[]> {
+  const out: LayerSimilarity[] = [];
+  for (const l of layers) {
+    const wq = fakeQuant(l.fpWeight, f, l.weightAbsMax / f.qmax);
+    const js = jsDivergence(wq, l.fpWeight);
+    const s = shares.get(l.name) as { param: number; mac: number };
+    out.push({ name: l.name, js: await js.item(), jsHist: await histogramJs(wq, l.fpWeight, l.weightAbsMax, histBins), paramShare: s.param, macShare: s.mac });
+    wq.dispose(); js.dispose();
+  }
+  return out;
+}
+
 /** Put the full-precision (folded) weights back. */
 export function restore(layers: QuantLayer[]): void {
   for (const l of layers) {

@@ -325,4 +325,52 @@ export const ARCHITECTURES: Record<string, Architecture> = {
     ],
     note: 'not part of the seed; the common wide CIFAR ResNet-18',
   },
+  // Small models for the README's demo (minutes on 2 CPU cores). Not in the seed: they exist so the whole
+  // pipeline can be shown end to end without hours of training; results are labelled as such.
+  ResNet_8_demo: {
+    layers: [
+      'conv 3->16 k3 s1 p1 +bias bn relu',
+      'stage basic 0 x1',
+      'stage basic 1 x1',
+      'stage basic 2 x1',
+      'adaptive_avgpool 1',
+      'flatten',
+      'linear 64->{classes} +bias',
+    ],
+    note: 'demo: the seed ResNet with one basic block per stage and three stages',
+  },
+  VGG_demo: {
+    layers: [
+      'conv 3->16 k3 s1 p1 +bias bn relu',
+      'maxpool k2 s2 p0',
+      'conv 16->32 k3 s1 p1 +bias bn relu',
+      'maxpool k2 s2 p0',
+      'conv 32->64 k3 s1 p1 +bias bn relu',
+      'maxpool k2 s2 p0',
+      'flatten',
+      'linear 1024->128 +bias',
+      'relu',
+      'linear 128->{classes} +bias',
+    ],
+    note: 'demo: a three-conv VGG-style net',
+  },
+  AlexNet_demo: {
+    layers: [
+      'conv 3->16 k3 s1 p1 +bias',
+      'relu',
+      'maxpool k2 s2 p0',
+      'conv 16->32 k3 s1 p1 +bias',
+      'relu',
+      'maxpool k2 s2 p0',
+      'conv 32->64 k3 s1 p1 +bias',
+      'relu',
+      'maxpool k2 s2 p0',
+      'flatten',
+      'dropout 0.5',
+      'linear 1024->256 +bias',
+      'relu',
+      'linear 256->{classes} +bias',
+    ],
+    note: 'demo: a three-conv AlexNet-style net without BatchNorm',
+  },
 };
