@@ -4,7 +4,7 @@
 // is just the matmul's batch dimension. One invocation per (g, p) row.
 // Uniforms: [0] rows (groups * padded pixels), [1] padded pixels, [2] pixels, [3] OH, [4] OW, [5] ld,
 // [6] M, [7] Cout, [8] Cin, [9] Cg, [10] H, [11] W, [12] KH, [13] KW, [14] sH, [15] sW, [16] pH (i32),
-// [17] pW (i32), [18] dH, [19] dW.
+// [17] pW (i32), [18] dH, [19] dW, [20] first image (the batch may be processed in image ranges).
 @group(0) @binding(1) var<storage, read> src: array<f32>;
 @group(0) @binding(2) var<storage, read_write> dst: array<f32>;
 @compute @workgroup_size(64)
@@ -17,7 +17,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let valid = p < u(2u);
   let ow = p % OW;
   let oh = (p / OW) % OH;
-  let n = p / (OW * OH);
+  let n = p / (OW * OH) + u(20u);
   let out0 = row * ld;
 {{BODY}}
 }

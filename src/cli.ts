@@ -1,9 +1,11 @@
 // quantscope command line. Each command parses options here and calls into src/experiments.
 import { Command, InvalidArgumentError } from 'commander';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parseDatasetName } from './data/cifar.js';
 import { countFlops, formatFlopsTable } from './experiments/flops.js';
 import { runPtq } from './experiments/ptq.js';
+import { DEMO_DEFAULTS, runDemo } from './experiments/demo.js';
+import { buildReport } from './experiments/report.js';
 import { formatFitTable, runFit } from './experiments/fit.js';
 import { predictLoss } from './experiments/predict.js';
 import { NonFiniteLossError, SEED_RECIPE, train } from './experiments/train.js';
@@ -140,6 +142,31 @@ program.command('predict')
     await initNode();
     const rows = await predictLoss({ fitFile: resolve(o.fit), checkpoint: resolve(o.checkpoint), formats: o.format, model: o.model, measure: o.measure, scope: o.scope });
     for (const r of rows) console.log(`${r.model} ${r.format.padEnd(12)} ${o.measure} ${r.x.toExponential(3)}  predicted acc_loss ${r.predicted.toFixed(4)}  (${r.fit})`);
+  });
+
+program.command('demo')
+  .description('the whole pipeline at small scale on the real CIFAR-10 (minutes on 2 CPU cores); writes an HTML report')
+  .option('--out <dir>', 'output folder', 'demo-out')
+  .option('--data-dir <dir>', 'folder holding cifar-10-batches-bin')
+  .option('--models <list>', 'models to train', list, DEMO_DEFAULTS.models)
+  .option('--subset <n>', 'training images', int('--subset'), DEMO_DEFAULTS.subset)
+  .option('--test-subset <n>', 'test images', int('--test-subset'), DEMO_DEFAULTS.testSubset)
+  .option('--epochs <n>', 'epochs', int('--epochs'), DEMO_DEFAULTS.epochs)
+  .option('--bits <list>', 'bit widths for PTQ', (v) => list(v).map(Number), DEMO_DEFAULTS.bits)
+  .option('--quiet', 'no progress output', false)
+  .action(async (o) => {
+    await initNode();
+    const path = await runDemo({ ...DEMO_DEFAULTS, out: resolve(o.out), dataDir: o.dataDir, models: o.models, subset: o.subset, testSubset: o.testSubset, epochs: o.epochs, bits: o.bits, quiet: o.quiet });
+    console.log(`report: ${path}`);
+  });
+
+program.command('report')
+  .description('rebuild the HTML report, figures and tables from a results folder')
+  .option('--results <dir>', 'results folder', 'runs')
+  .option('--out <dir>', 'report folder (default <results>/report)')
+  .action(async (o) => {
+    const dir = resolve(o.results);
+    console.log(`report: ${await buildReport(dir, resolve(o.out ?? join(dir, 'report')))}`);
   });
 
 export async function main(argv = process.argv): Promise<void> {

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import * as q from '../src/index.js';
 import { ready, expectClose, RUNS } from './helpers.js';
 import { conv2d as refConv, size, arr, type ConvParams } from './ref.js';
+import { convLimits } from '../src/kernels/conv.js';
 
 beforeAll(async () => { await ready; });
 
@@ -77,6 +78,22 @@ describe('conv2d', () => {
       const e = refConv(arr(x, xs), arr(w, ws), null, p);
       expectClose(await q.conv2d(q.fromArray(x, xs), q.fromArray(w, ws), null, { padding: pad }).toArray(), e.data, 1e-4, 1e-4);
     }
+  });
+
+  it('weight gradient split into image ranges (storage-binding limit) equals the unsplit one', async () => {
+    const xs = [5, 6, 10, 10], ws = [8, 6, 3, 3];
+    const x = q.keep(q.fromArray(Array.from({ length: size(xs) }, (_, i) => Math.sin(i * 0.3)), xs));
+    const w = q.fromArray(Array.from({ length: size(ws) }, (_, i) => Math.cos(i * 0.7)), ws);
+    w.requiresGrad = true;
+    const dw = async () => { const [g] = q.grad(q.sum(q.mul(q.conv2d(x, w, null, { padding: 1 }), q.conv2d(x, w, null, { padding: 1 }))), [w]); return g.toArray(); };
+    const whole = await dw();
+    convLimits.maxBinding = 2 * 100 * 56 * 4; // about 2 images per range: 3 ranges for 5 images
+    try {
+      expectClose(await dw(), whole, 1e-4, 1e-5);
+    } finally {
+      convLimits.maxBinding = 0;
+    }
+    x.dispose();
   });
 
   it('errors name the mismatch', () => {

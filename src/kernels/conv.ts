@@ -239,8 +239,13 @@ const COLS_BODY = `  let H = u(10u); let W = u(11u); let KH = u(12u); let KW = u
   }
   for (; k < ld; k++) { dst[out0 + k] = 0.0; }`;
 
+/** Tests lower this to exercise the split path on small shapes (0: the device's limit). */
+export const convLimits = { maxBinding: 0 };
+
 /** dW [Cout, Cin/groups, KH, KW] from dY and X: a batched matmul over pixel chunks, then a sum of chunks.
- *  (A direct pixel-loop kernel ran at ~12 GFLOPS on lavapipe; this reuses the 50 GFLOPS matmul.) */
+ *  (A direct pixel-loop kernel ran at ~12 GFLOPS on lavapipe; this reuses the 50 GFLOPS matmul.)
+ *  When the im2col operand would exceed the device's storage-binding limit, the batch is split into
+ *  image ranges whose partial gradients are stacked and summed. */
 export function conv2dWeightGrad(dy: GPUBuffer, x: GPUBuffer, dw: GPUBuffer, g: ConvGeometry, impl: ConvImpl = 'auto'): void {
   const e = engine();
   const M = g.Cout / g.groups, Cg = g.Cin / g.groups;
@@ -251,14 +256,37 @@ export function conv2dWeightGrad(dy: GPUBuffer, x: GPUBuffer, dw: GPUBuffer, g: 
     return;
   }
   const Kg = Cg * g.KH * g.KW;
-  const pixels = g.N * g.OH * g.OW;
+  const limit = convLimits.maxBinding || e.device.limits.maxStorageBufferBindingSize;
+  const bytesPerImage = g.groups * g.OH * g.OW * roundUp4(Math.max(Kg, M)) * 4 * 1.1; // with chunk padding slack
+  const perPart = Math.max(1, Math.floor(limit / bytesPerImage));
+  if (perPart >= g.N) { weightGradPart(dy, x, dw, g, 0, g.N); return; }
+  const parts = Math.ceil(g.N / perPart);
+  const size = g.Cout * Kg * 4;
+  const stack = e.createBuffer(parts * size);
+  const tmp = e.createBuffer(size);
+  for (let i = 0; i < parts; i++) {
+    const n0 = i * perPart;
+    weightGradPart(dy, x, tmp, g, n0, Math.min(perPart, g.N - n0));
+    e.copy(tmp, 0, stack, i * size, size);
+  }
+  reduceMiddle('sum', stack, dw, 1, parts, g.Cout * Kg);
+  e.releaseBuffer(stack);
+  e.releaseBuffer(tmp);
+}
+
+/** dW contribution of images [n0, n0 + count). */
+function weightGradPart(dy: GPUBuffer, x: GPUBuffer, dw: GPUBuffer, g: ConvGeometry, n0: number, count: number): void {
+  const e = engine();
+  const M = g.Cout / g.groups, Cg = g.Cin / g.groups;
+  const Kg = Cg * g.KH * g.KW;
+  const pixels = count * g.OH * g.OW;
   const tiles = Math.ceil(M / 16) * Math.ceil(Kg / 16) * g.groups;
   const B = Math.max(1, Math.min(64, Math.ceil(512 / tiles), Math.floor(pixels / 64), Math.floor(65535 / g.groups)));
   const chunk = Math.ceil(pixels / B);
   const PIXP = chunk * B;
   const ldM = roundUp4(M), ldK = roundUp4(Kg);
   const rows = g.groups * PIXP;
-  const u = new Uniforms().u32(rows, PIXP, pixels, g.OH, g.OW, 0, M, g.Cout, g.Cin, Cg, g.H, g.W, g.KH, g.KW, g.sH, g.sW).i32(g.pH, g.pW).u32(g.dH, g.dW);
+  const u = new Uniforms().u32(rows, PIXP, pixels, g.OH, g.OW, 0, M, g.Cout, g.Cin, Cg, g.H, g.W, g.KH, g.KW, g.sH, g.sW).i32(g.pH, g.pW).u32(g.dH, g.dW, n0);
   const dyt = e.createBuffer(rows * ldM * 4);
   const cols = e.createBuffer(rows * ldK * 4);
   const uDy = u.bytes().slice();

@@ -1,5 +1,5 @@
 // Losses (PyTorch reductions). cross_entropy lives with the core ops; MSE and KL divergence compose ops.
-import { mul, sub, log, where, gt } from '../tensor/ops/elementwise.js';
+import { add, mul, sub, log, where, gt } from '../tensor/ops/elementwise.js';
 import { mean, sum } from '../tensor/ops/reduce-ops.js';
 import { fmt, ShapeError } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -31,4 +31,18 @@ export function klDiv(input: Tensor, target: Tensor, reduction: Reduction | 'bat
   const pointwise = mul(target, sub(safeLog, input));
   if (reduction === 'batchmean') return mul(sum(pointwise), 1 / input.shape[0]);
   return reduce(pointwise, reduction);
+}
+
+/**
+ * The generator's BatchNorm-statistics loss: mean over BN layers of MSE(batch mean, running mean) +
+ * MSE(biased batch variance, running variance). Zero when the statistics match.
+ */
+export function bnStatsLoss(stats: { mean: Tensor; variance: Tensor; runningMean: Tensor; runningVar: Tensor }[]): Tensor {
+  if (!stats.length) throw new Error('bn_stats_loss: the model recorded no BatchNorm statistics (does it have BN layers?)');
+  let total: Tensor | null = null;
+  for (const s of stats) {
+    const term = add(mseLoss(s.mean, s.runningMean), mseLoss(s.variance, s.runningVar));
+    total = total ? add(total, term) : term;
+  }
+  return mul(total as Tensor, 1 / stats.length);
 }

@@ -1,0 +1,91 @@
+// `quantscope report`: rebuild a self-contained HTML report (figures embedded as PNG data URIs, tables
+// inline) plus the PNG/SVG figures and CSV/JSON tables from a results folder. Everything it shows is read
+// from files the other commands wrote, so the report can be rebuilt at any time (e.g. after a sweep).
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join, relative } from 'node:path';
+import { readJsonl, writeFileAtomic } from '../platform/files.js';
+import { runFit, formatFitTable, type FitReport, findPtqResults } from './fit.js';
+import { saveFigure, scatterWithCurves, type Series } from './plot.js';
+import { PTQ_COLUMNS, toCsv, type PtqRow } from './ptq.js';
+
+interface TrainRun { dir: string; result: Record<string, unknown>; metrics: Record<string, number>[] }
+
+function findFiles(dir: string, file: string, depth = 0): string[] {
+  if (!existsSync(dir) || depth > 6) return [];
+  const out: string[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...findFiles(p, file, depth + 1));
+    else if (name === file) out.push(p);
+  }
+  return out;
+}
+
+const esc = (s: unknown) => String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] as string);
+const pct = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? `${(v * 100).toFixed(2)}%` : '–');
+const num = (v: unknown, d = 4) => (typeof v === 'number' && Number.isFinite(v) ? (Math.abs(v) < 1e-3 && v !== 0 ? v.toExponential(2) : v.toFixed(d)) : '–');
+
+function table(head: string[], rows: (string | number)[][]): string {
+  return `<table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
+}
+
+function img(png: string, alt: string): string {
+  if (!existsSync(png)) return '';
+  return `<figure><img alt="${esc(alt)}" src="data:image/png;base64,${readFileSync(png).toString('base64')}"><figcaption>${esc(alt)} (<a href="${esc(basename(png).replace(/\.png$/, '.svg'))}">SVG</a>)</figcaption></figure>`;
+}
+
+export interface ReportExtras { title?: string; intro?: string; sections?: { title: string; html: string }[] }
+
+export async function buildReport(resultsDir: string, outDir = join(resultsDir, 'report'), extras: ReportExtras = {}): Promise<string> {
+  const figs = join(outDir);
+  const sections: string[] = [];
+  // training
+  const runs: TrainRun[] = findFiles(resultsDir, 'result.json').map((f) => ({
+    dir: dirname(f), result: JSON.parse(readFileSync(f, 'utf8')), metrics: readJsonl<Record<string, number>>(join(dirname(f), 'metrics.jsonl')),
+  })).filter((r) => r.result.train_acc !== undefined);
+  if (runs.length) {
+    const rows = runs.map((r) => [String(r.result.model), String(r.result.dataset), Number(r.result.params).toLocaleString('en-US'), String((r.result.config as Record<string, unknown>)?.subset ?? 'all'), String(r.result.epochs), pct(r.result.train_acc), pct(r.result.test_acc)]);
+    writeFileAtomic(join(outDir, 'training.csv'), toCsv(runs.map((r) => ({ model: r.result.model, dataset: r.result.dataset, params: r.result.params, epochs: r.result.epochs, train_acc: r.result.train_acc, test_acc: r.result.test_acc })), ['model', 'dataset', 'params', 'epochs', 'train_acc', 'test_acc']));
+    const series: Series[] = runs.map((r) => ({ name: `${r.result.model}`, points: [], curve: r.metrics.map((m) => ({ x: m.epoch + 1, y: m.loss })) }));
+    await saveFigure(scatterWithCurves('Training loss per epoch', 'epoch', 'loss', series), join(figs, 'training-loss'));
+    sections.push(`<h2>1. Full-precision training</h2>${table(['model', 'dataset', 'params', 'train images', 'epochs', 'train acc', 'test acc'], rows)}${img(join(figs, 'training-loss.png'), 'Training loss per epoch')}`);
+  }
+  // PTQ
+  const ptqFiles = findPtqResults(resultsDir);
+  const ptq = ptqFiles.flatMap((f) => readJsonl<PtqRow>(f));
+  if (ptq.length) {
+    writeFileAtomic(join(outDir, 'ptq.csv'), toCsv(ptq as unknown as Record<string, unknown>[], PTQ_COLUMNS));
+    const models = [...new Set(ptq.map((r) => r.model))];
+    for (const m of models) {
+      const rows = ptq.filter((r) => r.model === m);
+      const fams = [...new Set(rows.map((r) => r.family))];
+      const series: Series[] = fams.map((fam) => {
+        const byBits = new Map<number, PtqRow>();
+        // for FLOAT at a bit width, show the best exponent split
+        for (const r of rows.filter((q) => q.family === fam)) { const b = byBits.get(r.bits); if (!b || r.q_acc > b.q_acc) byBits.set(r.bits, r); }
+        const pts = [...byBits.values()].sort((a, b) => a.bits - b.bits);
+        return { name: fam, points: pts.map((r) => ({ x: r.bits, y: r.q_acc, label: r.format })), curve: pts.map((r) => ({ x: r.bits, y: r.q_acc })) };
+      });
+      series.push({ name: 'full precision', points: [], curve: [{ x: Math.min(...rows.map((r) => r.bits)), y: rows[0].fp_acc }, { x: Math.max(...rows.map((r) => r.bits)), y: rows[0].fp_acc }] });
+      await saveFigure(scatterWithCurves(`${m}: test accuracy after PTQ (best exponent split per width)`, 'bits', 'accuracy', series), join(figs, `ptq-${m}`));
+    }
+    const head = ['model', 'format', 'bits', 'js_param', 'js_flops', 'js_hist_flops', 'q_acc', 'acc_loss'];
+    sections.push(`<h2>2. Post-training quantization</h2><p>${ptq.length} quantized models from ${ptqFiles.length} sweep(s). js_* are the seed's JS-divergence similarities (softmax over input channels, KL sums), weighted by each layer's share of params / MACs; acc_loss = (fp_acc − q_acc) / fp_acc.</p>
+${models.map((m) => img(join(figs, `ptq-${m}.png`), `${m}: accuracy vs bit width`)).join('')}
+<details><summary>All ${ptq.length} rows</summary>${table(head, ptq.map((r) => [r.model, r.format, r.bits, num(r.js_param), num(r.js_flops), num(r.js_hist_flops), pct(r.q_acc), num(r.acc_loss)]))}</details>`);
+    // fits
+    const report: FitReport = await runFit(resultsDir, outDir);
+    const fitRows = report.fits.map((f) => [f.measure, f.scope, f.best.form, num(f.best.r2), num(f.best.cvR2), f.points]);
+    sections.push(`<h2>3. Predicting accuracy loss from weight similarity</h2><p>Candidate forms: polynomials of degree 1–4, a power law and a saturating exponential, chosen by held-out R² (5-fold); R² is on all points.</p>
+${img(join(figs, 'fit-js_flops-models.png'), 'js_flops → acc_loss, per model')}${img(join(figs, 'fit-js_flops-all.png'), 'js_flops → acc_loss, all models')}
+${img(join(figs, 'fit-js_hist_flops-all.png'), 'histogram JS (FLOPs-weighted) → acc_loss, all models')}
+${table(['measure', 'scope', 'chosen form', 'R²', 'held-out R²', 'points'], fitRows)}<pre>${esc(formatFitTable(report.fits))}</pre>`);
+  }
+  for (const s of extras.sections ?? []) sections.push(`<h2>${esc(s.title)}</h2>${s.html}`);
+  const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(extras.title ?? 'quantscope report')}</title>
+<style>body{font-family:system-ui,DejaVu Sans,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}table{border-collapse:collapse;margin:1em 0;font-size:.9em}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:right}th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}figure{margin:1em 0}img{max-width:100%}figcaption{font-size:.85em;color:#555}pre{background:#f7f7f7;padding:.6em;overflow:auto;font-size:.8em}</style></head>
+<body><h1>${esc(extras.title ?? 'quantscope report')}</h1><p>${extras.intro ?? ''}</p><p>Built ${new Date().toISOString()} from <code>${esc(relative(process.cwd(), resultsDir) || '.')}</code>.</p>${sections.join('\n')}</body></html>`;
+  const path = join(outDir, 'index.html');
+  writeFileAtomic(path, html);
+  return path;
+}
