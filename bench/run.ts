@@ -3,8 +3,10 @@ import { initNode } from '../src/platform/node.js';
 import { benchCore } from './core.js';
 import { benchConv } from './conv.js';
 import { benchModel } from './model.js';
+import { benchQuant } from './quant.js';
+import { benchRobust } from './robust.js';
 
-const suites: Record<string, () => Promise<void>> = { core: benchCore, conv: benchConv, model: () => benchModel('ResNet_18_wide'), 'model-seed': () => benchModel('ResNet_18') };
+const suites: Record<string, () => Promise<void>> = { core: benchCore, conv: benchConv, model: () => benchModel('ResNet_18_wide'), 'model-seed': () => benchModel('ResNet_18'), quant: benchQuant, robust: benchRobust };
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const e = await initNode();
 console.log(`adapter: ${e.adapterInfo}`);

@@ -2,7 +2,7 @@
 // order), training augmentation (random 32x32 crop from the 4-pixel zero-padded image, horizontal flip)
 // and per-channel normalisation into a Float32Array ready for upload.
 import seedrandom from 'seedrandom';
-import { IMAGE_BYTES, type ImageSet } from './cifar.js';
+import { IMAGE_BYTES, type ImageSet } from './cifar-meta.js';
 
 export interface Batch { x: Float32Array; y: Int32Array; n: number }
 

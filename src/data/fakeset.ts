@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { IMAGE_BYTES, NORMALIZATION, type DatasetName, type ImageSet } from './cifar.js';
 import { writeFileAtomic } from '../platform/files.js';
+import { encodeRecords, parseRecords } from './records.js';
 
 /** Normalised-space images [n, 3, 32, 32] -> uint8 pixels (x·std + mean, clamped to [0, 1], rounded). */
 export function toPixels(x: Float32Array, n: number, dataset: DatasetName): Uint8Array {
@@ -17,29 +18,11 @@ export function toPixels(x: Float32Array, n: number, dataset: DatasetName): Uint
 }
 
 export function writeImageSet(path: string, images: Uint8Array, labels: Int32Array): void {
-  const n = labels.length;
-  if (images.length !== n * IMAGE_BYTES) throw new Error(`fake set: ${images.length} pixel bytes for ${n} labels`);
-  const buf = new Uint8Array(n * (IMAGE_BYTES + 1));
-  for (let i = 0; i < n; i++) {
-    if (labels[i] < 0 || labels[i] > 255) throw new Error(`fake set: label ${labels[i]} does not fit a byte`);
-    buf[i * (IMAGE_BYTES + 1)] = labels[i];
-    buf.set(images.subarray(i * IMAGE_BYTES, (i + 1) * IMAGE_BYTES), i * (IMAGE_BYTES + 1) + 1);
-  }
-  writeFileAtomic(path, buf);
+  writeFileAtomic(path, encodeRecords(images, labels));
 }
 
 export function readImageSet(path: string, dataset: DatasetName, classes: number): ImageSet {
   if (!existsSync(path)) throw new Error(`fake set not found: ${path} (run \`quantscope gen\` first)`);
   const b = readFileSync(path);
-  const rec = IMAGE_BYTES + 1;
-  if (b.length === 0 || b.length % rec) throw new Error(`${path}: ${b.length} bytes is not a whole number of ${rec}-byte records`);
-  const n = b.length / rec;
-  const images = new Uint8Array(n * IMAGE_BYTES), labels = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    labels[i] = b[i * rec];
-    if (labels[i] >= classes) throw new Error(`${path}: record ${i} has label ${labels[i]}, outside 0..${classes - 1}`);
-    images.set(b.subarray(i * rec + 1, (i + 1) * rec), i * IMAGE_BYTES);
-  }
-  const norm = NORMALIZATION[dataset];
-  return { images, labels, classes, count: n, mean: norm.mean, std: norm.std, source: path };
+  return parseRecords(new Uint8Array(b.buffer, b.byteOffset, b.length), classes, NORMALIZATION[dataset], path);
 }

@@ -34,7 +34,7 @@ export function scatterWithCurves(title: string, xTitle: string, yTitle: string,
   const xScale = opts.logX && points.every((p) => p.x > 0) ? { type: 'log' as const } : { zero: false };
   const x = { field: 'x', type: 'quantitative' as const, title: xTitle, scale: xScale };
   const y = { field: 'y', type: 'quantitative' as const, title: yTitle };
-  const color = { field: 'series', type: 'nominal' as const, title: null };
+  const color = { field: 'series', type: 'nominal' as const, title: null, legend: { labelLimit: 420 } };
   return {
     title, width: opts.width ?? 520, height: opts.height ?? 340,
     layer: [

@@ -1,12 +1,13 @@
 // `quantscope report`: rebuild a self-contained HTML report (figures embedded as PNG data URIs, tables
 // inline) plus the PNG/SVG figures and CSV/JSON tables from a results folder. Everything it shows is read
 // from files the other commands wrote, so the report can be rebuilt at any time (e.g. after a sweep).
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { readJsonl, writeFileAtomic } from '../platform/files.js';
 import { runFit, formatFitTable, type FitReport, findPtqResults } from './fit.js';
 import { saveFigure, scatterWithCurves, type Series } from './plot.js';
 import { PTQ_COLUMNS, toCsv, type PtqRow } from './ptq.js';
+import { RELATIVE_COLUMNS, robustFits, withRelative, type RobustRow } from './robust.js';
 
 interface TrainRun { dir: string; result: Record<string, unknown>; metrics: Record<string, number>[] }
 
@@ -38,6 +39,7 @@ export interface ReportExtras { title?: string; intro?: string; sections?: { tit
 
 export async function buildReport(resultsDir: string, outDir = join(resultsDir, 'report'), extras: ReportExtras = {}): Promise<string> {
   const figs = join(outDir);
+  mkdirSync(outDir, { recursive: true });
   const sections: string[] = [];
   // training
   const runs: TrainRun[] = findFiles(resultsDir, 'result.json').map((f) => ({
@@ -80,6 +82,39 @@ ${models.map((m) => img(join(figs, `ptq-${m}.png`), `${m}: accuracy vs bit width
 ${img(join(figs, 'fit-js_flops-models.png'), 'js_flops → acc_loss, per model')}${img(join(figs, 'fit-js_flops-all.png'), 'js_flops → acc_loss, all models')}
 ${img(join(figs, 'fit-js_hist_flops-all.png'), 'histogram JS (FLOPs-weighted) → acc_loss, all models')}
 ${table(['measure', 'scope', 'chosen form', 'R²', 'held-out R²', 'points'], fitRows)}<pre>${esc(formatFitTable(report.fits))}</pre>`);
+  }
+  // robustness
+  const robustFiles = findFiles(resultsDir, 'robust.jsonl');
+  if (robustFiles.length) {
+    const rows = robustFiles.flatMap((f) => readJsonl<RobustRow>(f));
+    const rel = withRelative(rows);
+    writeFileAtomic(join(outDir, 'robust.csv'), toCsv(rel as unknown as Record<string, unknown>[], RELATIVE_COLUMNS));
+    const fits = await robustFits(rows, outDir, 'all models');
+    const pictures: string[] = [];
+    for (const f of robustFiles) {
+      const dir = dirname(f);
+      const tag = relative(resultsDir, dir).replace(/[\\/]/g, '_');
+      for (const name of ['pca-test', 'pca-fake', 'pca-fake-adjust']) {
+        if (!existsSync(join(dir, `${name}.png`))) continue;
+        copyFileSync(join(dir, `${name}.png`), join(outDir, `${tag}-${name}.png`));
+        copyFileSync(join(dir, `${name}.svg`), join(outDir, `${tag}-${name}.svg`));
+        pictures.push(img(join(outDir, `${tag}-${name}.png`), `${tag}: PCA of penultimate features, ${name.slice(4)}`));
+      }
+      if (existsSync(join(dir, 'adversarial-grid.png'))) {
+        copyFileSync(join(dir, 'adversarial-grid.png'), join(outDir, `${tag}-adversarial-grid.png`));
+        pictures.push(`<figure><img alt="clean vs adversarial" src="data:image/png;base64,${readFileSync(join(dir, 'adversarial-grid.png')).toString('base64')}"><figcaption>${esc(tag)}: rows per data set — clean, PGD-perturbed, perturbation amplified (test set first, then fake)</figcaption></figure>`);
+      }
+      const adj = join(dir, 'adjust.jsonl');
+      if (existsSync(adj)) {
+        const rounds = readJsonl<Record<string, number | string>>(adj);
+        pictures.push(`<details><summary>${esc(tag)}: ${rounds.length} adjust rounds</summary>${table(['round', 'fake clean', 'fake PGD', 'real clean', 'real PGD', 'clean diff (pp)', 'PGD diff (pp)', 'decision'], rounds.map((r) => [r.round, pct(r.fake_clean), pct(r.fake_pgd), pct(r.real_clean), pct(r.real_pgd), num(r.org_diff, 2), num(r.pgd_diff, 2), String(r.decision)]))}</details>`);
+      }
+    }
+    sections.push(`<h2>4. Data-free robustness</h2><p>Clean / FGSM / PGD accuracy (L∞, pixel space) of the full-precision and quantized models on generated (fake) data and on the real test set. Relative accuracy = quantized ÷ full precision on the same data. If fake-relative accuracy tracks test-relative accuracy, the generator predicts the robustness cost of quantization without the data.</p>
+${img(join(outDir, 'robust-fit-clean.png'), 'clean accuracy: fake-relative vs test-relative')}${img(join(outDir, 'robust-fit-pgd.png'), 'PGD accuracy: fake-relative vs test-relative')}
+${table(['fake set', 'metric', 'R²', 'slope', 'intercept', 'points'], fits.map((f) => [f.fakeKind, f.metric, num(f.r2), num(f.slope), num(f.intercept), f.points]))}
+${table(['model', 'format', 'data', 'clean', 'FGSM', 'PGD', 'rel clean', 'rel PGD'], rel.map((r) => [r.model, r.format, r.data, pct(r.clean), pct(r.fgsm), pct(r.pgd), num(r.rel_clean, 3), num(r.rel_pgd, 3)]))}
+${pictures.join('\n')}`);
   }
   for (const s of extras.sections ?? []) sections.push(`<h2>${esc(s.title)}</h2>${s.html}`);
   const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(extras.title ?? 'quantscope report')}</title>

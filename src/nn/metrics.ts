@@ -1,7 +1,7 @@
 // Classification accuracy over an image set (platform-neutral: Node CLI and the browser page share it).
 // Counts accumulate on the GPU and are read back every few batches only.
 import { epochBatches } from '../data/batches.js';
-import type { ImageSet } from '../data/cifar.js';
+import type { ImageSet } from '../data/cifar-meta.js';
 import { noGrad } from '../autograd/tape.js';
 import { argmax, sum } from '../tensor/ops/reduce-ops.js';
 import { add, eq, toFloat } from '../tensor/ops/elementwise.js';

@@ -8,3 +8,4 @@ export { potFormat } from './formats/pot.js';
 export { floatFormat } from './formats/float.js';
 export { ocpFormat } from './formats/ocp.js';
 export { mxint8 } from './formats/mx.js';
+export * from './session.js';

@@ -85,7 +85,8 @@ export async function calibrate(model: Classifier, batches: Iterable<Batch>, max
   for (const b of batches) {
     if (i >= maxBatches) break;
     noGrad(() => tidy(() => { model.forward(fromArray(b.x, [b.n, 3, 32, 32]), ctx); }));
-    onBatch?.(++i);
+    i++;
+    onBatch?.(i);
   }
   if (i === 0) throw new Error('calibration: no batches');
   const cal: Calibration = {};

@@ -1,0 +1,94 @@
+// The browser build end to end: build the page with Vite, serve it on localhost, drive headless Chromium
+// (WebGPU on SwiftShader) to load the demo model and switch formats, and check that the numbers shown equal
+// the Node engine's for the same model, data and format. Saves a screenshot to test-artifacts/.
+import { execFileSync } from 'node:child_process';
+import { createReadStream, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { extname, join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type Browser } from 'playwright-core';
+import { buildWebAssets } from '../scripts/web-assets.js';
+import { decodeSafetensors } from '../src/io/safetensors.js';
+import { parseRecords } from '../src/data/records.js';
+import { NORMALIZATION } from '../src/data/cifar-meta.js';
+import { buildModel } from '../src/nn/models/build.js';
+import { loadModuleState } from '../src/nn/state.js';
+import { QuantSession } from '../src/quant/session.js';
+import { ready } from './helpers.js';
+
+const root = resolve(import.meta.dirname, '..');
+const dist = join(root, 'web/dist');
+const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json', '.svg': 'image/svg+xml' };
+let server: Server;
+let browser: Browser;
+let url = '';
+
+function chromiumPath(): string {
+  for (const p of ['/usr/bin/chromium', '/usr/bin/chromium-browser']) if (existsSync(p)) return p;
+  throw new Error('Chromium not found: the setup script installs Debian\'s chromium (apt-get install chromium)');
+}
+
+beforeAll(async () => {
+  await ready;
+  await buildWebAssets({ quiet: true });
+  execFileSync(process.execPath, [join(root, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'web/vite.config.ts', '--logLevel', 'error'], { cwd: root, stdio: 'inherit' });
+  server = createServer((req, res) => {
+    const path = join(dist, decodeURIComponent((req.url ?? '/').split('?')[0]).replace(/\/$/, '/index.html'));
+    if (!path.startsWith(dist) || !existsSync(path) || !statSync(path).isFile()) { res.writeHead(404); res.end(); return; }
+    res.writeHead(200, { 'content-type': TYPES[extname(path)] ?? 'application/octet-stream' });
+    createReadStream(path).pipe(res);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const addr = server.address();
+  url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/`;
+  browser = await chromium.launch({ executablePath: chromiumPath(), args: ['--headless', '--no-sandbox', '--enable-unsafe-webgpu'] });
+}, 600_000);
+
+afterAll(async () => {
+  await browser?.close();
+  server?.close();
+});
+
+describe('browser page', () => {
+  it('loads the demo model, quantizes in two formats, and shows the Node engine\'s numbers', async () => {
+    // the Node side: same model, same slices, same code path
+    const assets = join(root, 'web/public/assets');
+    const f = decodeSafetensors(new Uint8Array(readFileSync(join(assets, 'demo-model.safetensors'))));
+    const model = buildModel(f.metadata.arch, { classes: 10 });
+    loadModuleState(model, f.tensors);
+    const norm = NORMALIZATION.cifar10;
+    const calib = parseRecords(new Uint8Array(readFileSync(join(assets, 'calib-slice.bin'))), 10, norm, 'calib');
+    const test = parseRecords(new Uint8Array(readFileSync(join(assets, 'test-slice.bin'))), 10, norm, 'test');
+    const session = await QuantSession.create(model.eval(), calib, test);
+
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(url);
+    await page.waitForFunction(() => document.getElementById('status')?.textContent?.includes('WebGPU ready'), null, { timeout: 120_000 });
+    await page.click('#load-demo');
+    await page.waitForFunction(() => document.getElementById('status')?.textContent === 'model ready', null, { timeout: 300_000 });
+    const value = async (id: string) => Number(await page.getAttribute(`#${id}`, 'data-value'));
+    expect(await value('fp-acc')).toBeCloseTo(session.fpAcc, 6);
+    for (const format of ['INT4', 'POT5']) {
+      await page.selectOption('#format', format);
+      await page.click('#run');
+      await page.waitForFunction((fmt) => document.getElementById('status')?.textContent === `done: ${fmt}`, format, { timeout: 300_000 });
+      const node = await session.evaluate(format);
+      expect(await value('js-flops'), format).toBeCloseTo(node.jsFlops, 6);
+      expect(Math.abs((await value('js-flops')) - node.jsFlops) / node.jsFlops, format).toBeLessThan(1e-3);
+      // accuracies are counts over 200 images: allow one image of float-rounding disagreement between GPUs
+      expect(Math.abs((await value('q-acc')) - node.qAcc), format).toBeLessThanOrEqual(1 / test.count + 1e-9);
+      expect(Number.isFinite(await value('pred-loss'))).toBe(true);
+      expect(await page.locator('#chart svg').count()).toBe(1);
+      expect(await page.locator('#samples canvas').count()).toBe(8);
+    }
+    await page.click('#attack');
+    await page.waitForFunction(() => document.getElementById('status')?.textContent === 'attack done', null, { timeout: 300_000 });
+    expect(await page.locator('#attack-result canvas').count()).toBe(2);
+    mkdirSync(join(root, 'test-artifacts'), { recursive: true });
+    await page.screenshot({ path: join(root, 'test-artifacts/web.png'), fullPage: true });
+    expect(errors).toEqual([]);
+    session.dispose();
+  });
+});
