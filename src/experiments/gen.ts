@@ -104,7 +104,8 @@ export function generatorStep(gen: Generator, teacher: Classifier, opt: Adam, n:
     }
     const logits = teacher.forward(inputs, { bnStats: stats });
     const ce = crossEntropy(logits, target);
-    const bns = bnStatsLoss(stats);
+    // a classifier without BatchNorm (AlexNet) gives no statistics: the BN term is then zero
+    const bns = stats.length ? bnStatsLoss(stats) : mul(ce, 0);
     const loss = add(ce, mul(bns, c.bnsWeight));
     backward(loss);
     opt.stepUpdate();

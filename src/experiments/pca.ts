@@ -8,12 +8,13 @@ function symmetricEigen2(a: number, b: number, d: number): { values: [number, nu
   const tr = a + d, det = a * d - b * b;
   const disc = Math.sqrt(Math.max(0, (tr * tr) / 4 - det));
   const l1 = tr / 2 + disc, l2 = tr / 2 - disc;
-  const vec = (l: number): [number, number] => {
-    const v: [number, number] = Math.abs(b) > 1e-300 ? [l - d, b] : a >= d ? (l === l1 ? [1, 0] : [0, 1]) : (l === l1 ? [0, 1] : [1, 0]);
-    const n = Math.hypot(v[0], v[1]);
-    return [v[0] / n, v[1] / n];
-  };
-  return { values: [l1, l2], vectors: [vec(l1), vec(l2)] };
+  // eigenvector of the larger eigenvalue from the better-conditioned of the two rows of (M - l1 I); the
+  // other is its perpendicular (exact for a symmetric 2x2, and stable when b is tiny)
+  const r1: [number, number] = [b, l1 - a], r2: [number, number] = [l1 - d, b];
+  let v1 = Math.hypot(...r1) >= Math.hypot(...r2) ? r1 : r2;
+  const n1 = Math.hypot(v1[0], v1[1]);
+  v1 = n1 > 0 ? [v1[0] / n1, v1[1] / n1] : [1, 0];
+  return { values: [l1, l2], vectors: [v1, [-v1[1], v1[0]]] };
 }
 
 /** Top-k principal components (k = 2 supported exactly via Rayleigh–Ritz on a 2-D subspace; k = 1 too). */
