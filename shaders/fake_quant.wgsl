@@ -1,13 +1,13 @@
-// Fake quantization (quantize -> dequantize in one pass), per-tensor scale. Uniforms: [0] n, [1] mode
-// (0: integer grid, 1: nearest of a level table), [2] number of levels, [3] clamp (1) or not (0),
-// [4] 1/scale (f32), [5] scale (f32), [6] qmax (f32). Levels: ascending magnitudes starting at 0.
-// Level ties go to the smaller magnitude; integer ties go to even (round(), as torch.round).
+// Fake quantization (quantize -> dequantize in one pass), per-tensor scale. Uniforms: [0] n, [1] elements
+// per invocation, [2] number of levels, [4] 1/scale (f32), [5] scale (f32), [6] qmax (f32).
+// QUANT is specialised per format kind (integer grid: round(), ties to even as torch.round; level table:
+// nearest magnitude by binary search, ties to the smaller one) and CLAMP per clamping, so the per-element
+// loop has no mode branches. Levels: ascending magnitudes starting at 0.
 @group(0) @binding(1) var<storage, read> src: array<f32>;
 @group(0) @binding(2) var<storage, read> levels: array<f32>;
 @group(0) @binding(3) var<storage, read_write> dst: array<f32>;
 
-fn nearest_level(a: f32) -> f32 {
-  let n = u(2u);
+fn nearest_level(a: f32, n: u32) -> f32 {
   // first index whose level is >= a
   var lo = 0u;
   var hi = n;
@@ -25,16 +25,17 @@ fn nearest_level(a: f32) -> f32 {
 
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = linear_id(gid, nwg);
-  if (i >= u(0u)) { return; }
-  var v = src[i] * uf(4u);
-  if (u(3u) == 1u) { v = clamp(v, -uf(6u), uf(6u)); }
-  var q: f32;
-  if (u(1u) == 0u) {
-    q = round(v);
-  } else {
-    let m = nearest_level(abs(v));
-    q = select(m, -m, v < 0.0);
+  let per = u(1u);
+  let first = linear_id(gid, nwg) * per;
+  let last = min(first + per, u(0u));
+  let nLevels = u(2u);
+  let inv = uf(4u);
+  let scale = uf(5u);
+  let qmax = uf(6u);
+  for (var i = first; i < last; i++) {
+    var v = src[i] * inv;
+{{CLAMP}}
+{{QUANT}}
+    dst[i] = q * scale;
   }
-  dst[i] = q * uf(5u);
 }

@@ -35,6 +35,19 @@ const dataset = (v: string) => {
 };
 const classesOf = (d: string) => (d === 'cifar100' ? 100 : 10);
 
+/** --checkpoint, or the train command's default location for --model/--dataset. */
+function checkpointOf(cmd: string, o: { checkpoint?: string; model?: string; dataset: string }): string {
+  if (!o.checkpoint && !o.model) throw new Error(`${cmd}: give --checkpoint FILE or --model NAME (to use runs/<model>-<dataset>/model.safetensors)`);
+  return resolve(o.checkpoint ?? `runs/${o.model}-${o.dataset}/model.safetensors`);
+}
+
+/** --formats mixes family names (swept over --bits) and explicit format names. */
+function splitFormats(list: string[]): { families: string[]; formats?: string[] } {
+  const families = list.filter((f) => /^(INT|POT|FLOAT|OCP|MX)$/i.test(f));
+  const names = list.filter((f) => !families.includes(f));
+  return { families, formats: names.length ? names : undefined };
+}
+
 export const program = new Command('quantscope')
   .description('WebGPU tensor engine + lab: how much accuracy and robustness does quantizing a CNN cost?')
   .showHelpAfterError();
@@ -111,12 +124,9 @@ program.command('ptq')
   .option('--quiet', 'no progress output', false)
   .action(async (o) => {
     await initNode();
-    if (!o.checkpoint && !o.model) throw new Error('ptq: give --checkpoint FILE or --model NAME (to use runs/<model>-<dataset>/model.safetensors)');
-    const checkpoint = resolve(o.checkpoint ?? `runs/${o.model}-${o.dataset}/model.safetensors`);
-    const families = o.formats.filter((f: string) => /^(INT|POT|FLOAT|OCP|MX)$/i.test(f));
-    const names = o.formats.filter((f: string) => !families.includes(f));
+    const checkpoint = checkpointOf('ptq', o);
     const rows = await runPtq({
-      checkpoint, model: o.model, dataset: o.dataset, families, bits: o.bits, formats: names.length ? names : undefined, calibBatches: o.calibBatches,
+      checkpoint, model: o.model, dataset: o.dataset, ...splitFormats(o.formats), bits: o.bits, calibBatches: o.calibBatches,
       calibBatchSize: o.calibBatchSize, testSubset: o.testSubset, dataDir: o.dataDir, out: resolve(o.out ?? dirname(checkpoint)), histBins: o.histBins, quiet: o.quiet,
     });
     for (const r of rows) console.log(`${r.model} ${r.format.padEnd(12)} js_flops ${r.js_flops.toExponential(3)}  q_acc ${(r.q_acc * 100).toFixed(2)}%  acc_loss ${r.acc_loss.toFixed(4)}`);
@@ -181,8 +191,7 @@ program.command('gen')
   .option('--quiet', 'no progress output', false)
   .action(async (o) => {
     await initNode();
-    if (!o.checkpoint && !o.model) throw new Error('gen: give --checkpoint FILE or --model NAME');
-    const checkpoint = resolve(o.checkpoint ?? `runs/${o.model}-${o.dataset}/model.safetensors`);
+    const checkpoint = checkpointOf('gen', o);
     const r = await runGen({
       ...GEN_DEFAULTS, checkpoint, model: o.model, dataset: o.dataset, out: resolve(o.out ?? join(dirname(checkpoint), 'gen')), epochs: o.epochs, itersPerEpoch: o.iters,
       batchSize: o.batchSize, lr: o.lr ?? defaultGenLr(o.dataset), milestones: o.milestones, gamma: o.gamma, bnsWeight: o.bnsWeight, multiLabelNum: o.multiLabelNum,
@@ -214,13 +223,10 @@ program.command('robust')
   .option('--quiet', 'no progress output', false)
   .action(async (o) => {
     await initNode();
-    if (!o.checkpoint && !o.model) throw new Error('robust: give --checkpoint FILE or --model NAME');
-    const checkpoint = resolve(o.checkpoint ?? `runs/${o.model}-${o.dataset}/model.safetensors`);
+    const checkpoint = checkpointOf('robust', o);
     const genDir = resolve(o.genDir ?? join(dirname(checkpoint), 'gen'));
-    const families = o.formats.filter((f: string) => /^(INT|POT|FLOAT|OCP|MX)$/i.test(f));
-    const names = o.formats.filter((f: string) => !families.includes(f));
     const rows = await runRobust({
-      checkpoint, model: o.model, dataset: o.dataset, genDir, adjust: o.adjust, families, bits: o.bits, formats: names.length ? names : undefined, eps: o.eps,
+      checkpoint, model: o.model, dataset: o.dataset, genDir, adjust: o.adjust, ...splitFormats(o.formats), bits: o.bits, eps: o.eps,
       steps: o.pgdSteps, alpha: o.pgdAlpha, batchSize: o.batchSize, testSubset: o.testSubset, fakeLimit: o.fakeLimit, calibBatches: o.calibBatches,
       out: resolve(o.out ?? genDir), dataDir: o.dataDir, quiet: o.quiet,
     });

@@ -138,12 +138,17 @@ describe('histograms and JS divergence', () => {
     const rng = new q.Random(5);
     const xs = Float32Array.from({ length: 100_000 }, () => rng.normal());
     const bins = 2048, lo = -3, hi = 3;
-    const h = await histogram(q.fromArray(xs), bins, lo, hi);
     const inv = Math.fround(bins / (hi - lo));
     const ref = new Uint32Array(bins);
     for (const v of xs) ref[Math.min(bins - 1, Math.max(0, Math.floor(Math.fround(Math.fround(v - lo) * inv))))]++;
-    expect([...h]).toEqual([...ref]);
-    expect(h.reduce((s, c) => s + c, 0)).toBe(xs.length);
+    for (const kernel of ['private', 'atomic'] as const) {
+      const h = await histogram(q.fromArray(xs), bins, lo, hi, kernel);
+      expect([...h], kernel).toEqual([...ref]);
+      expect(h.reduce((s, c) => s + c, 0)).toBe(xs.length);
+    }
+    // small inputs (fewer elements than invocations) and out-of-range values
+    const few = await histogram(q.fromArray([-10, 0.5, 0.5, 99]), 4, 0, 1);
+    expect([...few]).toEqual([1, 0, 2, 1]);
   });
 
   it('seed JS divergence matches a float64 reference and is 0 for identical weights', async () => {

@@ -5,10 +5,20 @@ import { Uniforms, grid1d } from './uniforms.js';
 
 export interface FakeQuantParams { mode: 'int' | 'levels'; levels: GPUBuffer; nLevels: number; clamp: boolean; invScale: number; scale: number; qmax: number }
 
+const QUANT = {
+  int: '    let q = round(v);',
+  levels: '    let m = nearest_level(abs(v), nLevels);\n    let q = select(m, -m, v < 0.0);',
+};
+
+/** Elements per invocation: as the elementwise kernels, many per invocation on big tensors. */
+const perInvocation = (n: number) => (n >= 1 << 20 ? 32 : n >= 1 << 16 ? 8 : 1);
+
 export function fakeQuantKernel(src: GPUBuffer, dst: GPUBuffer, n: number, p: FakeQuantParams): void {
-  const spec = { key: 'fake_quant', inputs: 2, outputs: 1, source: () => wgsl('fake_quant') };
-  const uni = new Uniforms().u32(n, p.mode === 'int' ? 0 : 1, p.nLevels, p.clamp ? 1 : 0).f32(p.invScale, p.scale, p.qmax).bytes();
-  engine().dispatch(spec, [src, p.levels, dst], uni, grid1d(n));
+  const key = `fake_quant:${p.mode}:${p.clamp ? 'clamp' : 'free'}`;
+  const spec = { key, inputs: 2, outputs: 1, source: () => wgsl('fake_quant', { QUANT: QUANT[p.mode], CLAMP: p.clamp ? '    v = clamp(v, -qmax, qmax);' : '' }) };
+  const per = perInvocation(n);
+  const uni = new Uniforms().u32(n, per, p.nLevels, 0).f32(p.invScale, p.scale, p.qmax).bytes();
+  engine().dispatch(spec, [src, p.levels, dst], uni, grid1d(Math.ceil(n / per)));
 }
 
 export function fakeQuantBlockKernel(src: GPUBuffer, dst: GPUBuffer, n: number, blockSize: number, fracBits: number, qmax: number): void {
@@ -27,4 +37,17 @@ export function histogramKernel(src: GPUBuffer, hist: GPUBuffer, n: number, bins
   const groups = Math.ceil(n / CHUNK);
   const [x, y] = groups <= 65535 ? [groups, 1] : [Math.ceil(groups / Math.ceil(groups / 65535)), Math.ceil(groups / 65535)];
   engine().dispatch(spec, [src, hist], new Uniforms().u32(n, bins).f32(lo, invWidth).u32(CHUNK).bytes(), [x, y, 1]);
+}
+
+/** Invocations of the atomic-free histogram: enough to fill the CPU's SIMD lanes and threads. */
+const PRIVATE_HISTOGRAMS = 256;
+
+/** hist (u32, bins) = histogram of src without atomics (per-invocation slices, then a reduction). */
+export function histogramPrivateKernel(src: GPUBuffer, hist: GPUBuffer, n: number, bins: number, lo: number, invWidth: number): void {
+  const e = engine();
+  const P = Math.max(1, Math.min(PRIVATE_HISTOGRAMS, Math.ceil(n / 64)));
+  const scratch = e.createBuffer(P * bins * 4);
+  e.dispatch({ key: 'histogram_private', inputs: 1, outputs: 1, source: () => wgsl('histogram_private') }, [src, scratch], new Uniforms().u32(n, bins).f32(lo, invWidth).u32(P).bytes(), grid1d(P));
+  e.dispatch({ key: 'histogram_reduce', inputs: 1, outputs: 1, source: () => wgsl('histogram_reduce') }, [scratch, hist], new Uniforms().u32(bins, P).bytes(), grid1d(bins));
+  e.releaseBuffer(scratch);
 }

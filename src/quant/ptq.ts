@@ -21,7 +21,7 @@ import { ConvUnit, type Classifier } from '../nn/models/build.js';
 import type { ForwardContext } from '../nn/module.js';
 import type { Batch } from '../data/batches.js';
 import { fakeQuant, absMax } from './fakequant.js';
-import { jsDivergence, histogramJs } from './similarity.js';
+import { jsDivergence, histogram, histogramJs, histogramRange } from './similarity.js';
 import type { QuantFormat } from './format.js';
 
 /** Fold each ConvUnit's BatchNorm into its conv: w' = w·γ/σ, b' = β − γ·μ/σ + b·γ/σ, σ = sqrt(var + eps). */
@@ -50,7 +50,21 @@ export function foldBatchNorms(model: Classifier): number {
   return folded;
 }
 
-export interface QuantLayer { name: string; layer: Conv2d | Linear; fpWeight: Tensor; fpBias: Tensor | null; weightAbsMax: number }
+export interface QuantLayer {
+  name: string; layer: Conv2d | Linear; fpWeight: Tensor; fpBias: Tensor | null; weightAbsMax: number;
+  /** full-precision weight histograms by bin count (the same for every format) */
+  fpHist: Map<number, Uint32Array>;
+}
+
+async function fpHistogram(l: QuantLayer, bins: number): Promise<Uint32Array> {
+  let h = l.fpHist.get(bins);
+  if (!h) {
+    const [lo, hi] = histogramRange(l.weightAbsMax);
+    h = await histogram(l.fpWeight, bins, lo, hi);
+    l.fpHist.set(bins, h);
+  }
+  return h;
+}
 
 /** The conv/linear layers in forward order with copies of their full-precision parameters. */
 export async function quantLayers(model: Classifier): Promise<QuantLayer[]> {
@@ -59,7 +73,7 @@ export async function quantLayers(model: Classifier): Promise<QuantLayer[]> {
     if (!(m instanceof Conv2d || m instanceof Linear)) continue;
     const fpWeight = keep(clone(m.param('weight')));
     const fpBias = m.hasBias ? keep(clone(m.param('bias'))) : null;
-    out.push({ name, layer: m, fpWeight, fpBias, weightAbsMax: await absMax(fpWeight) });
+    out.push({ name, layer: m, fpWeight, fpBias, weightAbsMax: await absMax(fpWeight), fpHist: new Map() });
   }
   return out;
 }
@@ -130,7 +144,7 @@ export async function applyFormat(layers: QuantLayer[], cal: Calibration, f: Qua
     const sW = l.weightAbsMax / f.qmax;
     const wq = fakeQuant(l.fpWeight, f, sW);
     jsTensors.push(keep(jsDivergence(wq, l.fpWeight)));
-    const jsHist = await histogramJs(wq, l.fpWeight, l.weightAbsMax, histBins);
+    const jsHist = await histogramJs(wq, l.fpWeight, l.weightAbsMax, histBins, await fpHistogram(l, histBins));
     l.layer.setTensor('weight', wq);
     if (l.fpBias) {
       // block formats carry no per-tensor scale: their biases stay in float32
@@ -156,7 +170,7 @@ export async function weightSimilarities(layers: QuantLayer[], f: QuantFormat, s
     const wq = fakeQuant(l.fpWeight, f, l.weightAbsMax / f.qmax);
     const js = jsDivergence(wq, l.fpWeight);
     const s = shares.get(l.name) as { param: number; mac: number };
-    out.push({ name: l.name, js: await js.item(), jsHist: await histogramJs(wq, l.fpWeight, l.weightAbsMax, histBins), paramShare: s.param, macShare: s.mac });
+    out.push({ name: l.name, js: await js.item(), jsHist: await histogramJs(wq, l.fpWeight, l.weightAbsMax, histBins, await fpHistogram(l, histBins)), paramShare: s.param, macShare: s.mac });
     wq.dispose(); js.dispose();
   }
   return out;

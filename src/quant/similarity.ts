@@ -2,7 +2,7 @@
 // softmax over dim 1 (input channels) of both weight tensors, then the Jensen–Shannon divergence with KL
 // terms summed (not averaged): js = ½·Σ p·ln(p/m) + ½·Σ q·ln(q/m), m = (p+q)/2, clamped at 0.
 // Also a histogram-based JS divergence (GPU histograms with u32 atomics) as an alternative measure.
-import { histogramKernel } from '../kernels/quant.js';
+import { histogramKernel, histogramPrivateKernel } from '../kernels/quant.js';
 import { zeros } from '../tensor/ops/creation.js';
 import { add, log, maximum, mul, div } from '../tensor/ops/elementwise.js';
 import { softmax } from '../tensor/ops/nn-core.js';
@@ -29,11 +29,15 @@ export function jsDivergence(quantized: Tensor, full: Tensor): Tensor {
   });
 }
 
-/** Histogram of x over [lo, hi) with `bins` bins (values outside go to the end bins). */
-export async function histogram(x: Tensor, bins: number, lo: number, hi: number): Promise<Uint32Array> {
+/**
+ * Histogram of x over [lo, hi) with `bins` bins (values outside go to the end bins). Two GPU kernels:
+ * u32 atomics on workgroup-private counters ('atomic'), and per-invocation private histograms without
+ * atomics plus a reduction ('private', the default: 2x faster on lavapipe, 19 vs 42 ms at 11.2M).
+ */
+export async function histogram(x: Tensor, bins: number, lo: number, hi: number, kernel: 'private' | 'atomic' = 'private'): Promise<Uint32Array> {
   if (!(hi > lo)) throw new Error(`histogram: range [${lo}, ${hi}) is empty`);
   const h = zeros([bins]);
-  histogramKernel(x.buffer, h.buffer, x.size, bins, lo, bins / (hi - lo));
+  (kernel === 'atomic' ? histogramKernel : histogramPrivateKernel)(x.buffer, h.buffer, x.size, bins, lo, bins / (hi - lo));
   const out = new Uint32Array((await h.toArray()).buffer);
   h.dispose();
   return out;
@@ -52,9 +56,15 @@ export function jsFromCounts(a: ArrayLike<number>, b: ArrayLike<number>): number
   return Math.max(js, 0);
 }
 
-/** Histogram JS divergence between quantized and full-precision values over the full tensor's range. */
-export async function histogramJs(quantized: Tensor, full: Tensor, amax: number, bins = 2048): Promise<number> {
-  const lo = -amax, hi = amax === 0 ? 1 : amax * (1 + 1e-6); // the top value falls in the last bin
-  const [hq, hf] = [await histogram(quantized, bins, lo, hi), await histogram(full, bins, lo, hi)];
-  return jsFromCounts(hq, hf);
+/** The range both histograms of a layer use: [-amax, amax], widened a hair so +amax lands in the last bin. */
+export function histogramRange(amax: number): [number, number] { return [-amax, amax === 0 ? 1 : amax * (1 + 1e-6)]; }
+
+/**
+ * Histogram JS divergence between quantized and full-precision values over the full tensor's range.
+ * `fullCounts` (the full-precision histogram) can be passed in: it is the same for every format.
+ */
+export async function histogramJs(quantized: Tensor, full: Tensor, amax: number, bins = 2048, fullCounts?: Uint32Array): Promise<number> {
+  const [lo, hi] = histogramRange(amax);
+  const hf = fullCounts ?? await histogram(full, bins, lo, hi);
+  return jsFromCounts(await histogram(quantized, bins, lo, hi), hf);
 }
