@@ -107,8 +107,6 @@ export async function train(c: TrainConfig, resume = false, hooks: TrainHooks = 
     if (opt.step > 0) opt.markStarted();
     startEpoch = Number(f.metadata.epochs_done);
     log(`resuming ${c.model} from ${ckpt} after epoch ${startEpoch}`);
-  } else if (resume) {
-    log(`no checkpoint at ${ckpt}; starting from scratch`);
   }
   const lrAt = schedule(c);
   const batchesPerEpoch = Math.ceil(trainSet.count / c.batchSize);
