@@ -129,3 +129,21 @@ describe('batches', () => {
     expect(r1[1].x).toEqual(r2[1].x);
   });
 });
+
+describe('CIFAR-100 end to end', () => {
+  it('trains a 100-class model from files in the official CIFAR-100 layout', async () => {
+    const { ready } = await import('./helpers.js');
+    await ready;
+    const { SEED_RECIPE, train } = await import('../src/experiments/train.js');
+    const root = mkdtempSync(join(tmpdir(), 'qs-c100-train-'));
+    const dir = join(root, 'cifar-100-binary');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'train.bin'), records(64, (i) => [i % 20, (i * 7) % 100]));
+    writeFileSync(join(dir, 'test.bin'), records(16, (i) => [i % 20, (i * 3) % 100]));
+    const r = await train({ ...SEED_RECIPE, milestones: [], model: 'ResNet_8_demo', dataset: 'cifar100', epochs: 1, batchSize: 32, lr: 0.01, seed: 0, out: join(root, 'run'), evalEvery: 1, dataDir: root }, false, { quiet: true });
+    expect(r.model.classes).toBe(100);
+    expect(r.model.outputWeight().shape).toEqual([100, 64]);
+    expect(r.testAcc).toBeGreaterThanOrEqual(0);
+    r.model.dispose();
+  });
+});

@@ -113,3 +113,36 @@ describe('fits', () => {
     expect(fits.find((f) => f.form === 'poly4')?.r2).toBeGreaterThanOrEqual(fits.find((f) => f.form === 'poly1')?.r2 ?? 1);
   });
 });
+
+describe('fit and predict on sweep results', () => {
+  it('fit writes figures and fit.json; predict applies the saved fit to a model without data', async () => {
+    const { mkdtempSync: mk, existsSync, writeFileSync, mkdirSync } = await import('node:fs');
+    const { runFit } = await import('../src/experiments/fit.js');
+    const { predictLoss } = await import('../src/experiments/predict.js');
+    const { moduleState } = await import('../src/nn/state.js');
+    const { encodeSafetensors } = await import('../src/io/safetensors.js');
+    const dir = mk(join(tmpdir(), 'qs-fit-'));
+    // synthetic sweep rows for two models: acc_loss = 20 * js_flops (+ small model-specific offsets)
+    for (const [model, off] of [['A', 0], ['B', 0.01]] as const) {
+      mkdirSync(join(dir, model), { recursive: true });
+      const rows = Array.from({ length: 12 }, (_, i) => {
+        const js = 1e-3 * (i + 1);
+        return { model, dataset: 'cifar10', format: `F${i}`, family: 'INT', bits: i + 2, js_param: js, js_flops: js, js_flops_wt_log: js * 7, js_flops_wt_cbrt: js * 300, js_hist_param: js, js_hist_flops: js, fp_acc: 0.9, q_acc: 0.9 * (1 - 20 * js - off), acc_loss: 20 * js + off, total_macs: 1e7, layers: [] };
+      });
+      writeFileSync(join(dir, model, 'ptq.jsonl'), rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    }
+    const report = await runFit(dir);
+    const overall = report.fits.find((f) => f.measure === 'js_flops' && f.scope === 'ALL');
+    expect(overall?.best.r2).toBeGreaterThan(0.99);
+    expect(existsSync(join(dir, 'fit-js_flops-all.png'))).toBe(true);
+    expect(existsSync(join(dir, 'fit-js_flops-models.svg'))).toBe(true);
+    const m = buildModel('VGG_demo');
+    writeFileSync(join(dir, 'm.safetensors'), encodeSafetensors(await moduleState(m), { arch: 'VGG_demo', classes: '10' }));
+    m.dispose();
+    const [int8, int2] = await predictLoss({ fitFile: join(dir, 'fit.json'), checkpoint: join(dir, 'm.safetensors'), formats: ['INT8', 'INT2'], measure: 'js_flops', scope: 'ALL' });
+    expect(int2.x).toBeGreaterThan(int8.x);
+    expect(int2.predicted).toBeGreaterThan(int8.predicted);
+    expect(int8.predicted).toBeCloseTo(20 * int8.x + 0.005, 1);
+    await expect(predictLoss({ fitFile: join(dir, 'fit.json'), checkpoint: join(dir, 'm.safetensors'), formats: ['INT8'], measure: 'js_flops', scope: 'C/cifar10' })).rejects.toThrow(/no fit for measure js_flops and scope C\/cifar10/);
+  });
+});

@@ -184,3 +184,20 @@ describe('PCA', () => {
     }), { numRuns: 20 });
   });
 });
+
+describe('gen resume', () => {
+  it('a generator run continued from its checkpoint equals an uninterrupted one', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { decodeSafetensors } = await import('../src/io/safetensors.js');
+    const cfg = (out: string, epochs: number) => ({ ...GEN_DEFAULTS, checkpoint: trainedPath, dataset: 'cifar10' as const, out, epochs, itersPerEpoch: 3, batchSize: 16, lr: 0.01, milestones: [1], fakeBatches: 1, quiet: true });
+    const a = mkdtempSync(join(tmpdir(), 'qs-gen-a-')), b = mkdtempSync(join(tmpdir(), 'qs-gen-b-'));
+    await runGen(cfg(a, 2), false);
+    await runGen(cfg(b, 1), false);
+    await runGen(cfg(b, 2), true);
+    const wa = decodeSafetensors(new Uint8Array(readFileSync(join(a, 'generator.safetensors'))));
+    const wb = decodeSafetensors(new Uint8Array(readFileSync(join(b, 'generator.safetensors'))));
+    expect(wb.metadata.epochs_done).toBe('2');
+    for (const [k, t] of wa.tensors) expect(wb.tensors.get(k)?.data, k).toEqual(t.data);
+    expect(readFileSync(join(a, 'fake.bin')).equals(readFileSync(join(b, 'fake.bin')))).toBe(true);
+  });
+});

@@ -196,10 +196,13 @@ export async function runGen(c: GenConfig, resume = true): Promise<GenResult> {
   });
   const n = c.fakeBatches * c.batchSize;
   const fakePath = join(c.out, 'fake.bin');
-  if (!existsSync(fakePath)) {
+  const fakeMeta = join(c.out, 'fake.json');
+  // the fake set belongs to the generator of a given epoch: regenerate it when training went further
+  const current = existsSync(fakeMeta) && existsSync(fakePath) ? JSON.parse(readFileSync(fakeMeta, 'utf8')) : null;
+  if (!current || current.epochs !== c.epochs || current.count !== n || current.seed !== c.seed) {
     const fake = await generateFakeSet(gen, teacher.classes, n, c.batchSize, `fake:${c.seed}`, c.dataset);
     writeImageSet(fakePath, fake.images, fake.labels);
-    writeJsonAtomic(join(c.out, 'fake.json'), { count: n, seed: c.seed, checkpoint: c.checkpoint, adjusted: false });
+    writeJsonAtomic(fakeMeta, { count: n, seed: c.seed, epochs: c.epochs, checkpoint: c.checkpoint, adjusted: false });
   }
   const result: GenResult = { genAcc, fakePath };
   if (c.adjust) Object.assign(result, await runAdjust(c, gen, opt, teacher, norm));
