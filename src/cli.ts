@@ -41,6 +41,14 @@ function checkpointOf(cmd: string, o: { checkpoint?: string; model?: string; dat
   return resolve(o.checkpoint ?? `runs/${o.model}-${o.dataset}/model.safetensors`);
 }
 
+/** The L-inf attack options shared by gen (adjust) and robust. */
+function withAttackOptions(cmd: Command, d: { eps: number; steps: number; alpha: number }): Command {
+  return cmd
+    .option('--eps <x>', 'L-inf budget in pixels (0..1)', num('--eps'), d.eps)
+    .option('--pgd-steps <n>', 'PGD steps', int('--pgd-steps'), d.steps)
+    .option('--pgd-alpha <x>', 'PGD step size', num('--pgd-alpha'), d.alpha);
+}
+
 /** --formats mixes family names (swept over --bits) and explicit format names. */
 function splitFormats(list: string[]): { families: string[]; formats?: string[] } {
   const families = list.filter((f) => /^(INT|POT|FLOAT|OCP|MX)$/i.test(f));
@@ -157,7 +165,7 @@ program.command('predict')
     for (const r of rows) console.log(`${r.model} ${r.format.padEnd(12)} ${o.measure} ${r.x.toExponential(3)}  predicted acc_loss ${r.predicted.toFixed(4)}  (${r.fit})`);
   });
 
-program.command('gen')
+withAttackOptions(program.command('gen'), { eps: GEN_DEFAULTS.eps, steps: GEN_DEFAULTS.pgdSteps, alpha: GEN_DEFAULTS.pgdAlpha })
   .description("train the Qimera-style generator against a trained classifier (the seed's procedure); writes a fixed fake dataset")
   .option('--model <name>', 'model cfg name (default: from the checkpoint metadata)', modelName)
   .option('--dataset <name>', 'cifar10 | cifar100', dataset, 'cifar10')
@@ -182,9 +190,6 @@ program.command('gen')
   .option('--widen-every <n>', 'rounds between widenings of both bounds by 1', int('--widen-every'), GEN_DEFAULTS.widenEvery)
   .option('--real-clean <acc>', 'classifier clean accuracy on real test data (fraction; measured when absent)', num('--real-clean'))
   .option('--real-pgd <acc>', 'classifier PGD accuracy on real test data (fraction; measured when absent)', num('--real-pgd'))
-  .option('--eps <x>', 'L-inf budget in pixels (0..1)', num('--eps'), GEN_DEFAULTS.eps)
-  .option('--pgd-steps <n>', 'PGD steps', int('--pgd-steps'), GEN_DEFAULTS.pgdSteps)
-  .option('--pgd-alpha <x>', 'PGD step size', num('--pgd-alpha'), GEN_DEFAULTS.pgdAlpha)
   .option('--test-subset <n>', 'test images for the real accuracies', int('--test-subset'))
   .option('--seed <n>', 'seed', int('--seed'), 0)
   .option('--data-dir <dir>', 'folder holding the datasets')
@@ -202,7 +207,7 @@ program.command('gen')
     console.log(`generator: gen acc ${(r.genAcc * 100).toFixed(1)}%; fake set ${r.fakePath}${r.adjustPath ? `; adjusted (${r.rounds} rounds) ${r.adjustPath}` : ''}`);
   });
 
-program.command('robust')
+withAttackOptions(program.command('robust'), ROBUST_DEFAULTS)
   .description('clean/FGSM/PGD accuracy of the full-precision and quantized models on fake vs real data; fits, PCA pictures, image grid')
   .option('--model <name>', 'model cfg name (default: from the checkpoint metadata)', modelName)
   .option('--dataset <name>', 'cifar10 | cifar100', dataset, 'cifar10')
@@ -211,9 +216,6 @@ program.command('robust')
   .option('--adjust', 'also evaluate the adjusted fake set', false)
   .option('--formats <list>', 'format families or names', list, ['INT', 'POT', 'FLOAT'])
   .option('--bits <list>', 'bit widths', (v) => list(v).map(Number), [4, 6, 8])
-  .option('--eps <x>', 'L-inf budget in pixels (0..1)', num('--eps'), ROBUST_DEFAULTS.eps)
-  .option('--pgd-steps <n>', 'PGD steps', int('--pgd-steps'), ROBUST_DEFAULTS.steps)
-  .option('--pgd-alpha <x>', 'PGD step size', num('--pgd-alpha'), ROBUST_DEFAULTS.alpha)
   .option('--batch-size <n>', 'batch size', int('--batch-size'), ROBUST_DEFAULTS.batchSize)
   .option('--test-subset <n>', 'test images', int('--test-subset'))
   .option('--fake-limit <n>', 'fake images', int('--fake-limit'))
