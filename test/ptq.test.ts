@@ -83,6 +83,14 @@ describe('ptq sweep on a trained model', () => {
     expect(again[0]).toEqual(int8);
     expect(readJsonl(join(out, 'ptq.jsonl')).length).toBe(4);
     expect(readFileSync(join(out, 'ptq.csv'), 'utf8').split('\n')[0]).toMatch(/^model,dataset,format,family,bits,js_param,js_flops/);
+    // the seed's calibration (ranges measured through the fake-quantized network) in its own folder
+    await expect(runPtq({ ...cfg, calibration: 'quantized' })).rejects.toThrow(/calibrated with "fp", not "quantized"/);
+    const qout = mkdtempSync(join(tmpdir(), 'qs-ptq-q-'));
+    const [q8, q2] = await runPtq({ ...cfg, formats: ['INT8', 'INT2'], calibration: 'quantized', out: qout });
+    expect(q8.calibration).toBe('quantized');
+    expect(q8.js_flops).toBeCloseTo(int8.js_flops, 12); // weights do not depend on calibration
+    expect(Math.abs(q8.q_acc - int8.q_acc)).toBeLessThan(0.03);
+    expect(q2.q_acc).toBeLessThan(q8.q_acc);
   });
 });
 

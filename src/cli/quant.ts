@@ -1,5 +1,5 @@
 // Commands for quantization: the PTQ sweep, the js -> acc_loss fits, predictions from a saved fit.
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { dirname, resolve } from 'node:path';
 import { formatFitTable, runFit } from '../experiments/fit.js';
 import { predictLoss } from '../experiments/predict.js';
@@ -19,6 +19,10 @@ export function registerQuantCommands(program: Command): void {
     .option('--calib-batch-size <n>', 'calibration batch size', int('--calib-batch-size'), 128)
     .option('--test-subset <n>', 'evaluate on the first N test images', int('--test-subset'))
     .option('--hist-bins <n>', 'bins of the histogram JS divergence', int('--hist-bins'), 2048)
+    .option('--calibration <mode>', 'fp: ranges from the full-precision model once; quantized: per format through the fake-quantized network (the seed)', (v) => {
+      if (v !== 'fp' && v !== 'quantized') throw new InvalidArgumentError(`--calibration must be fp or quantized, got "${v}"`);
+      return v;
+    }, 'fp')
     .option('--data-dir <dir>', 'folder holding the datasets')
     .option('--out <dir>', 'output folder (default: the checkpoint\'s folder)')
     .option('--quiet', 'no progress output', false)
@@ -27,7 +31,7 @@ export function registerQuantCommands(program: Command): void {
       const checkpoint = checkpointOf('ptq', o);
       const rows = await runPtq({
         checkpoint, model: o.model, dataset: o.dataset, ...splitFormats(o.formats), bits: o.bits, calibBatches: o.calibBatches,
-        calibBatchSize: o.calibBatchSize, testSubset: o.testSubset, dataDir: o.dataDir, out: resolve(o.out ?? dirname(checkpoint)), histBins: o.histBins, quiet: o.quiet,
+        calibBatchSize: o.calibBatchSize, calibration: o.calibration, testSubset: o.testSubset, dataDir: o.dataDir, out: resolve(o.out ?? dirname(checkpoint)), histBins: o.histBins, quiet: o.quiet,
       });
       for (const r of rows) console.log(`${r.model} ${r.format.padEnd(12)} js_flops ${r.js_flops.toExponential(3)}  q_acc ${(r.q_acc * 100).toFixed(2)}%  acc_loss ${r.acc_loss.toFixed(4)}`);
     });

@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { epochBatches, epochOrder } from '../data/batches.js';
-import { loadCifar, subset, type DatasetName } from '../data/cifar.js';
+import { loadCifar, subset, type DatasetName, type ImageSet } from '../data/cifar.js';
 import { countFlops, foldedLayerMacs } from './flops.js';
 import { loadTrainedModel } from './train.js';
 import { accuracy } from './evaluate.js';
@@ -29,11 +29,17 @@ export interface PtqConfig {
   dataDir?: string;
   out: string;
   histBins: number;
+  /**
+   * 'fp': activation ranges from the folded full-precision model, once (default, fast).
+   * 'quantized': per format, ranges re-measured through the fake-quantized network (the seed's way:
+   * upstream quantization shifts downstream ranges), costing calibBatches extra forwards per format.
+   */
+  calibration?: 'fp' | 'quantized';
   quiet?: boolean;
 }
 
 export interface PtqRow {
-  model: string; dataset: string; format: string; family: string; bits: number;
+  model: string; dataset: string; format: string; family: string; bits: number; calibration?: string;
   js_param: number; js_flops: number; js_flops_wt_log: number; js_flops_wt_cbrt: number; js_hist_param: number; js_hist_flops: number;
   fp_acc: number; q_acc: number; acc_loss: number; total_macs: number; layers: { name: string; js: number; js_hist: number; mac_share: number; param_share: number }[];
 }
@@ -53,7 +59,11 @@ export async function runPtq(c: PtqConfig): Promise<PtqRow[]> {
   const formats = ptqFormats(c);
   if (!formats.length) throw new Error(`ptq: no formats for families ${c.families.join(',')} at bits ${c.bits.join(',')}`);
   const jsonl = join(c.out, 'ptq.jsonl');
-  const done = new Set(readJsonl<PtqRow>(jsonl).map((r) => r.format));
+  const existing = readJsonl<PtqRow>(jsonl);
+  const mode = c.calibration ?? 'fp';
+  const other = existing.find((r) => (r.calibration ?? 'fp') !== mode);
+  if (other) throw new Error(`ptq: ${jsonl} holds results calibrated with "${other.calibration ?? 'fp'}", not "${mode}"; use another --out so the fits do not mix them`);
+  const done = new Set(existing.map((r) => r.format));
   const todo = formats.filter((f) => !done.has(f.name));
   if (!todo.length) {
     log(`ptq: all ${formats.length} formats already in ${jsonl}`);
@@ -87,16 +97,23 @@ export async function runPtq(c: PtqConfig): Promise<PtqRow[]> {
   if (!c.quiet) log(`${arch}: full-precision (BN folded) test accuracy ${(fpAcc * 100).toFixed(2)}%`);
   const layers = await quantLayers(model);
   const shares = layerShares(layers, counts);
+  let trainSet: ImageSet | undefined;
   const bar = new Progress('ptq', todo.length, c.quiet);
   let i = 0;
   try {
     for (const f of todo) {
-      const state = await applyFormat(layers, cal, f, shares, c.histBins);
+      let state = await applyFormat(layers, cal, f, shares, c.histBins);
+      if (c.calibration === 'quantized') {
+        const train = trainSet ??= loadCifar(c.dataset, 'train', { dataDir: c.dataDir });
+        const fcal = await calibrate(model, epochBatches(train, c.calibBatchSize, epochOrder(train.count, 'calibration', 0), null, 0, 0), c.calibBatches, undefined, state.ctx);
+        restore(layers);
+        state = await applyFormat(layers, fcal, f, shares, c.histBins);
+      }
       const qAcc = await accuracy(model, test, { ctx: state.ctx, quiet: true });
       restore(layers);
       const sim = modelSimilarity(state.layers, totalMacs);
       const row: PtqRow = {
-        model: arch, dataset: c.dataset, format: f.name, family: f.family, bits: f.bits, ...sim, fp_acc: fpAcc, q_acc: qAcc,
+        model: arch, dataset: c.dataset, format: f.name, family: f.family, bits: f.bits, calibration: c.calibration ?? 'fp', ...sim, fp_acc: fpAcc, q_acc: qAcc,
         acc_loss: fpAcc > 0 ? (fpAcc - qAcc) / fpAcc : 0, total_macs: totalMacs,
         layers: state.layers.map((l) => ({ name: l.name, js: l.js, js_hist: l.jsHist, mac_share: l.macShare, param_share: l.paramShare })),
       };

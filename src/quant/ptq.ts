@@ -80,8 +80,12 @@ export async function quantLayers(model: Classifier): Promise<QuantLayer[]> {
 
 export interface Calibration { [layer: string]: { inAbsMax: number; outAbsMax: number } }
 
-/** Running max|x| of each conv/linear input and output over the given batches (eval mode). */
-export async function calibrate(model: Classifier, batches: Iterable<Batch>, maxBatches: number, onBatch?: (i: number) => void): Promise<Calibration> {
+/**
+ * Running max|x| of each conv/linear input and output over the given batches (eval mode). With `inner`
+ * (a fake-quant context), ranges are recorded before each quantization step, as the seed's QParam.update
+ * does inside its quantized forward, so upstream quantization shapes downstream ranges.
+ */
+export async function calibrate(model: Classifier, batches: Iterable<Batch>, maxBatches: number, onBatch?: (i: number) => void, inner?: ForwardContext): Promise<Calibration> {
   const running = new Map<string, Tensor>();
   const track = (key: string, x: Tensor) => {
     const prev = running.get(key);
@@ -91,8 +95,8 @@ export async function calibrate(model: Classifier, batches: Iterable<Batch>, max
     running.set(key, next);
   };
   const ctx: ForwardContext = {
-    inputHook: (name, _l, x) => { track(`${name}|in`, x); return x; },
-    layerHook: (name, _l, _x, y) => { track(`${name}|out`, y); return y; },
+    inputHook: (name, l, x) => { track(`${name}|in`, x); return inner?.inputHook ? inner.inputHook(name, l, x) : x; },
+    layerHook: (name, l, x, y) => { track(`${name}|out`, y); return inner?.layerHook ? inner.layerHook(name, l, x, y) : y; },
   };
   model.eval();
   let i = 0;
