@@ -96,6 +96,31 @@ describe('conv2d', () => {
     x.dispose();
   });
 
+  it('strided input gradients (col2im path, also split into image ranges) match finite differences', async () => {
+    const cases = [
+      { xs: [2, 3, 8, 8], ws: [4, 3, 3, 3], opts: { stride: 2, padding: 1 } },
+      { xs: [3, 4, 8, 8], ws: [6, 4, 1, 1], opts: { stride: 2, padding: 0 } },
+      { xs: [2, 2, 9, 9], ws: [4, 2, 3, 3], opts: { stride: 2, padding: 2, dilation: 2 } },
+    ];
+    for (const limit of [0, 600]) {
+      convLimits.maxBinding = limit; // 600 bytes: one image per range
+      try {
+        for (const cse of cases) {
+          const x = Array.from({ length: size(cse.xs) }, (_, i) => Math.fround(Math.sin(i * 0.37)));
+          const w = Array.from({ length: size(cse.ws) }, (_, i) => Math.fround(Math.cos(i * 0.53)));
+          const o = cse.opts as { stride: number; padding: number; dilation?: number };
+          const p: ConvParams = { stride: [o.stride, o.stride], padding: [o.padding, o.padding], dilation: [o.dilation ?? 1, o.dilation ?? 1], groups: 1 };
+          const r = await q.gradcheck(([tx, tw]) => q.conv2d(tx, tw, null, cse.opts), [{ data: x, shape: cse.xs }, { data: w, shape: cse.ws }], {
+            reference: ([rx, rw]) => refConv({ data: rx, shape: cse.xs }, { data: rw, shape: cse.ws }, null, p).data,
+          });
+          expect(r.ok, `${JSON.stringify(cse)} limit ${limit}: ${r.worst}`).toBe(true);
+        }
+      } finally {
+        convLimits.maxBinding = 0;
+      }
+    }
+  });
+
   it('errors name the mismatch', () => {
     expect(() => q.conv2d(q.zeros([1, 3, 8, 8]), q.zeros([4, 2, 3, 3]))).toThrow(/expects 2 input channels.*has 3/);
     expect(() => q.conv2d(q.zeros([1, 4, 8, 8]), q.zeros([6, 2, 3, 3]), null, { groups: 4 })).toThrow(/groups 4 must divide/);

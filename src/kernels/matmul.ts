@@ -51,7 +51,15 @@ export function matmulTN(P: MatmulOperand, Q: MatmulOperand, C: GPUBuffer, batch
     const inv = Math.ceil(M / t[0]) * Math.ceil(N / t[1]) * batch;
     if (inv >= MIN_INVOCATIONS) { choice = t; break; }
   }
-  const [TM, TN, WGX, WGY] = choice;
+  const [TM, TN] = choice;
+  let [, , WGX, WGY] = choice;
+  // narrow outputs (few column tiles) would leave most of a wide workgroup idle: turn it toward rows
+  const colTiles = Math.ceil(N / TN);
+  if (colTiles < WGX) {
+    const x = 2 ** Math.floor(Math.log2(colTiles));
+    WGY = (WGX * WGY) / x;
+    WGX = x;
+  }
   const u = new Uniforms().u32(M, N, K, P.ld / 4, Q.ld / 4, P.batchStride / 4, Q.batchStride / 4, M * N, accumulate ? 1 : 0);
   const gx = Math.ceil(Math.ceil(N / TN) / WGX);
   const gy = Math.ceil(Math.ceil(M / TM) / WGY);
