@@ -153,11 +153,34 @@ async function attack(): Promise<void> {
   status('attack done');
 }
 
+/** Family and bit width pick the format; FLOAT widths offer each exponent split, OCP each element type. */
+function setupFormatPicker(): void {
+  const all = sweepFormats(['INT', 'POT', 'FLOAT', 'OCP', 'MX'], [2, 3, 4, 5, 6, 7, 8, 16]);
+  const family = $('family') as HTMLSelectElement, bits = $('bits') as HTMLSelectElement, format = $('format') as HTMLSelectElement;
+  for (const f of [...new Set(all.map((x) => x.family))]) family.add(new Option(f, f));
+  const fillFormats = () => {
+    format.innerHTML = '';
+    for (const f of all.filter((x) => x.family === family.value && String(x.bits) === bits.value)) format.add(new Option(f.name, f.name));
+  };
+  const fillBits = () => {
+    const keep = bits.value;
+    bits.innerHTML = '';
+    for (const b of [...new Set(all.filter((x) => x.family === family.value).map((x) => x.bits))]) bits.add(new Option(String(b), String(b)));
+    if (Array.from(bits.options).some((o) => o.value === keep)) bits.value = keep;
+    fillFormats();
+  };
+  family.onchange = fillBits;
+  bits.onchange = fillFormats;
+  family.value = 'INT';
+  fillBits();
+  bits.value = '4';
+  fillFormats();
+}
+
 async function main(): Promise<void> {
   if (!navigator.gpu) { status('this browser has no WebGPU (navigator.gpu is missing)'); return; }
   await initEngine(navigator.gpu);
-  const sel = $('format') as HTMLSelectElement;
-  for (const f of sweepFormats(['INT', 'POT', 'FLOAT', 'OCP', 'MX'], [2, 3, 4, 5, 6, 7, 8])) sel.add(new Option(f.name, f.name, f.name === 'INT4', f.name === 'INT4'));
+  setupFormatPicker();
   try {
     const report = await (await fetch('assets/fit.json')).json();
     const e = report.fits.find((x: { measure: string; scope: string }) => x.measure === 'js_flops' && x.scope === 'ALL');
