@@ -21,8 +21,9 @@ export async function main(argv = process.argv): Promise<void> {
     console.error(`error: ${(e as Error).message}`);
     process.exitCode = 1;
   }
-  // Dawn keeps handles open; leave once the command is done
-  setTimeout(() => process.exit(process.exitCode ?? 0), 10).unref();
+  // Dawn keeps handles open after the command is done, so exit explicitly, once stdout has drained
+  // (a piped stdout is asynchronous: exiting at once could cut `flops --json` short)
+  process.stdout.write('', () => process.exit(process.exitCode ?? 0));
 }
 
 await main();

@@ -8,11 +8,9 @@ import { extname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser } from 'playwright-core';
 import { buildWebAssets } from '../scripts/web-assets.js';
-import { decodeSafetensors } from '../src/io/safetensors.js';
 import { parseRecords } from '../src/data/records.js';
 import { NORMALIZATION } from '../src/data/cifar-meta.js';
-import { buildModel } from '../src/nn/models/build.js';
-import { loadModuleState } from '../src/nn/state.js';
+import { classifierFromSafetensors } from '../src/nn/state.js';
 import { QuantSession } from '../src/quant/session.js';
 import { ready } from './helpers.js';
 
@@ -53,9 +51,7 @@ describe('browser page', () => {
   it('loads the demo model, quantizes in two formats, and shows the Node engine\'s numbers', async () => {
     // the Node side: same model, same slices, same code path
     const assets = join(root, 'web/public/assets');
-    const f = decodeSafetensors(new Uint8Array(readFileSync(join(assets, 'demo-model.safetensors'))));
-    const model = buildModel(f.metadata.arch, { classes: 10 });
-    loadModuleState(model, f.tensors);
+    const model = classifierFromSafetensors(new Uint8Array(readFileSync(join(assets, 'demo-model.safetensors'))), 'demo-model.safetensors');
     const norm = NORMALIZATION.cifar10;
     const calib = parseRecords(new Uint8Array(readFileSync(join(assets, 'calib-slice.bin'))), 10, norm, 'calib');
     const test = parseRecords(new Uint8Array(readFileSync(join(assets, 'test-slice.bin'))), 10, norm, 'test');

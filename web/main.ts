@@ -6,9 +6,8 @@ import * as vega from 'vega';
 import { compile } from 'vega-lite';
 import { initEngine } from '../src/tensor/device.js';
 import { fromArray, keep, noGrad, tidy, argmax } from '../src/index.js';
-import { decodeSafetensors } from '../src/io/safetensors.js';
-import { buildModel, type Classifier } from '../src/nn/models/build.js';
-import { loadModuleState } from '../src/nn/state.js';
+import type { Classifier } from '../src/nn/models/build.js';
+import { classifierFromSafetensors } from '../src/nn/state.js';
 import { parseRecords } from '../src/data/records.js';
 import { NORMALIZATION, type ImageSet } from '../src/data/cifar-meta.js';
 import { QuantSession, type FormatResult } from '../src/quant/session.js';
@@ -41,22 +40,13 @@ async function loadData(): Promise<{ calib: ImageSet; test: ImageSet }> {
   };
 }
 
-function modelFrom(bytes: Uint8Array, source: string): Classifier {
-  const f = decodeSafetensors(bytes, source);
-  const arch = f.metadata.arch;
-  if (!arch) throw new Error(`${source}: no "arch" in the safetensors metadata`);
-  const m = buildModel(arch, { classes: Number(f.metadata.classes ?? 10) });
-  loadModuleState(m, new Map([...f.tensors].filter(([k]) => !k.startsWith('optimizer.'))), { source });
-  return m;
-}
-
 async function useModel(bytes: Uint8Array, source: string): Promise<void> {
   status('loading model…');
   session?.dispose(); fpModel?.dispose();
   const data = await loadData();
   test = data.test;
-  fpModel = modelFrom(bytes, source).eval();
-  session = await QuantSession.create(modelFrom(bytes, source).eval(), data.calib, data.test);
+  fpModel = classifierFromSafetensors(bytes, source).eval();
+  session = await QuantSession.create(classifierFromSafetensors(bytes, source).eval(), data.calib, data.test);
   $('model-info').textContent = `${session.model.arch}, ${fpModel.numParameters().toLocaleString('en-US')} parameters`;
   $('slice-info').textContent = `Accuracy on the first ${test.count} CIFAR-10 test images; activation ranges calibrated on ${data.calib.count} training images.`;
   show('fp-acc', session.fpAcc, pct(session.fpAcc));

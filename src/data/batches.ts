@@ -61,3 +61,8 @@ export function* epochBatches(set: ImageSet, batchSize: number, order: Int32Arra
     yield { ...makeBatch(set, idx, aug, () => rng.quick()), index: i };
   }
 }
+
+/** Un-augmented batches in one fixed shuffled order: what activation-range calibration reads. */
+export function calibrationBatches(set: ImageSet, batchSize: number): Generator<Batch & { index: number }> {
+  return epochBatches(set, batchSize, epochOrder(set.count, 'calibration', 0), null, 0, 0);
+}

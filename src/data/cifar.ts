@@ -82,8 +82,10 @@ export function loadCifar(name: DatasetName, split: Split, opts: LoadCifarOption
   return { images, labels, classes: lay.classes, count, mean: norm.mean, std: norm.std, source: dir };
 }
 
-/** The first n images of a set (a deterministic subset, class-balanced enough for CIFAR's shuffled files). */
-export function subset(set: ImageSet, n: number): ImageSet {
+/** The first n images of a set (a deterministic subset, class-balanced enough for CIFAR's shuffled files);
+ *  the whole set when n is not given. */
+export function subset(set: ImageSet, n?: number): ImageSet {
+  if (!n) return set;
   const count = Math.min(n, set.count);
   return { ...set, count, images: set.images.subarray(0, count * IMAGE_BYTES), labels: set.labels.subarray(0, count) };
 }

@@ -2,13 +2,11 @@
 // ptq.jsonl under a results folder. Writes fit.json (all fits, the chosen one first), fit.csv and
 // figures (PNG + SVG): per measure, the scatter of all models with each model's chosen curve, and the
 // overall fit.
-import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeFit, predictFit, selectFit, type Fit } from '../quant/fit.js';
-import { readJsonl, writeFileAtomic, writeJsonAtomic } from '../platform/files.js';
-import type { PtqRow } from './ptq.js';
+import { findFiles, readJsonl, writeFileAtomic, writeJsonAtomic } from '../platform/files.js';
 import { saveFigure, scatterWithCurves, type Series } from './plot.js';
-import { toCsv } from './ptq.js';
+import { toCsv, type PtqRow } from './ptq.js';
 
 export const MEASURES = ['js_flops', 'js_flops_wt_log', 'js_flops_wt_cbrt', 'js_param', 'js_hist_flops'] as const;
 export type Measure = (typeof MEASURES)[number];
@@ -16,23 +14,8 @@ export type Measure = (typeof MEASURES)[number];
 export interface FitEntry { scope: string; measure: Measure; best: Fit; alternatives: Fit[]; points: number }
 export interface FitReport { created: string; sources: string[]; fits: FitEntry[] }
 
-/** Every ptq.jsonl below dir (depth-first, sorted). */
-export function findPtqResults(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string, depth: number) => {
-    for (const name of readdirSync(d).sort()) {
-      const p = join(d, name);
-      const st = statSync(p);
-      if (st.isDirectory() && depth < 6) walk(p, depth + 1);
-      else if (name === 'ptq.jsonl') out.push(p);
-    }
-  };
-  walk(dir, 0);
-  return out;
-}
-
 export function loadPtqRows(dir: string): { rows: PtqRow[]; sources: string[] } {
-  const sources = findPtqResults(dir);
+  const sources = findFiles(dir, 'ptq.jsonl');
   if (!sources.length) throw new Error(`fit: no ptq.jsonl under ${dir} (run \`quantscope ptq\` first)`);
   return { rows: sources.flatMap((s) => readJsonl<PtqRow>(s)), sources };
 }

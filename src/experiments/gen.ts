@@ -6,11 +6,11 @@
 //   fake.bin / fake-adjust.bin  fake sets in the CIFAR-10 record layout (+ .json summaries)
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadCifar, subset, type DatasetName } from '../data/cifar.js';
+import { loadCifar, NORMALIZATION, type DatasetName } from '../data/cifar.js';
 import { toPixels, writeImageSet } from '../data/fakeset.js';
 import { decodeSafetensors, encodeSafetensors, type StTensor } from '../io/safetensors.js';
-import { add, backward, crossEntropy, fromArray, mul, noGrad, Random, tidy, argmax, toFloat, eq, sum, clamp, sub, div } from '../index.js';
-import { engine } from '../tensor/device.js';
+import { add, backward, crossEntropy, fromArray, mul, noGrad, Random, tidy, clamp, sub, div } from '../index.js';
+import { countCorrect } from '../nn/metrics.js';
 import { concat } from '../tensor/ops/shape-ops.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { bnStatsLoss } from '../nn/losses.js';
@@ -19,9 +19,9 @@ import { Generator, drawLabels } from '../nn/models/generator.js';
 import type { Classifier } from '../nn/models/build.js';
 import { Adam } from '../nn/optim.js';
 import { multiStepLR } from '../nn/schedulers.js';
-import { loadModuleState, moduleState, tensorsToSt } from '../nn/state.js';
+import { loadModuleState, loadOptimizerState, moduleState, optimizerState, weightsOnly } from '../nn/state.js';
 import { pgd, robustAccuracy, withFrozenParamsAsync, PGD_DEFAULTS, normaliser } from '../nn/attacks.js';
-import { appendJsonl, readBytes, readJsonl, writeFileAtomic, writeJsonAtomic } from '../platform/files.js';
+import { appendJsonl, keepJsonl, readBytes, readJsonl, writeFileAtomic, writeJsonAtomic } from '../platform/files.js';
 import { loadTrainedModel } from './train.js';
 import { ADJUST_DEFAULTS, adjustDecision, boundsAt, type AdjustDecision } from './adjust.js';
 import { log, Progress } from './progress.js';
@@ -110,27 +110,23 @@ export function generatorStep(gen: Generator, teacher: Classifier, opt: Adam, n:
     backward(loss);
     opt.stepUpdate();
     opt.zeroGrad();
-    const correct = noGrad(() => sum(eq(toFloat(argmax(logits, 1)), toFloat(fromArray(withPgd ? Int32Array.from([...draw.labels, ...draw.labels]) : draw.labels, [inputs.shape[0]], 'int32')))));
+    const sampled = fromArray(withPgd ? Int32Array.from([...draw.labels, ...draw.labels]) : draw.labels, [inputs.shape[0]], 'int32');
+    const correct = noGrad(() => countCorrect(logits, sampled));
     return { ce: noGrad(() => mul(ce, 1)), bns: noGrad(() => mul(bns, 1)), correct };
   });
 }
 
 
 async function saveGenerator(path: string, gen: Generator, opt: Adam, meta: Record<string, string>): Promise<void> {
-  const all = new Map<string, StTensor>(await moduleState(gen));
-  for (const [k, v] of await tensorsToSt(Object.entries(opt.stateTensors()))) all.set(`optimizer.${k}`, v);
+  const all = new Map<string, StTensor>([...await moduleState(gen), ...await optimizerState(opt)]);
   writeFileAtomic(path, encodeSafetensors(all, { ...meta, adam_steps: JSON.stringify(opt.paramSteps), optimizer_step: String(opt.step) }));
 }
 
 function loadGenerator(path: string, gen: Generator, opt: Adam | null): Record<string, string> {
   const f = decodeSafetensors(readBytes(path, 'generator'), path);
-  loadModuleState(gen, new Map([...f.tensors].filter(([k]) => !k.startsWith('optimizer.'))), { source: path });
+  loadModuleState(gen, weightsOnly(f.tensors), { source: path });
   if (opt) {
-    for (const [k, t] of Object.entries(opt.stateTensors())) {
-      const s = f.tensors.get(`optimizer.${k}`);
-      if (!s) throw new Error(`${path}: optimizer state "${k}" missing`);
-      engine().write(t.buffer, s.data);
-    }
+    loadOptimizerState(opt, f.tensors, path);
     opt.paramSteps = JSON.parse(f.metadata.adam_steps ?? '[]');
     opt.step = Number(f.metadata.optimizer_step ?? 0);
   }
@@ -167,9 +163,9 @@ export async function runGen(c: GenConfig, resume = true): Promise<GenResult> {
     if (!c.quiet) log(`gen: resuming after epoch ${startEpoch} from ${ckpt}`);
   }
   const jsonl = join(c.out, 'gen.jsonl');
-  writeFileAtomic(jsonl, readJsonl<{ epoch: number }>(jsonl).filter((r) => r.epoch < startEpoch).map((r) => `${JSON.stringify(r)}\n`).join(''));
+  keepJsonl<{ epoch: number }>(jsonl, (r) => r.epoch < startEpoch);
   const lrAt = multiStepLR(c.lr, c.milestones, c.gamma);
-  const norm = { mean: teacher.classes === 100 ? [0.5071, 0.4865, 0.4409] : [0.4914, 0.4822, 0.4465], std: teacher.classes === 100 ? [0.2673, 0.2564, 0.2762] : [0.247, 0.2435, 0.2616] };
+  const norm = NORMALIZATION[c.dataset];
   let genAcc = NaN;
   await withFrozenParamsAsync(teacher, async () => {
     for (let epoch = startEpoch; epoch < c.epochs; epoch++) {
@@ -220,15 +216,14 @@ async function runAdjust(c: GenConfig, gen: Generator, opt: Adam, teacher: Class
   const realPath = join(c.out, 'adjust-real.json');
   if (!real && existsSync(realPath)) real = JSON.parse(readFileSync(realPath, 'utf8'));
   if (!real) {
-    let test = loadCifar(c.dataset, 'test', { dataDir: c.dataDir });
-    if (c.testSubset) test = subset(test, c.testSubset);
+    const test = loadCifar(c.dataset, 'test', { dataDir: c.dataDir, limit: c.testSubset });
     const r = await robustAccuracy(teacher, test, { eps: c.eps, steps: c.pgdSteps, alpha: c.pgdAlpha, batchSize: c.batchSize });
     real = { clean: r.clean, pgd: r.pgd };
     writeJsonAtomic(realPath, { ...real, fgsm: r.fgsm, count: r.count });
   }
   let startRound = 0;
   if (existsSync(ckpt)) { startRound = Number(loadGenerator(ckpt, gen, opt).rounds_done ?? 0); }
-  writeFileAtomic(logPath, readJsonl<{ round: number }>(logPath).filter((r) => r.round < startRound).map((r) => `${JSON.stringify(r)}\n`).join(''));
+  keepJsonl<{ round: number }>(logPath, (r) => r.round < startRound);
   const base = { org: c.orgBound, pgd: c.pgdBound };
   const bar = new Progress('adjust', c.adjustRounds, c.quiet);
   let round = startRound;

@@ -3,15 +3,15 @@
 // skipped, and calibration + full-precision accuracy are cached in ptq-calibration.json.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { epochBatches, epochOrder } from '../data/batches.js';
-import { loadCifar, subset, type DatasetName, type ImageSet } from '../data/cifar.js';
+import { calibrationBatches } from '../data/batches.js';
+import { loadCifar, type DatasetName, type ImageSet } from '../data/cifar.js';
 import { countFlops, foldedLayerMacs } from './flops.js';
 import { loadTrainedModel } from './train.js';
 import { accuracy } from './evaluate.js';
 import { log, Progress } from './progress.js';
 import { appendJsonl, readJsonl, writeFileAtomic, writeJsonAtomic } from '../platform/files.js';
 import {
-  applyFormat, calibrate, disposeLayers, foldBatchNorms, getFormat, layerShares, modelSimilarity, quantLayers, restore, sweepFormats,
+  applyFormat, calibrate, disposeLayers, foldBatchNorms, formatContext, getFormat, quantizeBiases, layerShares, modelSimilarity, quantLayers, restore, sweepFormats,
   type Calibration, type QuantFormat,
 } from '../quant/index.js';
 
@@ -71,10 +71,10 @@ export async function runPtq(c: PtqConfig): Promise<PtqRow[]> {
   }
   const model = loadTrainedModel(c.checkpoint, c.model);
   const arch = model.arch;
-  const counts = foldedLayerMacs(countFlops(model));
-  const totalMacs = countFlops(model).totalMacs;
-  let test = loadCifar(c.dataset, 'test', { dataDir: c.dataDir });
-  if (c.testSubset) test = subset(test, c.testSubset);
+  const table = countFlops(model);
+  const counts = foldedLayerMacs(table);
+  const totalMacs = table.totalMacs;
+  const test = loadCifar(c.dataset, 'test', { dataDir: c.dataDir, limit: c.testSubset });
   if (test.classes !== model.classes) throw new Error(`${c.checkpoint} has ${model.classes} classes but ${c.dataset} has ${test.classes}`);
 
   const calPath = join(c.out, 'ptq-calibration.json');
@@ -84,32 +84,34 @@ export async function runPtq(c: PtqConfig): Promise<PtqRow[]> {
     if (cached && (cached.checkpoint !== c.checkpoint || cached.calib_batches !== c.calibBatches || cached.test_count !== test.count)) cached = null;
   }
   foldBatchNorms(model);
+  // the training set is read only when some calibration needs it, and then once
+  let trainSet: ImageSet | undefined;
+  const trainData = () => (trainSet ??= loadCifar(c.dataset, 'train', { dataDir: c.dataDir }));
   let fpAcc: number, cal: Calibration;
   if (cached) {
     ({ fp_acc: fpAcc, calibration: cal } = cached);
   } else {
     fpAcc = await accuracy(model, test, { label: 'fp32 test', quiet: c.quiet });
-    const train = loadCifar(c.dataset, 'train', { dataDir: c.dataDir });
     const bar = new Progress('calibrate', c.calibBatches, c.quiet);
-    cal = await calibrate(model, epochBatches(train, c.calibBatchSize, epochOrder(train.count, 'calibration', 0), null, 0, 0), c.calibBatches, (i) => bar.update(i));
+    cal = await calibrate(model, calibrationBatches(trainData(), c.calibBatchSize), c.calibBatches, (i) => bar.update(i));
     writeJsonAtomic(calPath, { checkpoint: c.checkpoint, calib_batches: c.calibBatches, test_count: test.count, fp_acc: fpAcc, calibration: cal });
   }
   if (!c.quiet) log(`${arch}: full-precision (BN folded) test accuracy ${(fpAcc * 100).toFixed(2)}%`);
   const layers = await quantLayers(model);
   const shares = layerShares(layers, counts);
-  let trainSet: ImageSet | undefined;
   const bar = new Progress('ptq', todo.length, c.quiet);
   let i = 0;
   try {
     for (const f of todo) {
-      let state = await applyFormat(layers, cal, f, shares, c.histBins);
+      const state = await applyFormat(layers, cal, f, shares, c.histBins);
+      let ctx = state.ctx;
       if (c.calibration === 'quantized') {
-        const train = trainSet ??= loadCifar(c.dataset, 'train', { dataDir: c.dataDir });
-        const fcal = await calibrate(model, epochBatches(train, c.calibBatchSize, epochOrder(train.count, 'calibration', 0), null, 0, 0), c.calibBatches, undefined, state.ctx);
-        restore(layers);
-        state = await applyFormat(layers, fcal, f, shares, c.histBins);
+        // ranges re-measured through the fake-quantized network; weights stay, biases and scales follow
+        const fcal = await calibrate(model, calibrationBatches(trainData(), c.calibBatchSize), c.calibBatches, undefined, state.ctx);
+        quantizeBiases(layers, fcal, f);
+        ctx = formatContext(fcal, f);
       }
-      const qAcc = await accuracy(model, test, { ctx: state.ctx, quiet: true });
+      const qAcc = await accuracy(model, test, { ctx, quiet: true });
       restore(layers);
       const sim = modelSimilarity(state.layers, totalMacs);
       const row: PtqRow = {

@@ -1,26 +1,15 @@
 // `quantscope report`: rebuild a self-contained HTML report (figures embedded as PNG data URIs, tables
 // inline) plus the PNG/SVG figures and CSV/JSON tables from a results folder. Everything it shows is read
 // from files the other commands wrote, so the report can be rebuilt at any time (e.g. after a sweep).
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
-import { readJsonl, writeFileAtomic } from '../platform/files.js';
-import { runFit, formatFitTable, type FitReport, findPtqResults } from './fit.js';
+import { findFiles, readJsonl, writeFileAtomic } from '../platform/files.js';
+import { runFit, formatFitTable, type FitReport } from './fit.js';
 import { saveFigure, scatterWithCurves, type Series } from './plot.js';
 import { PTQ_COLUMNS, toCsv, type PtqRow } from './ptq.js';
 import { RELATIVE_COLUMNS, robustFits, withRelative, type RobustRow } from './robust.js';
 
 interface TrainRun { dir: string; result: Record<string, unknown>; metrics: Record<string, number>[] }
-
-function findFiles(dir: string, file: string, depth = 0): string[] {
-  if (!existsSync(dir) || depth > 6) return [];
-  const out: string[] = [];
-  for (const name of readdirSync(dir).sort()) {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) out.push(...findFiles(p, file, depth + 1));
-    else if (name === file) out.push(p);
-  }
-  return out;
-}
 
 const esc = (s: unknown) => String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] as string);
 const pct = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? `${(v * 100).toFixed(2)}%` : '–');
@@ -53,7 +42,7 @@ export async function buildReport(resultsDir: string, outDir = join(resultsDir, 
     sections.push(`<h2>1. Full-precision training</h2>${table(['model', 'dataset', 'params', 'train images', 'epochs', 'train acc', 'test acc'], rows)}${img(join(figs, 'training-loss.png'), 'Training loss per epoch')}`);
   }
   // PTQ
-  const ptqFiles = findPtqResults(resultsDir);
+  const ptqFiles = findFiles(resultsDir, 'ptq.jsonl');
   const ptq = ptqFiles.flatMap((f) => readJsonl<PtqRow>(f));
   if (ptq.length) {
     writeFileAtomic(join(outDir, 'ptq.csv'), toCsv(ptq as unknown as Record<string, unknown>[], PTQ_COLUMNS));

@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadCifar, subset, type DatasetName, type ImageSet } from '../data/cifar.js';
 import { readImageSet } from '../data/fakeset.js';
-import { epochBatches, epochOrder } from '../data/batches.js';
+import { calibrationBatches } from '../data/batches.js';
 import { fromArray, keep, noGrad, tidy } from '../index.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { normaliser, pgd, pixelBatch, robustAccuracy, PGD_DEFAULTS } from '../nn/attacks.js';
@@ -49,14 +49,13 @@ export interface RobustRow { model: string; dataset: string; format: string; bit
 
 export const ROBUST_DEFAULTS = { eps: PGD_DEFAULTS.eps, steps: PGD_DEFAULTS.steps, alpha: PGD_DEFAULTS.alpha, batchSize: 128, calibBatches: 20 } as const;
 
-function limit(set: ImageSet, n?: number): ImageSet { return n ? subset(set, n) : set; }
 
 export async function runRobust(c: RobustConfig): Promise<RobustRow[]> {
   const teacher = loadTrainedModel(c.checkpoint, c.model).eval();
   const arch = teacher.arch;
-  const test = limit(loadCifar(c.dataset, 'test', { dataDir: c.dataDir }), c.testSubset);
-  const sets: [string, ImageSet][] = [['test', test], ['fake', limit(readImageSet(join(c.genDir, 'fake.bin'), c.dataset, teacher.classes), c.fakeLimit)]];
-  if (c.adjust) sets.push(['fake-adjust', limit(readImageSet(join(c.genDir, 'fake-adjust.bin'), c.dataset, teacher.classes), c.fakeLimit)]);
+  const test = loadCifar(c.dataset, 'test', { dataDir: c.dataDir, limit: c.testSubset });
+  const sets: [string, ImageSet][] = [['test', test], ['fake', subset(readImageSet(join(c.genDir, 'fake.bin'), c.dataset, teacher.classes), c.fakeLimit)]];
+  if (c.adjust) sets.push(['fake-adjust', subset(readImageSet(join(c.genDir, 'fake-adjust.bin'), c.dataset, teacher.classes), c.fakeLimit)]);
   const jsonl = join(c.out, 'robust.jsonl');
   const done = new Set(readJsonl<RobustRow>(jsonl).map((r) => `${r.format}|${r.data}`));
   const formats = ptqFormats(c);
@@ -86,7 +85,7 @@ export async function runRobust(c: RobustConfig): Promise<RobustRow[]> {
   if (existsSync(calPath)) cal = JSON.parse(readFileSync(calPath, 'utf8'));
   else {
     const fake = sets[1][1];
-    cal = await calibrate(teacher, epochBatches(fake, c.batchSize, epochOrder(fake.count, 'calibration', 0), null, 0, 0), c.calibBatches);
+    cal = await calibrate(teacher, calibrationBatches(fake, c.batchSize), c.calibBatches);
     writeJsonAtomic(calPath, cal);
   }
   try {

@@ -9,15 +9,14 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import seedrandom from 'seedrandom';
 import { epochBatches, epochOrder } from '../data/batches.js';
-import { loadCifar, subset, type DatasetName, type ImageSet } from '../data/cifar.js';
+import { loadCifar, type DatasetName, type ImageSet } from '../data/cifar.js';
 import { decodeSafetensors, encodeSafetensors, type StTensor } from '../io/safetensors.js';
 import { add, backward, crossEntropy, fromArray, keep, mul, noGrad, tidy } from '../index.js';
-import { engine } from '../tensor/device.js';
 import { buildModel, type Classifier } from '../nn/models/build.js';
 import { SGD } from '../nn/optim.js';
 import { linearWarmup, multiStepLR, type Schedule } from '../nn/schedulers.js';
-import { loadModuleState, moduleState, tensorsToSt } from '../nn/state.js';
-import { appendJsonl, readBytes, readJsonl, writeFileAtomic, writeJsonAtomic } from '../platform/files.js';
+import { classifierFromSafetensors, loadModuleState, loadOptimizerState, moduleState, optimizerState, weightsOnly } from '../nn/state.js';
+import { appendJsonl, keepJsonl, readBytes, writeFileAtomic, writeJsonAtomic } from '../platform/files.js';
 import { accuracy, countCorrect } from './evaluate.js';
 import { log, Progress } from './progress.js';
 
@@ -58,8 +57,7 @@ export const checkpointPath = (out: string) => join(out, 'checkpoint.safetensors
 
 async function saveCheckpoint(c: TrainConfig, model: Classifier, opt: SGD, epochsDone: number): Promise<void> {
   const state = await moduleState(model);
-  const all = new Map<string, StTensor>(state);
-  for (const [k, v] of await tensorsToSt(Object.entries(opt.stateTensors()))) all.set(`optimizer.${k}`, v);
+  const all = new Map<string, StTensor>([...state, ...await optimizerState(opt)]);
   const meta = { format: 'quantscope-train-v1', arch: c.model, dataset: c.dataset, classes: String(model.classes), epochs_done: String(epochsDone), optimizer_step: String(opt.step), config: JSON.stringify(c) };
   writeFileAtomic(checkpointPath(c.out), encodeSafetensors(all, meta));
   writeFileAtomic(join(c.out, 'model.safetensors'), encodeSafetensors(state, { arch: c.model, dataset: c.dataset, classes: String(model.classes), epochs_done: String(epochsDone) }));
@@ -67,22 +65,14 @@ async function saveCheckpoint(c: TrainConfig, model: Classifier, opt: SGD, epoch
 
 /** Load a trained model from a checkpoint or model file; the architecture comes from its metadata unless given. */
 export function loadTrainedModel(path: string, arch?: string): Classifier {
-  const f = decodeSafetensors(readBytes(path, 'checkpoint'), path);
-  const name = arch ?? f.metadata.arch;
-  if (!name) throw new Error(`${path}: no "arch" in the metadata; pass --model`);
-  const classes = Number(f.metadata.classes ?? 10);
-  const model = buildModel(name, { classes });
-  const weights = new Map([...f.tensors].filter(([k]) => !k.startsWith('optimizer.')));
-  loadModuleState(model, weights, { source: path });
-  return model;
+  return classifierFromSafetensors(readBytes(path, 'checkpoint'), path, arch);
 }
 
 function loadData(c: TrainConfig): { train: ImageSet; test: ImageSet } {
-  let train = loadCifar(c.dataset, 'train', { dataDir: c.dataDir });
-  let test = loadCifar(c.dataset, 'test', { dataDir: c.dataDir });
-  if (c.subset) train = subset(train, c.subset);
-  if (c.testSubset) test = subset(test, c.testSubset);
-  return { train, test };
+  return {
+    train: loadCifar(c.dataset, 'train', { dataDir: c.dataDir, limit: c.subset }),
+    test: loadCifar(c.dataset, 'test', { dataDir: c.dataDir, limit: c.testSubset }),
+  };
 }
 
 export interface TrainHooks { quiet?: boolean; /** stop after this many batches in total (tests simulate a kill) */ stopAfterBatches?: number }
@@ -97,12 +87,8 @@ export async function train(c: TrainConfig, resume = false, hooks: TrainHooks = 
   if (resume && existsSync(ckpt)) {
     const f = decodeSafetensors(readBytes(ckpt, 'checkpoint'), ckpt);
     if (f.metadata.arch !== c.model) throw new Error(`${ckpt} holds ${f.metadata.arch}, not ${c.model}`);
-    loadModuleState(model, new Map([...f.tensors].filter(([k]) => !k.startsWith('optimizer.'))), { source: ckpt });
-    for (const [k, t] of Object.entries(opt.stateTensors())) {
-      const s = f.tensors.get(`optimizer.${k}`);
-      if (!s || s.shape.join() !== t.shape.join()) throw new Error(`${ckpt}: optimizer state "${k}" missing or of the wrong shape`);
-      engine().write(t.buffer, s.data);
-    }
+    loadModuleState(model, weightsOnly(f.tensors), { source: ckpt });
+    loadOptimizerState(opt, f.tensors, ckpt);
     opt.step = Number(f.metadata.optimizer_step);
     if (opt.step > 0) opt.markStarted();
     startEpoch = Number(f.metadata.epochs_done);
@@ -112,8 +98,7 @@ export async function train(c: TrainConfig, resume = false, hooks: TrainHooks = 
   const batchesPerEpoch = Math.ceil(trainSet.count / c.batchSize);
   const metricsPath = join(c.out, 'metrics.jsonl');
   // a resumed run rewrites history from its checkpoint on: drop lines of epochs that did not checkpoint
-  const kept = readJsonl<{ epoch: number }>(metricsPath).filter((m) => m.epoch < startEpoch);
-  writeFileAtomic(metricsPath, kept.map((m) => `${JSON.stringify(m)}\n`).join(''));
+  keepJsonl<{ epoch: number }>(metricsPath, (m) => m.epoch < startEpoch);
   let batchesRun = 0;
   let trainAcc = 0;
   let testAcc = NaN;

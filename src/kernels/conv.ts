@@ -5,7 +5,7 @@ import { engine } from '../tensor/device.js';
 import { reduceMiddle } from './reduce.js';
 import { matmulTN, prepareOperand, roundUp4 } from './matmul.js';
 import { wgsl } from './template.js';
-import { Uniforms, grid1d } from './uniforms.js';
+import { Uniforms, fitWorkgroup, grid1d } from './uniforms.js';
 
 export interface ConvGeometry {
   N: number; Cin: number; H: number; W: number;
@@ -159,15 +159,7 @@ function gemmLaunch(xs: PreparedInput, p: { buffer: GPUBuffer; ld: number; Kg: n
     if (Math.ceil(o.Mo / t[0]) * Math.ceil(cols / (t[1] / 4)) * o.N * o.groups >= MIN_INVOCATIONS) { choice = t; break; }
   }
   const [TM, TN] = choice;
-  let [, , WGX, WGY] = choice;
-  // Small images (the 4x4 and 8x8 stages) have fewer column tiles than the workgroup is wide: the idle
-  // invocations would waste SIMD lanes (measured 10 GF/s at 4x4), so turn the workgroup towards channels.
-  const colTiles = Math.ceil(cols / (TN / 4));
-  if (colTiles < WGX) {
-    const x = 2 ** Math.floor(Math.log2(colTiles));
-    WGY = (WGX * WGY) / x;
-    WGX = x;
-  }
+  const [WGX, WGY] = fitWorkgroup(Math.ceil(cols / (TN / 4)), choice[2], choice[3]);
   const chan = xs.Hp * xs.pitch;
   const plane = xs.C * chan;
   const u = new Uniforms().u32(

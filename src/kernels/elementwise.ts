@@ -2,7 +2,7 @@
 // `where` reads `a`, `b`, `c`. p0..p2 are scalar parameters from the uniforms (alpha, clamp bounds).
 import { engine, type DType } from '../tensor/device.js';
 import { wgsl } from './template.js';
-import { Uniforms, grid1d } from './uniforms.js';
+import { Uniforms, grid1d, perInvocation } from './uniforms.js';
 
 export const UNARY: Record<string, string> = {
   neg: '-a',
@@ -68,9 +68,6 @@ fn qs_pow(x: f32, y: f32) -> f32 {
 }`;
 
 const NAMES = ['a', 'b', 'c'];
-/** Elements per invocation: large tensors amortise invocation overhead (12 vs 5 GB/s on lavapipe at 16M),
- *  small ones keep enough invocations to fill the cores. */
-const perInvocation = (n: number) => (n >= 1 << 20 ? 32 : n >= 1 << 16 ? 8 : 1);
 const wgslType = (d: DType) => (d === 'int32' ? 'i32' : 'f32');
 
 export interface ElementwiseArgs {

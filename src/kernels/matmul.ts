@@ -4,7 +4,7 @@
 // which is exactly the weight-gradient case of backward.
 import { engine } from '../tensor/device.js';
 import { wgsl } from './template.js';
-import { Uniforms, grid1d } from './uniforms.js';
+import { Uniforms, fitWorkgroup, grid1d } from './uniforms.js';
 
 export const roundUp4 = (n: number) => Math.ceil(n / 4) * 4;
 
@@ -52,14 +52,7 @@ export function matmulTN(P: MatmulOperand, Q: MatmulOperand, C: GPUBuffer, batch
     if (inv >= MIN_INVOCATIONS) { choice = t; break; }
   }
   const [TM, TN] = choice;
-  let [, , WGX, WGY] = choice;
-  // narrow outputs (few column tiles) would leave most of a wide workgroup idle: turn it toward rows
-  const colTiles = Math.ceil(N / TN);
-  if (colTiles < WGX) {
-    const x = 2 ** Math.floor(Math.log2(colTiles));
-    WGY = (WGX * WGY) / x;
-    WGX = x;
-  }
+  const [WGX, WGY] = fitWorkgroup(Math.ceil(N / TN), choice[2], choice[3]);
   const u = new Uniforms().u32(M, N, K, P.ld / 4, Q.ld / 4, P.batchStride / 4, Q.batchStride / 4, M * N, accumulate ? 1 : 0);
   const gx = Math.ceil(Math.ceil(N / TN) / WGX);
   const gy = Math.ceil(Math.ceil(M / TM) / WGY);

@@ -1,7 +1,7 @@
 // Launches for fake quantization (shaders/fake_quant*.wgsl) and GPU histograms (shaders/histogram.wgsl).
 import { engine } from '../tensor/device.js';
 import { wgsl } from './template.js';
-import { Uniforms, grid1d } from './uniforms.js';
+import { Uniforms, grid1d, perInvocation } from './uniforms.js';
 
 export interface FakeQuantParams { mode: 'int' | 'levels'; levels: GPUBuffer; nLevels: number; clamp: boolean; invScale: number; scale: number; qmax: number }
 
@@ -10,8 +10,6 @@ const QUANT = {
   levels: '    let m = nearest_level(abs(v), nLevels);\n    let q = select(m, -m, v < 0.0);',
 };
 
-/** Elements per invocation: as the elementwise kernels, many per invocation on big tensors. */
-const perInvocation = (n: number) => (n >= 1 << 20 ? 32 : n >= 1 << 16 ? 8 : 1);
 
 export function fakeQuantKernel(src: GPUBuffer, dst: GPUBuffer, n: number, p: FakeQuantParams): void {
   const key = `fake_quant:${p.mode}:${p.clamp ? 'clamp' : 'free'}`;
@@ -34,9 +32,8 @@ export function histogramKernel(src: GPUBuffer, hist: GPUBuffer, n: number, bins
   if (bins < 1 || bins > MAX_BINS) throw new Error(`histogram: bins must be 1..${MAX_BINS}, got ${bins}`);
   const binsCap = bins <= 256 ? 256 : bins <= 2048 ? 2048 : MAX_BINS;
   const spec = { key: `histogram:${binsCap}`, inputs: 1, outputs: 1, source: () => wgsl('histogram', { BINS: binsCap }) };
-  const groups = Math.ceil(n / CHUNK);
-  const [x, y] = groups <= 65535 ? [groups, 1] : [Math.ceil(groups / Math.ceil(groups / 65535)), Math.ceil(groups / 65535)];
-  engine().dispatch(spec, [src, hist], new Uniforms().u32(n, bins).f32(lo, invWidth).u32(CHUNK).bytes(), [x, y, 1]);
+  // one workgroup per CHUNK of elements, folded into 2-D like every launch (extra groups find no elements)
+  engine().dispatch(spec, [src, hist], new Uniforms().u32(n, bins).f32(lo, invWidth).u32(CHUNK).bytes(), grid1d(Math.ceil(n / CHUNK), 1));
 }
 
 /** Invocations of the atomic-free histogram: enough to fill the CPU's SIMD lanes and threads. */

@@ -6,8 +6,8 @@
 import { grad } from '../autograd/backward.js';
 import { noGrad } from '../autograd/tape.js';
 import { fromArray, rand, Random } from '../tensor/ops/creation.js';
-import { add, clamp, div, eq, maximum, minimum, mul, sign, sub, toFloat } from '../tensor/ops/elementwise.js';
-import { argmax, sum } from '../tensor/ops/reduce-ops.js';
+import { add, clamp, div, maximum, minimum, mul, sign, sub } from '../tensor/ops/elementwise.js';
+import { countCorrect } from './metrics.js';
 import { crossEntropy } from '../tensor/ops/nn-core.js';
 import { keep, tidy } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -19,19 +19,23 @@ export const PGD_DEFAULTS = { eps: 8 / 255, alpha: 2 / 255, steps: 10, randomSta
 
 export interface Normalisation { mean: readonly number[]; std: readonly number[] }
 
-/** Run fn with every parameter's requiresGrad off (attacks need input gradients only). */
-export function withFrozenParams<T>(model: Module, fn: () => T): T {
+/** Turn every parameter's requiresGrad off; returns the function that turns them back. */
+function freeze(model: Module): () => void {
   const ps = model.parameters();
   const saved = ps.map((p) => p.requiresGrad);
   ps.forEach((p) => { p.requiresGrad = false; });
-  try { return fn(); } finally { ps.forEach((p, i) => { p.requiresGrad = saved[i]; }); }
+  return () => ps.forEach((p, i) => { p.requiresGrad = saved[i]; });
+}
+
+/** Run fn with the parameters frozen (attacks need input gradients only). */
+export function withFrozenParams<T>(model: Module, fn: () => T): T {
+  const thaw = freeze(model);
+  try { return fn(); } finally { thaw(); }
 }
 
 export async function withFrozenParamsAsync<T>(model: Module, fn: () => Promise<T>): Promise<T> {
-  const ps = model.parameters();
-  const saved = ps.map((p) => p.requiresGrad);
-  ps.forEach((p) => { p.requiresGrad = false; });
-  try { return await fn(); } finally { ps.forEach((p, i) => { p.requiresGrad = saved[i]; }); }
+  const thaw = freeze(model);
+  try { return await fn(); } finally { thaw(); }
 }
 
 const normConstants = new Map<string, [Tensor, Tensor]>();
@@ -125,7 +129,7 @@ export async function robustAccuracy(model: Classifier, set: { images: Uint8Arra
     const y = keep(fromArray(set.labels.subarray(b * bs, b * bs + n), [n], 'int32'));
     const correct = (px: Tensor) => tidy(() => noGrad(() => {
       const pred = model.forward(norm(px), o.ctx ?? {});
-      return countCorrectPixels(pred, y);
+      return countCorrect(pred, y);
     }));
     const c0 = correct(x);
     const xf = fgsm(model, norm, x, y, { eps, ctx: o.ctx });
@@ -138,8 +142,4 @@ export async function robustAccuracy(model: Classifier, set: { images: Uint8Arra
   }
   model.train(wasTraining);
   return { clean: clean / set.count, fgsm: f / set.count, pgd: p / set.count, count: set.count };
-}
-
-function countCorrectPixels(logits: Tensor, labels: Tensor): Tensor {
-  return sum(eq(toFloat(argmax(logits, 1)), toFloat(labels)));
 }

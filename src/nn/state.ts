@@ -2,8 +2,13 @@
 // Loading checks every name, shape and dtype and reports all mismatches at once.
 import { engine } from '../tensor/device.js';
 import type { Tensor } from '../tensor/tensor.js';
-import type { StTensor } from '../io/safetensors.js';
+import { decodeSafetensors, type StTensor } from '../io/safetensors.js';
 import type { Module } from './module.js';
+import type { Optimizer } from './optim.js';
+import { buildModel, type Classifier } from './models/build.js';
+
+/** Checkpoints keep optimizer state next to the weights under this prefix. */
+const OPTIMIZER_PREFIX = 'optimizer.';
 
 export async function tensorsToSt(named: Iterable<[string, Tensor]>): Promise<Map<string, StTensor>> {
   const out = new Map<string, StTensor>();
@@ -42,4 +47,34 @@ export function loadModuleState(m: Module, tensors: Map<string, StTensor>, { str
     if (!g) continue;
     engine().write(t.buffer, g.data instanceof Float32Array ? g.data : Float32Array.from(g.data));
   }
+}
+
+/** The module entries of a checkpoint (everything but the optimizer state). */
+export function weightsOnly(tensors: Map<string, StTensor>): Map<string, StTensor> {
+  return new Map([...tensors].filter(([k]) => !k.startsWith(OPTIMIZER_PREFIX)));
+}
+
+/** Optimizer state tensors as checkpoint entries (`optimizer.<name>`). */
+export async function optimizerState(opt: Optimizer): Promise<Map<string, StTensor>> {
+  const st = await tensorsToSt(Object.entries(opt.stateTensors()));
+  return new Map([...st].map(([k, v]) => [`${OPTIMIZER_PREFIX}${k}`, v]));
+}
+
+/** Write a checkpoint's optimizer entries into the optimizer's state buffers (shapes checked). */
+export function loadOptimizerState(opt: Optimizer, tensors: Map<string, StTensor>, source: string): void {
+  for (const [k, t] of Object.entries(opt.stateTensors())) {
+    const s = tensors.get(`${OPTIMIZER_PREFIX}${k}`);
+    if (!s || s.shape.join() !== t.shape.join()) throw new Error(`${source}: optimizer state "${k}" missing or of the wrong shape`);
+    engine().write(t.buffer, s.data);
+  }
+}
+
+/** A classifier built from a safetensors file's bytes; the architecture comes from its metadata unless given. */
+export function classifierFromSafetensors(bytes: Uint8Array, source: string, arch?: string): Classifier {
+  const f = decodeSafetensors(bytes, source);
+  const name = arch ?? f.metadata.arch;
+  if (!name) throw new Error(`${source}: no "arch" in the safetensors metadata; pass the model name`);
+  const model = buildModel(name, { classes: Number(f.metadata.classes ?? 10) });
+  loadModuleState(model, weightsOnly(f.tensors), { source });
+  return model;
 }

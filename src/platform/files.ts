@@ -1,7 +1,7 @@
 // Node file helpers: atomic writes (temp file + fsync + rename) so a kill never leaves a half-written
 // checkpoint or result, and readers that name the file in their errors.
-import { appendFileSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { appendFileSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 export function writeFileAtomic(path: string, data: Uint8Array | string): void {
   mkdirSync(dirname(path), { recursive: true });
@@ -38,6 +38,23 @@ export function readJsonl<T = Record<string, unknown>>(path: string): T[] {
   for (const line of readFileSync(path, 'utf8').split('\n')) {
     if (!line.trim()) continue;
     try { out.push(JSON.parse(line) as T); } catch { /* torn last line after a kill */ }
+  }
+  return out;
+}
+
+/** Rewrite a JSONL log keeping only the rows `keep` accepts: a resumed run drops what it will redo. */
+export function keepJsonl<T>(path: string, keep: (row: T) => boolean): void {
+  writeFileAtomic(path, readJsonl<T>(path).filter(keep).map((r) => `${JSON.stringify(r)}\n`).join(''));
+}
+
+/** Every file called `name` below dir (depth-first, sorted, at most 6 levels down); [] when dir is missing. */
+export function findFiles(dir: string, name: string, depth = 0): string[] {
+  if (!existsSync(dir) || depth > 6) return [];
+  const out: string[] = [];
+  for (const entry of readdirSync(dir).sort()) {
+    const p = join(dir, entry);
+    if (statSync(p).isDirectory()) out.push(...findFiles(p, name, depth + 1));
+    else if (entry === name) out.push(p);
   }
   return out;
 }

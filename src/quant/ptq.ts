@@ -135,49 +135,65 @@ export function layerShares(layers: QuantLayer[], counts: Map<string, { macs: nu
   }));
 }
 
+/** A layer's weights in format f, with the per-tensor scale max|w| / qmax. */
+function quantizedWeight(l: QuantLayer, f: QuantFormat): Tensor {
+  return fakeQuant(l.fpWeight, f, l.weightAbsMax / f.qmax);
+}
+
+/** JS divergences (seed and histogram) of each layer's quantized weights wqs[i] to its full-precision ones. */
+async function similarities(layers: QuantLayer[], wqs: Tensor[], shares: Map<string, { param: number; mac: number }>, histBins: number): Promise<LayerSimilarity[]> {
+  // the seed JS stays on the GPU until every layer is queued; histograms read back layer by layer
+  const js = layers.map((l, i) => keep(jsDivergence(wqs[i], l.fpWeight)));
+  const out: LayerSimilarity[] = [];
+  for (const [i, l] of layers.entries()) {
+    const jsHist = await histogramJs(wqs[i], l.fpWeight, l.weightAbsMax, histBins, await fpHistogram(l, histBins));
+    const s = shares.get(l.name) as { param: number; mac: number };
+    out.push({ name: l.name, js: 0, jsHist, paramShare: s.param, macShare: s.mac });
+  }
+  for (const [i, t] of js.entries()) { out[i].js = await t.item(); t.dispose(); }
+  return out;
+}
+
+/** Biases on the format's bias levels with scale = input scale x weight scale (block formats: float32). */
+export function quantizeBiases(layers: QuantLayer[], cal: Calibration, f: QuantFormat): void {
+  for (const l of layers) {
+    if (!l.fpBias) continue;
+    const bq = f.kind === 'block-int' ? clone(l.fpBias) : fakeQuant(l.fpBias, f.biasFormat(), (cal[l.name].inAbsMax / f.qmax) * (l.weightAbsMax / f.qmax));
+    l.layer.setTensor('bias', bq);
+  }
+}
+
+/** The forward context that fake-quantizes every conv/linear input and output with calibrated ranges. */
+export function formatContext(cal: Calibration, f: QuantFormat): ForwardContext {
+  const scaleOf = (amax: number) => amax / f.qmax;
+  return {
+    inputHook: (name, _l, x) => fakeQuant(x, f, scaleOf(cal[name].inAbsMax)),
+    layerHook: (name, _l, _x, y) => fakeQuant(y, f, scaleOf(cal[name].outAbsMax)),
+  };
+}
+
 /**
  * Put the format's quantized weights and biases into the model, and return the forward context that
  * fake-quantizes every layer's input and output, plus per-layer similarities. Undo with restore().
  */
 export async function applyFormat(layers: QuantLayer[], cal: Calibration, f: QuantFormat, shares: Map<string, { param: number; mac: number }>, histBins = 2048): Promise<QuantizedState> {
-  const sims: LayerSimilarity[] = [];
-  const jsTensors: Tensor[] = [];
-  for (const l of layers) {
-    const c = cal[l.name];
-    if (!c) throw new Error(`PTQ: layer ${l.name} was not seen during calibration`);
-    const sW = l.weightAbsMax / f.qmax;
-    const wq = fakeQuant(l.fpWeight, f, sW);
-    jsTensors.push(keep(jsDivergence(wq, l.fpWeight)));
-    const jsHist = await histogramJs(wq, l.fpWeight, l.weightAbsMax, histBins, await fpHistogram(l, histBins));
-    l.layer.setTensor('weight', wq);
-    if (l.fpBias) {
-      // block formats carry no per-tensor scale: their biases stay in float32
-      const bq = f.kind === 'block-int' ? clone(l.fpBias) : fakeQuant(l.fpBias, f.biasFormat(), (c.inAbsMax / f.qmax) * sW);
-      l.layer.setTensor('bias', bq);
-    }
-    const s = shares.get(l.name) as { param: number; mac: number };
-    sims.push({ name: l.name, js: 0, jsHist, paramShare: s.param, macShare: s.mac });
-  }
-  for (let i = 0; i < sims.length; i++) { sims[i].js = await jsTensors[i].item(); jsTensors[i].dispose(); }
-  const scaleOf = (amax: number) => amax / f.qmax;
-  const ctx: ForwardContext = {
-    inputHook: (name, _l, x) => fakeQuant(x, f, scaleOf(cal[name].inAbsMax)),
-    layerHook: (name, _l, _x, y) => fakeQuant(y, f, scaleOf(cal[name].outAbsMax)),
-  };
-  return { format: f, layers: sims, ctx };
+  const unseen = layers.find((l) => !cal[l.name]);
+  if (unseen) throw new Error(`PTQ: layer ${unseen.name} was not seen during calibration`);
+  const wqs = layers.map((l) => quantizedWeight(l, f));
+  const sims = await similarities(layers, wqs, shares, histBins);
+  layers.forEach((l, i) => l.layer.setTensor('weight', wqs[i]));
+  quantizeBiases(layers, cal, f);
+  return { format: f, layers: sims, ctx: formatContext(cal, f) };
 }
 
 /** Per-layer similarities of a format without touching the model (prediction needs no data). */
 export async function weightSimilarities(layers: QuantLayer[], f: QuantFormat, shares: Map<string, { param: number; mac: number }>, histBins = 2048): Promise<LayerSimilarity[]> {
-  const out: LayerSimilarity[] = [];
-  for (const l of layers) {
-    const wq = fakeQuant(l.fpWeight, f, l.weightAbsMax / f.qmax);
-    const js = jsDivergence(wq, l.fpWeight);
-    const s = shares.get(l.name) as { param: number; mac: number };
-    out.push({ name: l.name, js: await js.item(), jsHist: await histogramJs(wq, l.fpWeight, l.weightAbsMax, histBins, await fpHistogram(l, histBins)), paramShare: s.param, macShare: s.mac });
-    wq.dispose(); js.dispose();
+  const wqs = layers.map((l) => quantizedWeight(l, f));
+  try {
+    return await similarities(layers, wqs, shares, histBins);
+  } finally {
+    for (const w of wqs) w.dispose();
   }
-  return out;
 }
 
 /** Put the full-precision (folded) weights back. */

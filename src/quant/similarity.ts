@@ -4,7 +4,7 @@
 // Also a histogram-based JS divergence (GPU histograms with u32 atomics) as an alternative measure.
 import { histogramKernel, histogramPrivateKernel } from '../kernels/quant.js';
 import { zeros } from '../tensor/ops/creation.js';
-import { add, log, maximum, mul, div } from '../tensor/ops/elementwise.js';
+import { add, log, maximum, mul } from '../tensor/ops/elementwise.js';
 import { softmax } from '../tensor/ops/nn-core.js';
 import { sum } from '../tensor/ops/reduce-ops.js';
 import { reshape } from '../tensor/ops/shape-ops.js';
