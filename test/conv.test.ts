@@ -4,6 +4,7 @@ import * as q from '../src/index.js';
 import { ready, expectClose, RUNS } from './helpers.js';
 import { conv2d as refConv, size, arr, type ConvParams } from './ref.js';
 import { convLimits } from '../src/kernels/conv.js';
+import { winogradLimits } from '../src/kernels/winograd.js';
 
 beforeAll(async () => { await ready; });
 
@@ -58,6 +59,84 @@ describe('conv2d', () => {
       }), RUNS);
     });
   }
+
+  // Winograd F(4x4, 3x3): any 3x3 stride-1 conv, including maps smaller than a tile and partial edge tiles
+  const winogradCase = fc.record({
+    N: fc.integer({ min: 1, max: 3 }),
+    Cin: fc.integer({ min: 1, max: 5 }),
+    Cout: fc.integer({ min: 1, max: 9 }),
+    H: fc.integer({ min: 1, max: 11 }),
+    W: fc.integer({ min: 1, max: 11 }),
+    padH: fc.integer({ min: 0, max: 2 }),
+    padW: fc.integer({ min: 0, max: 2 }),
+    bias: fc.boolean(),
+  }).filter((c) => c.H + 2 * c.padH >= 3 && c.W + 2 * c.padW >= 3);
+  type WinogradCase = typeof winogradCase extends fc.Arbitrary<infer T> ? T : never;
+  const winogradSetup = (c: WinogradCase) => {
+    const xs = [c.N, c.Cin, c.H, c.W], ws = [c.Cout, c.Cin, 3, 3];
+    const x = Array.from({ length: size(xs) }, (_, i) => Math.fround(Math.sin(i * 0.37)));
+    const w = Array.from({ length: size(ws) }, (_, i) => Math.fround(Math.cos(i * 0.53)));
+    const b = Array.from({ length: c.Cout }, (_, i) => Math.fround(0.1 * i - 0.2));
+    const p: ConvParams = { stride: [1, 1], padding: [c.padH, c.padW], dilation: [1, 1], groups: 1 };
+    return { xs, ws, x, w, b, p, opts: { padding: [c.padH, c.padW] as [number, number], impl: 'winograd' as const } };
+  };
+
+  it('winograd: forward matches the float64 reference (edge tiles, small maps, paddings 0-2, bias)', async () => {
+    await fc.assert(fc.asyncProperty(winogradCase, async (c) => {
+      const { xs, ws, x, w, b, p, opts } = winogradSetup(c);
+      const e = refConv(arr(x, xs), arr(w, ws), c.bias ? arr(b, [b.length]) : null, p);
+      const out = q.tidy(() => q.conv2d(q.fromArray(x, xs), q.fromArray(w, ws), c.bias ? q.fromArray(b) : null, opts));
+      expect(out.shape).toEqual(e.shape);
+      expectClose(await out.toArray(), e.data, 1e-4, 1e-4);
+      out.dispose();
+    }), { numRuns: 25 });
+  });
+
+  it('winograd: gradients w.r.t. input, weight and bias match finite differences', async () => {
+    await fc.assert(fc.asyncProperty(winogradCase, async (c) => {
+      const { xs, ws, x, w, b, p, opts } = winogradSetup(c);
+      const inputs = [{ data: x, shape: xs }, { data: w, shape: ws }, ...(c.bias ? [{ data: b, shape: [b.length] }] : [])];
+      const r = await q.gradcheck(([tx, tw, tb]) => q.conv2d(tx, tw, tb ?? null, opts), inputs, {
+        reference: ([rx, rw, rb]) => refConv({ data: rx, shape: xs }, { data: rw, shape: ws }, rb ? { data: rb, shape: [rb.length] } : null, p).data,
+      });
+      expect(r.ok, r.worst).toBe(true);
+    }), RUNS);
+  });
+
+  it('winograd on a wide layer (the auto choice) agrees with the implicit GEMM in all three directions, also split into image ranges', async () => {
+    const xs = [5, 32, 13, 10], ws = [24, 32, 3, 3];
+    const x = q.keep(q.fromArray(Array.from({ length: size(xs) }, (_, i) => Math.sin(i * 0.1)), xs));
+    const w = q.keep(q.fromArray(Array.from({ length: size(ws) }, (_, i) => Math.cos(i * 0.2) * 0.1), ws));
+    const bias = q.keep(q.fromArray(Array.from({ length: 24 }, (_, i) => 0.05 * i)));
+    const seed = q.keep(q.fromArray(Array.from({ length: 5 * 24 * 13 * 10 }, (_, i) => Math.cos(i * 0.01)), [5, 24, 13, 10]));
+    const run = async (impl: 'auto' | 'gemm') => {
+      for (const t of [x, w]) t.requiresGrad = true;
+      const y = q.conv2d(x, w, bias, { padding: 1, impl });
+      const [dx, dw] = q.grad(q.sum(q.mul(y, seed)), [x, w]);
+      const r = [await y.toArray(), await dx.toArray(), await dw.toArray()];
+      for (const t of [y, dx, dw]) t.dispose();
+      return r;
+    };
+    const p: ConvParams = { stride: [1, 1], padding: [1, 1], dilation: [1, 1], groups: 1 };
+    const ref = refConv(arr(await x.toArray(), xs), arr(await w.toArray(), ws), arr(await bias.toArray(), [24]), p);
+    const gemm = await run('gemm');
+    expectClose(gemm[0], ref.data, 1e-4, 1e-4);
+    for (const limit of [0, 40_000]) { // 40 kB: one image per range
+      winogradLimits.maxBinding = limit;
+      try {
+        const wino = await run('auto');
+        for (let i = 0; i < 3; i++) expectClose(wino[i], gemm[i], 2e-4, 1e-4);
+      } finally {
+        winogradLimits.maxBinding = 0;
+      }
+    }
+    for (const t of [x, w, bias, seed]) t.dispose();
+  });
+
+  it("impl 'winograd' on a conv it cannot compute names what is wrong", () => {
+    const x = q.zeros([1, 2, 8, 8]), w = q.zeros([2, 2, 3, 3]);
+    expect(() => q.conv2d(x, w, null, { stride: 2, impl: 'winograd' })).toThrow(/winograd.*3x3 kernel, stride 1.*stride 2x2/);
+  });
 
   it('depthwise (groups = channels) and rectangular stride/padding', async () => {
     const xs = [2, 4, 7, 6], ws = [4, 1, 3, 3];

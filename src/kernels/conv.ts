@@ -6,6 +6,7 @@ import { reduceMiddle } from './reduce.js';
 import { matmulTN, prepareOperand, roundUp4 } from './matmul.js';
 import { wgsl } from './template.js';
 import { Uniforms, fitWorkgroup, grid1d } from './uniforms.js';
+import { winogradApplies, winogradPays, winogradForward, winogradInputGrad, winogradWeightGrad } from './winograd.js';
 
 export interface ConvGeometry {
   N: number; Cin: number; H: number; W: number;
@@ -15,7 +16,19 @@ export interface ConvGeometry {
   OH: number; OW: number;
 }
 
-export type ConvImpl = 'auto' | 'gemm' | 'direct';
+export type ConvImpl = 'auto' | 'gemm' | 'direct' | 'winograd';
+
+/** Process-wide switches; bench/ turns Winograd off to measure the implicit GEMM in the same run. */
+export const convSettings = { winograd: true };
+
+/** Winograd F(4x4, 3x3) for this conv? Forced by impl 'winograd' (an error where it cannot apply). */
+function useWinograd(g: ConvGeometry, impl: ConvImpl): boolean {
+  if (impl === 'winograd') {
+    if (!winogradApplies(g)) throw new Error(`conv2d: impl 'winograd' needs a 3x3 kernel, stride 1, dilation 1, groups 1 and padding <= 2 (got ${g.KH}x${g.KW}, stride ${g.sH}x${g.sW}, dilation ${g.dH}x${g.dW}, groups ${g.groups}, padding ${g.pH}x${g.pW})`);
+    return true;
+  }
+  return impl === 'auto' && convSettings.winograd && winogradPays(g);
+}
 
 /** GEMM tiles (TM out channels x TN output columns per invocation), largest first. */
 const envTiles = typeof process !== 'undefined' ? process.env?.CONV_TILES : undefined; // tuning hook (Node only)
@@ -182,6 +195,7 @@ function directUniforms(g: ConvGeometry, n: number, bias: boolean): Uniforms {
 export function conv2dForward(x: GPUBuffer, w: GPUBuffer, bias: GPUBuffer | null, out: GPUBuffer, g: ConvGeometry, impl: ConvImpl = 'auto'): void {
   const e = engine();
   const M = g.Cout / g.groups;
+  if (useWinograd(g, impl)) { winogradForward(x, w, bias, out, g); return; }
   if (!useGemm(g, impl, M)) {
     const n = g.N * g.Cout * g.OH * g.OW;
     const spec = { key: 'conv_direct', inputs: 3, outputs: 1, source: () => wgsl('conv_direct') };
@@ -199,6 +213,7 @@ export function conv2dForward(x: GPUBuffer, w: GPUBuffer, bias: GPUBuffer | null
 export function conv2dInputGrad(dy: GPUBuffer, w: GPUBuffer, dx: GPUBuffer, g: ConvGeometry, impl: ConvImpl = 'auto'): void {
   const e = engine();
   const Cg = g.Cin / g.groups;
+  if (useWinograd(g, impl)) { winogradInputGrad(dy, w, dx, g); return; }
   if (!useGemm(g, impl, Cg) || g.sH !== g.sW) {
     const n = g.N * g.Cin * g.H * g.W;
     const spec = { key: 'conv_direct_dx', inputs: 2, outputs: 1, source: () => wgsl('conv_direct_dx') };
@@ -286,6 +301,7 @@ export const convLimits = { maxBinding: 0 };
 export function conv2dWeightGrad(dy: GPUBuffer, x: GPUBuffer, dw: GPUBuffer, g: ConvGeometry, impl: ConvImpl = 'auto'): void {
   const e = engine();
   const M = g.Cout / g.groups, Cg = g.Cin / g.groups;
+  if (useWinograd(g, impl)) { winogradWeightGrad(dy, x, dw, g); return; }
   if (!useGemm(g, impl, M)) {
     const n = g.Cout * Cg * g.KH * g.KW;
     const spec = { key: 'conv_direct_dw', inputs: 2, outputs: 1, source: () => wgsl('conv_direct_dw') };
