@@ -5,13 +5,14 @@ import { benchConv } from './conv.js';
 import { benchModel } from './model.js';
 import { benchQuant } from './quant.js';
 import { benchRobust } from './robust.js';
+import { benchProfile } from './profile.js';
 
-const suites: Record<string, () => Promise<void>> = { core: benchCore, conv: benchConv, model: () => benchModel('ResNet_18_wide'), 'model-seed': () => benchModel('ResNet_18'), quant: benchQuant, robust: benchRobust };
+const suites: Record<string, () => Promise<void>> = { core: benchCore, conv: benchConv, model: () => benchModel('ResNet_18_wide'), 'model-seed': () => benchModel('ResNet_18'), quant: benchQuant, robust: benchRobust, profile: () => benchProfile() };
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const e = await initNode();
 console.log(`adapter: ${e.adapterInfo}`);
 for (const [name, fn] of Object.entries(suites)) {
-  if (wanted.length && !wanted.includes(name)) continue;
+  if (wanted.length ? !wanted.includes(name) : name === 'profile') continue; // profile only on request
   console.log(`\n== ${name}`);
   await fn();
 }

@@ -3,22 +3,12 @@
 // named vec4 accumulators, reads vec4s of both operands per k. On lavapipe this runs ~50x faster than a
 // shared-memory tiled kernel (DEVELOPERS.md). Out-of-range columns read clamped addresses; only the store
 // is guarded. Uniforms: [0] M, [1] N, [2] K, [3] ldp/4, [4] ldq/4, [5] batch stride P (vec4), [6] batch
-// stride Q (vec4), [7] batch stride C, [8] flags (bit 0: accumulate into C).
+// stride Q (vec4), [7] batch stride C, [8] flags (bit 0: accumulate into C). C is written as vec4s when N is a
+// multiple of 4 (a vec4 never straddles rows): stores dominate short-K products such as Winograd's.
 @group(0) @binding(1) var<storage, read> P: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> Q: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read_write> C: array<f32>;
-fn store(base: u32, row: u32, col: u32, v: vec4<f32>) {
-  let M = u(0u); let N = u(1u);
-  if (row >= M) { return; }
-  let acc = (u(8u) & 1u) != 0u;
-  for (var j = 0u; j < 4u; j++) {
-    let c = col + j;
-    if (c < N) {
-      let k = base + row * N + c;
-      if (acc) { C[k] = C[k] + v[j]; } else { C[k] = v[j]; }
-    }
-  }
-}
+@group(0) @binding(3) var<storage, read_write> C: array<{{C_T}}>;
+{{STORE_FN}}
 @compute @workgroup_size({{WGX}}, {{WGY}}, 1)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let K = u(2u); let ldp4 = u(3u); let ldq4 = u(4u);

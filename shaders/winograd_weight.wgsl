@@ -10,9 +10,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let i = linear_id(gid, nwg);
   if (i >= u(0u)) { return; }
   let Cin = u(2u);
-  let co = i / Cin;
-  let ci = i % Cin;
-  let base = i * 9u;
+  // the output channel of the matmul operand (m, contiguous in OUT) walks fastest across invocations
+{{INDEX}}
+  let base = (co * Cin + ci) * 9u;
   let sXi = u(3u);
 {{BODY}}
 }

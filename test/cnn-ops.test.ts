@@ -61,6 +61,29 @@ describe('batch_norm', () => {
     }), RUNS);
   });
 
+  it('planes larger than one pass of the 64-lane reduction (vec4 and scalar paths): forward and gradients', async () => {
+    for (const shape of [[3, 4, 8, 8], [2, 3, 9, 7]]) {
+      const C = shape[1];
+      const x = data(size(shape)).map((v, i) => v + 2 * Math.sin(i / 50)), gamma = data(C, 4).map((v) => v + 3), beta = data(C, 6);
+      const r = await q.gradcheck(([tx, tg, tb]) => q.batchNorm(tx, null, null, tg, tb, { training: true }).out,
+        [{ data: x, shape }, { data: gamma, shape: [C] }, { data: beta, shape: [C] }],
+        { reference: ([rx, rg, rb]) => refBatchNorm(Array.from(rx), shape, Array.from(rg), Array.from(rb), 1e-5).out, rtol: 3e-3, atol: 3e-3 });
+      expect(r.ok, `${shape}: ${r.worst}`).toBe(true);
+    }
+  });
+
+  it('eval mode: gradients w.r.t. input, weight and bias (a frozen teacher in the generator) match finite differences', async () => {
+    const shape = [2, 3, 2, 2], rm = [0.5, -1, 2], rv = [1, 4, 0.25];
+    const x = data(size(shape)), gamma = data(3, 4).map((v) => v + 3), beta = data(3, 6);
+    const ref = (rx: ArrayLike<number>, rg: ArrayLike<number>, rb: ArrayLike<number>) => Array.from(rx, (v, i) => {
+      const c = Math.floor(i / 4) % 3;
+      return ((v - rm[c]) / Math.sqrt(rv[c] + 1e-5)) * rg[c] + rb[c];
+    });
+    const r = await q.gradcheck(([tx, tg, tb]) => q.batchNorm(tx, q.fromArray(rm), q.fromArray(rv), tg, tb, { training: false }).out,
+      [{ data: x, shape }, { data: gamma, shape: [3] }, { data: beta, shape: [3] }], { reference: ([rx, rg, rb]) => ref(rx, rg, rb) });
+    expect(r.ok, r.worst).toBe(true);
+  });
+
   it('a loss on the batch statistics differentiates back to the input', async () => {
     const shape = [3, 2, 2, 2];
     const x = data(size(shape));

@@ -11,6 +11,9 @@ import { gatherBackwardMiddle } from '../kernels/copy.js';
 import { empty } from '../tensor/ops/alloc.js';
 import { conv2dInputGrad, conv2dWeightGrad, type ConvGeometry, type ConvImpl } from '../kernels/conv.js';
 import { poolBackward, upsampleNearest, type PoolGeometry } from '../kernels/pool.js';
+import { channelAffineGrad } from '../kernels/batchnorm.js';
+import { channelAffine } from '../tensor/ops/cnn.js';
+import { full } from '../tensor/ops/creation.js';
 
 type Rule = (g: Tensor, node: Node, out: Tensor) => (Tensor | null)[];
 
@@ -137,6 +140,27 @@ export const GRADIENTS: Record<string, Rule> = {
     if (w.requiresGrad) { dw = empty(w.shape); conv2dWeightGrad(g.buffer, x.buffer, dw.buffer, geo, impl); }
     const db = b?.requiresGrad ? reshape(reduceRaw('sum', g, [0, 2, 3]), [geo.Cout]) : null;
     return [dx, dw, db];
+  },
+  bn_stats: (g, n, out) => {
+    // d mean / dx = 1 / count, d var / dx = 2 (x - mean) / count: one channel-affine pass over x
+    const { N, C, P } = n.ctx as { N: number; C: number; P: number };
+    const count = N * P;
+    const row = (t: Tensor, r: number) => reshape(slice(t, 0, r, r + 1), [C]);
+    return [channelAffine(n.inputs[0], row(out, 0), scaleShift(row(g, 1), 2 / count), scaleShift(row(g, 0), 1 / count))];
+  },
+  channel_affine: (g, n) => {
+    const { N, C, P } = n.ctx as { N: number; C: number; P: number };
+    const [x, m, s, b] = n.inputs;
+    const sums = empty([2, C]); // (sum g (x - m), sum g) per channel
+    channelAffineGrad(g.buffer, x.buffer, m.buffer, sums.buffer, N, C, P);
+    const db = reshape(slice(sums, 0, 1, 2), [C]);
+    const zero = x.requiresGrad ? full([C], 0) : null;
+    return [
+      zero ? channelAffine(g, zero, s, zero) : null,
+      m.requiresGrad ? neg(mul(s, db)) : null,
+      s.requiresGrad ? reshape(slice(sums, 0, 0, 1), [C]) : null,
+      b.requiresGrad ? db : null,
+    ];
   },
   pool: (g, n) => {
     const { g: geo, arg } = n.ctx as { g: PoolGeometry; arg: Tensor | null };

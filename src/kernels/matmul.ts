@@ -17,10 +17,29 @@ const TILES: [number, number, number, number][] = [
 ];
 const MIN_INVOCATIONS = 128; // below this a bigger tile leaves cores idle
 
-function matmulSpec(TM: number, TN: number, WGX: number, WGY: number) {
+const STORE_SCALAR = `fn store(base: u32, row: u32, col: u32, v: vec4<f32>) {
+  let M = u(0u); let N = u(1u);
+  if (row >= M) { return; }
+  let acc = (u(8u) & 1u) != 0u;
+  for (var j = 0u; j < 4u; j++) {
+    let c = col + j;
+    if (c < N) {
+      let k = base + row * N + c;
+      if (acc) { C[k] = C[k] + v[j]; } else { C[k] = v[j]; }
+    }
+  }
+}`;
+const STORE_VEC4 = `fn store(base: u32, row: u32, col: u32, v: vec4<f32>) {
+  let N = u(1u);
+  if (row >= u(0u) || col >= N) { return; }
+  let k = (base + row * N + col) / 4u;
+  if ((u(8u) & 1u) != 0u) { C[k] = C[k] + v; } else { C[k] = v; }
+}`;
+
+function matmulSpec(TM: number, TN: number, WGX: number, WGY: number, vec4Out: boolean) {
   const TM4 = TM / 4, TN4 = TN / 4;
   return {
-    key: `mm_tn:${TM}x${TN}:${WGX}x${WGY}`,
+    key: `mm_tn:${TM}x${TN}:${WGX}x${WGY}:${vec4Out ? 'v4' : 's'}`,
     inputs: 2,
     outputs: 1,
     source: () => {
@@ -30,7 +49,7 @@ function matmulSpec(TM: number, TN: number, WGX: number, WGY: number) {
       for (let q = 0; q < TM4; q++) loads.push(`    let p${q} = P[pb + k * ldp4 + min(row4 + ${q}u, ldp4 - 1u)];`);
       for (let r = 0; r < TM; r++) for (let c = 0; c < TN4; c++) fmas.push(`    acc_${r}_${c} = fma(vec4<f32>(p${r >> 2}[${r & 3}]), q${c}, acc_${r}_${c});`);
       for (let r = 0; r < TM; r++) for (let c = 0; c < TN4; c++) stores.push(`  store(cb, row4 * 4u + ${r}u, (col4 + ${c}u) * 4u, acc_${r}_${c});`);
-      return wgsl('matmul_tn', { WGX, WGY, TM4, TN4, DECL: decl.join('\n'), LOADS: loads.join('\n'), FMAS: fmas.join('\n'), STORES: stores.join('\n') });
+      return wgsl('matmul_tn', { C_T: vec4Out ? 'vec4<f32>' : 'f32', STORE_FN: vec4Out ? STORE_VEC4 : STORE_SCALAR, WGX, WGY, TM4, TN4, DECL: decl.join('\n'), LOADS: loads.join('\n'), FMAS: fmas.join('\n'), STORES: stores.join('\n') });
     },
   };
 }
@@ -57,7 +76,7 @@ export function matmulTN(P: MatmulOperand, Q: MatmulOperand, C: GPUBuffer, batch
   const gx = Math.ceil(Math.ceil(N / TN) / WGX);
   const gy = Math.ceil(Math.ceil(M / TM) / WGY);
   if (batch > 65535) throw new Error(`matmul: batch ${batch} exceeds 65535`);
-  engine().dispatch(matmulSpec(TM, TN, WGX, WGY), [P.buffer, Q.buffer, C], u.bytes(), [gx, gy, batch]);
+  engine().dispatch(matmulSpec(TM, TN, WGX, WGY, N % 4 === 0), [P.buffer, Q.buffer, C], u.bytes(), [gx, gy, batch]);
 }
 
 /** src [batch, R, C] -> dst [batch, C, ld(R)] (transpose) or [batch, R, ld(C)] (pad), zero padded. */

@@ -52,20 +52,23 @@ function transformCode(T: number[][], load: (i: number, j: number) => string, st
   return lines.join('\n');
 }
 
-const spec = (key: string, template: string, T: number[][], load: (i: number, j: number) => string, store: (a: number, b: number, e: string) => string, inputs: number) => ({
-  key, inputs, outputs: 1, source: () => wgsl(template, { BODY: transformCode(T, load, store) }),
+type Layout = 'channel-major' | 'tile-major';
+const spec = (key: string, template: string, T: number[][], load: (i: number, j: number) => string, store: (a: number, b: number, e: string) => string, inputs: number, vars: Record<string, string> = {}) => ({
+  key, inputs, outputs: 1, source: () => wgsl(template, { BODY: transformCode(T, load, store), ...vars }),
 });
-const gatherSpec = (name: string, T: number[][]) => spec(`winograd_gather:${name}`, 'winograd_gather', T,
-  (i, j) => `at(base, r0 + ${i}, c0 + ${j})`, (a, b, e) => `OUT[o + ${a * T.length + b}u * sXi] = ${e};`, 1);
+const gatherSpec = (name: string, T: number[][], layout: Layout) => spec(`winograd_gather:${name}:${layout}`, 'winograd_gather', T,
+  (i, j) => `at(base, r0 + ${i}, c0 + ${j})`, (a, b, e) => `OUT[o + ${a * T.length + b}u * sXi] = ${e};`, 1,
+  { ORDER: layout === 'channel-major' ? '  let t = i % tiles;\n  let c = i / tiles;' : '  let c = i % C;\n  let t = i / C;' });
 const scatterSpec = (name: string, T: number[][]) => spec(`winograd_scatter:${name}`, 'winograd_scatter', T,
   (i, j) => `IN[o + ${i * T[0].length + j}u * sXi]`,
   (a, b, e) => `if (oh0 + ${a}u < OH && ow0 + ${b}u < OW) { Y[base + (oh0 + ${a}u) * OW + ow0 + ${b}u] = ${e} + b; }`, 2);
 const weightSpec = (flip: boolean) => spec(`winograd_weight:${flip ? 'flip' : 'fwd'}`, 'winograd_weight', G,
   (i, j) => `Wt[base + ${flip ? (2 - i) * 3 + (2 - j) : i * 3 + j}u]`,
-  (a, b, e) => `OUT[${a * 6 + b}u * sXi + ${flip ? 'co * u(4u) + ci' : 'ci * u(4u) + co'}] = ${e};`, 1);
+  (a, b, e) => `OUT[${a * 6 + b}u * sXi + ${flip ? 'co * u(4u) + ci' : 'ci * u(4u) + co'}] = ${e};`, 1,
+  { INDEX: flip ? '  let ci = i % Cin;\n  let co = i / Cin;' : '  let co = i % u(1u);\n  let ci = i / u(1u);' });
 
-const INPUT = gatherSpec('input', BT);
-const OUTPUT_GRAD = gatherSpec('output_grad', transpose(AT));
+const INPUT = { 'channel-major': gatherSpec('input', BT, 'channel-major'), 'tile-major': gatherSpec('input', BT, 'tile-major') };
+const OUTPUT_GRAD = gatherSpec('output_grad', transpose(AT), 'tile-major');
 const OUTPUT = scatterSpec('output', AT);
 const WEIGHT_GRAD = scatterSpec('weight_grad', transpose(G));
 
@@ -85,14 +88,14 @@ function imagesPerPart(N: number, channels: number, tilesPerImage: number): numb
 interface Plane { C: number; H: number; W: number; padTop: number; padLeft: number }
 
 /** V[xi][c][t] (ld = roundUp4(tiles)) of images [n0, n0 + count) for tiles of side 4 over an OH x OW output. */
-function gatherInput(x: GPUBuffer, p: Plane, n0: number, count: number, tilesH: number, tilesW: number, layout: 'channel-major' | 'tile-major'): { buffer: GPUBuffer; ld: number } {
+function gatherInput(x: GPUBuffer, p: Plane, n0: number, count: number, tilesH: number, tilesW: number, layout: Layout): { buffer: GPUBuffer; ld: number } {
   const tiles = count * tilesH * tilesW;
   const ld = roundUp4(layout === 'channel-major' ? tiles : p.C);
   const rows = layout === 'channel-major' ? p.C : tiles;
   const buf = engine().createBuffer(POS * rows * ld * 4);
   const [sC, sT] = layout === 'channel-major' ? [ld, 1] : [1, ld];
   const u = new Uniforms().u32(p.C * tiles, p.C, p.H, p.W, tilesH, tilesW).i32(-p.padTop, -p.padLeft).u32(n0, rows * ld, sC, sT, TILE);
-  engine().dispatch(INPUT, [x, buf], u.bytes(), grid1d(p.C * tiles));
+  engine().dispatch(INPUT[layout], [x, buf], u.bytes(), grid1d(p.C * tiles));
   return { buffer: buf, ld };
 }
 

@@ -6,9 +6,10 @@ import { record, noGrad } from '../../autograd/tape.js';
 import { fmt, ShapeError } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { empty, expectFloat } from './alloc.js';
-import { add, ewRaw, mul, rsqrt, scaleShift, sub } from './elementwise.js';
-import { mean } from './reduce-ops.js';
-import { reshape } from './shape-ops.js';
+import { add, ewRaw, mul, rsqrt, scaleShift } from './elementwise.js';
+import { reshape, slice } from './shape-ops.js';
+import { full } from './creation.js';
+import { bnStats, channelAffine as channelAffineKernel } from '../../kernels/batchnorm.js';
 import { engine } from '../device.js';
 
 export type Pair = number | [number, number];
@@ -46,10 +47,36 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, o:
 export interface BatchNormOptions { training?: boolean; momentum?: number; eps?: number }
 export interface BatchNormResult { out: Tensor; batchMean: Tensor | null; batchVar: Tensor | null }
 
+/** [N, C, H, W] or [N, C] as (N, C, plane size). */
+function channelPlanes(x: Tensor): { N: number; C: number; P: number } {
+  return { N: x.shape[0], C: x.shape[1], P: x.rank === 4 ? x.shape[2] * x.shape[3] : 1 };
+}
+
+/** [2, C]: per-channel mean and biased variance of [N, C, H, W] or [N, C] (one fused kernel, differentiable). */
+export function batchStats(x: Tensor): Tensor {
+  const d = channelPlanes(x);
+  const out = empty([2, d.C]);
+  bnStats(x.buffer, out.buffer, d.N, d.C, d.P);
+  return record(out, 'bn_stats', [x], d);
+}
+
+/** y = (x - m[c]) * s[c] + b[c] over channel axis 1, in one pass (differentiable in all four). */
+export function channelAffine(x: Tensor, m: Tensor, s: Tensor, b: Tensor): Tensor {
+  const d = channelPlanes(x);
+  for (const [name, t] of [['m', m], ['s', s], ['b', b]] as const) {
+    if (t.rank !== 1 || t.shape[0] !== d.C) throw new ShapeError(`channel_affine: ${name} must be [${d.C}], got ${fmt(t.shape)}`);
+  }
+  const y = empty(x.shape);
+  channelAffineKernel(x.buffer, m.buffer, s.buffer, b.buffer, y.buffer, d.N, d.C, d.P);
+  return record(y, 'channel_affine', [x, m, s, b], d);
+}
+
 /**
  * BatchNorm over [N, C, H, W] (or [N, C]). Training: normalise with the batch mean and biased variance,
  * update running stats with momentum and the unbiased variance (PyTorch). Eval: running stats.
  * Returns the batch mean / biased var (differentiable) so a loss can be built on them.
+ * Large tensors are touched by two fused kernels (statistics, then normalise + affine); everything else
+ * works on [C] vectors.
  */
 export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, weight: Tensor | null, bias: Tensor | null, o: BatchNormOptions = {}): BatchNormResult {
   expectFloat('batch_norm', x);
@@ -59,15 +86,13 @@ export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Ten
     if (t && (t.rank !== 1 || t.shape[0] !== C)) throw new ShapeError(`batch_norm: ${name} must be [${C}], got ${fmt(t.shape)}`);
   }
   const eps = o.eps ?? 1e-5, momentum = o.momentum ?? 0.1;
-  const axes = x.rank === 4 ? [0, 2, 3] : [0];
-  const bshape = x.rank === 4 ? [1, C, 1, 1] : [1, C];
   let m: Tensor, v: Tensor, bm: Tensor | null = null, bv: Tensor | null = null;
   if (o.training ?? true) {
     const count = x.size / C;
     if (count < 2) throw new ShapeError(`batch_norm: training needs more than one value per channel, got ${fmt(x.shape)}`);
-    bm = mean(x, axes);
-    const d = sub(x, reshape(bm, bshape));
-    bv = mean(mul(d, d), axes);
+    const stats = batchStats(x);
+    bm = reshape(slice(stats, 0, 0, 1), [C]);
+    bv = reshape(slice(stats, 0, 1, 2), [C]);
     if (runningMean && runningVar) {
       noGrad(() => {
         const nm = add(scaleShift(runningMean, 1 - momentum), scaleShift(bm as Tensor, momentum));
@@ -85,10 +110,9 @@ export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Ten
     m = runningMean;
     v = runningVar;
   }
-  let y = mul(sub(x, reshape(m, bshape)), reshape(rsqrt(scaleShift(v, 1, eps)), bshape));
-  if (weight) y = mul(y, reshape(weight, bshape));
-  if (bias) y = add(y, reshape(bias, bshape));
-  return { out: y, batchMean: bm, batchVar: bv };
+  const rstd = rsqrt(scaleShift(v, 1, eps));
+  const out = channelAffine(x, m, weight ? mul(rstd, weight) : rstd, bias ?? full([C], 0));
+  return { out, batchMean: bm, batchVar: bv };
 }
 
 function poolGeometry(x: Tensor, op: string, k: Pair, s: Pair | undefined, p: Pair, mode: PoolMode): PoolGeometry {
