@@ -1,4 +1,5 @@
-// Inverse of winograd_gather: each invocation reads the P x P values of one (channel c, tile t) from the
+// Inverse of winograd_gather (invocations walk fastest along whichever of channel and tile is contiguous
+// in IN): each invocation reads the P x P values of one (channel c, tile t) from the
 // position-major layout IN[xi * sXi + c * sC + t * sT], applies T · m · T^T (generated straight-line code,
 // src/kernels/winograd.ts) and writes the Q x Q result into channel c of image n0 + n of an NCHW tensor,
 // adding bias[c] when asked, skipping positions past OH x OW.
@@ -16,8 +17,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let C = u(1u); let OH = u(2u); let OW = u(3u); let tilesW = u(5u); let step = u(12u);
   let tiles = u(0u) / C;
   let perImage = u(4u) * tilesW;
-  let t = i % tiles;
-  let c = i / tiles;
+{{ORDER}}
   let n = u(8u) + t / perImage;
   let oh0 = ((t % perImage) / tilesW) * step;
   let ow0 = (t % tilesW) * step;

@@ -271,7 +271,8 @@ function inputGradCol2im(dy: GPUBuffer, w: GPUBuffer, dx: GPUBuffer, g: ConvGeom
   const limit = convLimits.maxBinding || e.device.limits.maxStorageBufferBindingSize;
   const perPart = Math.max(1, Math.min(g.N, 65535, Math.floor(limit / (Kc * ohw * 4))));
   const cols = e.createBuffer(Math.min(perPart, g.N) * Kc * ohw * 4);
-  const spec = { key: 'col2im', inputs: 1, outputs: 1, source: () => wgsl('col2im') };
+  const geo = { KH: g.KH, KW: g.KW, SH: g.sH, SW: g.sW, PH: g.pH, PW: g.pW, DH: g.dH, DW: g.dW };
+  const spec = { key: `col2im:${Object.values(geo).join(',')}`, inputs: 1, outputs: 1, source: () => wgsl('col2im', geo) };
   for (let n0 = 0; n0 < g.N; n0 += perPart) {
     const count = Math.min(perPart, g.N - n0);
     const dyPart = { buffer: dy, ld: ohw, batchStride: g.Cout * ohw };
@@ -284,7 +285,7 @@ function inputGradCol2im(dy: GPUBuffer, w: GPUBuffer, dx: GPUBuffer, g: ConvGeom
     matmulTN({ buffer: wp, ld: ldw, batchStride: 0 }, dyPart, cols, count, Kc, ohw, g.Cout);
     if (dyPart.buffer !== dy) e.releaseBuffer(dyPart.buffer);
     const n = count * g.Cin * g.H * g.W;
-    const u = new Uniforms().u32(n, n0, g.Cin, g.H, g.W, g.OH, g.OW, g.KH, g.KW, g.sH, g.sW, g.pH, g.pW, g.dH, g.dW);
+    const u = new Uniforms().u32(n, n0, g.Cin, g.H, g.W, g.OH, g.OW);
     e.dispatch(spec, [cols, dx], u.bytes(), grid1d(n));
   }
   e.releaseBuffer(cols);
