@@ -24,7 +24,7 @@ function refBatchNorm(x: number[], shape: number[], gamma: number[] | null, beta
 }
 
 describe('batch_norm', () => {
-  const bnCase = fc.record({ N: fc.integer({ min: 2, max: 4 }), C: fc.integer({ min: 1, max: 5 }), H: fc.integer({ min: 1, max: 4 }), W: fc.integer({ min: 1, max: 4 }), affine: fc.boolean(), rank2: fc.boolean() });
+  const bnCase = fc.record({ N: fc.integer({ min: 2, max: 4 }), C: fc.integer({ min: 1, max: 5 }), H: fc.integer({ min: 1, max: 4 }), W: fc.integer({ min: 1, max: 4 }), affine: fc.boolean(), rank2: fc.boolean(), statsGrad: fc.boolean() });
 
   it('training forward, exposed batch statistics and running-stat update (momentum 0.1, unbiased var) match PyTorch', async () => {
     await fc.assert(fc.asyncProperty(bnCase, async (c) => {
@@ -34,7 +34,7 @@ describe('batch_norm', () => {
       const r = refBatchNorm(x, shape, gamma, beta, 1e-5);
       const rm = q.fromArray(data(c.C, 2)), rv = q.fromArray(data(c.C, 3).map((v) => Math.abs(v) + 0.5));
       const rm0 = await rm.toArray(), rv0 = await rv.toArray();
-      const res = q.batchNorm(q.fromArray(x, shape), rm, rv, gamma ? q.fromArray(gamma) : null, beta ? q.fromArray(beta) : null, { training: true });
+      const res = q.batchNorm(q.fromArray(x, shape), rm, rv, gamma ? q.fromArray(gamma) : null, beta ? q.fromArray(beta) : null, { training: true, statsGrad: c.statsGrad });
       expectClose(await res.out.toArray(), r.out, 1e-4, 1e-3);
       expectClose(await (res.batchMean as q.Tensor).toArray(), r.means, 1e-5, 1e-4);
       expectClose(await (res.batchVar as q.Tensor).toArray(), r.vars, 1e-5, 1e-4);
@@ -50,11 +50,11 @@ describe('batch_norm', () => {
     expectClose(await out.toArray(), expected, 1e-5, 1e-4);
   });
 
-  it('gradients w.r.t. input, weight and bias in training mode match finite differences', async () => {
+  for (const statsGrad of [true, false]) it(`gradients w.r.t. input, weight and bias in training mode match finite differences (${statsGrad ? 'differentiable statistics' : 'fused op'})`, async () => {
     await fc.assert(fc.asyncProperty(bnCase, async (c) => {
       const shape = c.rank2 ? [c.N, c.C] : [c.N, c.C, c.H, c.W];
       const x = data(size(shape)), gamma = data(c.C, 4).map((v) => v + 3), beta = data(c.C, 6);
-      const r = await q.gradcheck(([tx, tg, tb]) => q.batchNorm(tx, null, null, tg, tb, { training: true }).out,
+      const r = await q.gradcheck(([tx, tg, tb]) => q.batchNorm(tx, null, null, tg, tb, { training: true, statsGrad }).out,
         [{ data: x, shape }, { data: gamma, shape: [c.C] }, { data: beta, shape: [c.C] }],
         { reference: ([rx, rg, rb]) => refBatchNorm(Array.from(rx), shape, Array.from(rg), Array.from(rb), 1e-5).out, rtol: 3e-3, atol: 3e-3 });
       expect(r.ok, r.worst).toBe(true);
@@ -65,10 +65,12 @@ describe('batch_norm', () => {
     for (const shape of [[3, 4, 8, 8], [2, 3, 9, 7]]) {
       const C = shape[1];
       const x = data(size(shape)).map((v, i) => v + 2 * Math.sin(i / 50)), gamma = data(C, 4).map((v) => v + 3), beta = data(C, 6);
-      const r = await q.gradcheck(([tx, tg, tb]) => q.batchNorm(tx, null, null, tg, tb, { training: true }).out,
-        [{ data: x, shape }, { data: gamma, shape: [C] }, { data: beta, shape: [C] }],
-        { reference: ([rx, rg, rb]) => refBatchNorm(Array.from(rx), shape, Array.from(rg), Array.from(rb), 1e-5).out, rtol: 3e-3, atol: 3e-3 });
-      expect(r.ok, `${shape}: ${r.worst}`).toBe(true);
+      for (const statsGrad of [true, false]) {
+        const r = await q.gradcheck(([tx, tg, tb]) => q.batchNorm(tx, null, null, tg, tb, { training: true, statsGrad }).out,
+          [{ data: x, shape }, { data: gamma, shape: [C] }, { data: beta, shape: [C] }],
+          { reference: ([rx, rg, rb]) => refBatchNorm(Array.from(rx), shape, Array.from(rg), Array.from(rb), 1e-5).out, rtol: 3e-3, atol: 3e-3 });
+        expect(r.ok, `${shape} statsGrad ${statsGrad}: ${r.worst}`).toBe(true);
+      }
     }
   });
 

@@ -31,3 +31,11 @@ export function channelAffineGrad(g: GPUBuffer, x: GPUBuffer, m: GPUBuffer, out:
   const spec = { key: `channel_affine_grad:${v4 ? 'v4' : 's'}`, inputs: 3, outputs: 1, source: () => wgsl('channel_affine_grad', vars(v4)) };
   engine().dispatch(spec, [g, x, m, out], new Uniforms().u32(N, C, v4 ? P / 4 : P).bytes(), [C, 1, 1]);
 }
+
+/** dx = g * A[c] + (x - m[c]) * B[c] + D[c], params [4, C] = (m, A, B, D). */
+export function bnBackward(g: GPUBuffer, x: GPUBuffer, params: GPUBuffer, dx: GPUBuffer, N: number, C: number, P: number): void {
+  const v4 = P % 4 === 0;
+  const n = (N * C * P) / (v4 ? 4 : 1);
+  const spec = { key: `bn_backward:${v4 ? 'v4' : 's'}`, inputs: 3, outputs: 1, source: () => wgsl('bn_backward', vars(v4)) };
+  engine().dispatch(spec, [g, x, params, dx], new Uniforms().u32(n, C, v4 ? P / 4 : P).bytes(), grid1d(n));
+}

@@ -82,7 +82,7 @@ export class BatchNorm2d extends Module {
       ctx.bnStats.push({ name: this.path, mean: s.batchMean as Tensor, variance: s.batchVar as Tensor, runningMean: rm, runningVar: rv });
       return batchNorm(x, rm, rv, w, b, { training: false, eps: this.eps }).out;
     }
-    const r = batchNorm(x, rm, rv, w, b, { training: this.training, momentum: this.momentum, eps: this.eps });
+    const r = batchNorm(x, rm, rv, w, b, { training: this.training, momentum: this.momentum, eps: this.eps, statsGrad: !!ctx.bnStats });
     if (ctx.bnStats && r.batchMean && r.batchVar) ctx.bnStats.push({ name: this.path, mean: r.batchMean, variance: r.batchVar, runningMean: rm, runningVar: rv });
     return r.out;
   }

@@ -44,7 +44,12 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, o:
   return record(out, 'conv2d', bias ? [x, weight, bias] : [x, weight], { g, impl: o.impl ?? 'auto' });
 }
 
-export interface BatchNormOptions { training?: boolean; momentum?: number; eps?: number }
+export interface BatchNormOptions {
+  training?: boolean; momentum?: number; eps?: number;
+  /** training: let gradients flow through the returned batch statistics (a loss on them, as the generator's
+   *  BN-matching loss). Without it, training runs one fused op whose backward is two passes (default true). */
+  statsGrad?: boolean;
+}
 export interface BatchNormResult { out: Tensor; batchMean: Tensor | null; batchVar: Tensor | null }
 
 /** [N, C, H, W] or [N, C] as (N, C, plane size). */
@@ -71,6 +76,21 @@ export function channelAffine(x: Tensor, m: Tensor, s: Tensor, b: Tensor): Tenso
   return record(y, 'channel_affine', [x, m, s, b], d);
 }
 
+/** Training-mode normalisation as one autograd op (statistics not differentiated separately). */
+function batchNormTrain(x: Tensor, stats: Tensor, weight: Tensor | null, bias: Tensor | null, eps: number): Tensor {
+  const d = channelPlanes(x);
+  const out = empty(x.shape);
+  const { mean, rstd, scale } = noGrad(() => {
+    const mean = reshape(slice(stats, 0, 0, 1), [d.C]);
+    const rstd = rsqrt(scaleShift(reshape(slice(stats, 0, 1, 2), [d.C]), 1, eps));
+    const scale = weight ? mul(rstd, weight) : rstd;
+    const shift = bias ?? full([d.C], 0);
+    channelAffineKernel(x.buffer, mean.buffer, scale.buffer, shift.buffer, out.buffer, d.N, d.C, d.P);
+    return { mean, rstd, scale };
+  });
+  return record(out, 'batch_norm', weight ? (bias ? [x, weight, bias] : [x, weight]) : bias ? [x, full([d.C], 1), bias] : [x], { ...d, mean, rstd, scale });
+}
+
 /**
  * BatchNorm over [N, C, H, W] (or [N, C]). Training: normalise with the batch mean and biased variance,
  * update running stats with momentum and the unbiased variance (PyTorch). Eval: running stats.
@@ -90,7 +110,8 @@ export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Ten
   if (o.training ?? true) {
     const count = x.size / C;
     if (count < 2) throw new ShapeError(`batch_norm: training needs more than one value per channel, got ${fmt(x.shape)}`);
-    const stats = batchStats(x);
+    const fused = !(o.statsGrad ?? true);
+    const stats = fused ? noGrad(() => batchStats(x)) : batchStats(x);
     bm = reshape(slice(stats, 0, 0, 1), [C]);
     bv = reshape(slice(stats, 0, 1, 2), [C]);
     if (runningMean && runningVar) {
@@ -103,6 +124,7 @@ export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Ten
         nv.dispose();
       });
     }
+    if (fused) return { out: batchNormTrain(x, stats, weight, bias, eps), batchMean: bm, batchVar: bv };
     m = bm;
     v = bv;
   } else {
