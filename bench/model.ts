@@ -6,6 +6,7 @@ import { buildModel } from '../src/nn/models/build.js';
 import { SGD } from '../src/nn/optim.js';
 import { countFlops } from '../src/experiments/flops.js';
 import { timeGpu, row } from './harness.js';
+import { convSettings } from '../src/kernels/conv.js';
 
 async function matmulGflops(): Promise<number> {
   const N = 1024;
@@ -24,24 +25,35 @@ export async function benchModel(name = 'ResNet_18_wide'): Promise<void> {
   const xt = q.keep(q.randn([32, 3, 32, 32], rng));
   const yt = q.keep(q.fromArray(Int32Array.from({ length: 32 }, (_, i) => i % 10), [32], 'int32'));
   model.train();
-  const stepMs = await timeGpu(() => q.tidy(() => {
+  const train = () => q.tidy(() => {
     q.backward(q.crossEntropy(model.forward(xt), yt));
     opt.stepUpdate();
     opt.zeroGrad();
-  }), 3, 1);
+  });
+  const stepMs = await timeGpu(train, 3, 1);
   const trainIps = 32 / (stepMs / 1000);
   const trainGf = (3 * flops * 32) / stepMs / 1e6; // backward ~ 2x forward
   row(`${name} train step b32`, `${trainIps.toFixed(1)} img/s`, `matmul peak ${peak.toFixed(1)} GF/s`, trainGf / peak);
   console.log(`  effective ${trainGf.toFixed(1)} GF/s (3 x forward FLOPs); ratio = share of the matmul peak`);
   model.eval();
   const xi = q.keep(q.randn([128, 3, 32, 32], rng));
-  const inferMs = await timeGpu(() => q.tidy(() => q.noGrad(() => { model.forward(xi); })), 3, 1);
+  const infer = () => q.tidy(() => q.noGrad(() => { model.forward(xi); }));
+  const inferMs = await timeGpu(infer, 3, 1);
   const inferIps = 128 / (inferMs / 1000);
   const inferGf = (flops * 128) / inferMs / 1e6;
   row(`${name} inference b128`, `${inferIps.toFixed(1)} img/s`, `matmul peak ${peak.toFixed(1)} GF/s`, inferGf / peak);
   console.log(`  effective ${inferGf.toFixed(1)} GF/s`);
   console.log('  reference (same machine): PyTorch 1.13 CPU ~100 img/s train, ~200 img/s inference; TF.js WebGPU on Dawn/lavapipe ~6 img/s inference');
   console.log(`  vs TF.js WebGPU inference (6 img/s): x${(inferIps / 6).toFixed(1)}`);
+  // baseline in the same run: every conv through the implicit GEMM (no Winograd)
+  convSettings.winograd = false;
+  model.train();
+  const gemmStepMs = await timeGpu(train, 2, 1);
+  model.eval();
+  const gemmInferMs = await timeGpu(infer, 2, 1);
+  convSettings.winograd = true;
+  row('  without Winograd (same run): train', `${(32000 / gemmStepMs).toFixed(1)} img/s`, 'Winograd speed-up', gemmStepMs / stepMs);
+  row('  without Winograd (same run): inference', `${(128000 / gemmInferMs).toFixed(1)} img/s`, 'Winograd speed-up', gemmInferMs / inferMs);
   for (const t of [xt, yt, xi]) t.dispose();
   model.dispose();
 }
