@@ -2,10 +2,8 @@
 // a training step at batch 32 and inference at batch 128, in images/s, with the effective GFLOPS next to
 // the 1024^3 matmul GFLOPS measured in the same run (the engine's own ceiling on this substrate).
 import * as q from '../src/index.js';
-import { buildModel } from '../src/nn/models/build.js';
-import { SGD } from '../src/nn/optim.js';
 import { countFlops } from '../src/experiments/flops.js';
-import { timeGpu, row } from './harness.js';
+import { timeGpu, row, trainingStep } from './harness.js';
 import { convSettings } from '../src/kernels/conv.js';
 
 async function matmulGflops(): Promise<number> {
@@ -18,18 +16,9 @@ async function matmulGflops(): Promise<number> {
 
 export async function benchModel(name = 'ResNet_18_wide'): Promise<void> {
   const peak = await matmulGflops();
-  const model = buildModel(name);
-  const flops = countFlops(model).totalFlops;
-  const opt = new SGD(model.parameters(), { lr: 0.01, momentum: 0.9, nesterov: true, weightDecay: 5e-4 });
   const rng = new q.Random(0);
-  const xt = q.keep(q.randn([32, 3, 32, 32], rng));
-  const yt = q.keep(q.fromArray(Int32Array.from({ length: 32 }, (_, i) => i % 10), [32], 'int32'));
-  model.train();
-  const train = () => q.tidy(() => {
-    q.backward(q.crossEntropy(model.forward(xt), yt));
-    opt.stepUpdate();
-    opt.zeroGrad();
-  });
+  const { model, step: train, dispose } = trainingStep(name, 32, rng);
+  const flops = countFlops(model).totalFlops;
   const stepMs = await timeGpu(train, 3, 1);
   const trainIps = 32 / (stepMs / 1000);
   const trainGf = (3 * flops * 32) / stepMs / 1e6; // backward ~ 2x forward
@@ -54,6 +43,6 @@ export async function benchModel(name = 'ResNet_18_wide'): Promise<void> {
   convSettings.winograd = true;
   row('  without Winograd (same run): train', `${(32000 / gemmStepMs).toFixed(1)} img/s`, 'Winograd speed-up', gemmStepMs / stepMs);
   row('  without Winograd (same run): inference', `${(128000 / gemmInferMs).toFixed(1)} img/s`, 'Winograd speed-up', gemmInferMs / inferMs);
-  for (const t of [xt, yt, xi]) t.dispose();
-  model.dispose();
+  xi.dispose();
+  dispose();
 }

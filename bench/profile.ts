@@ -4,25 +4,13 @@
 // measured in the same run, so a profile that stopped adding up would show.
 import * as q from '../src/index.js';
 import { engine } from '../src/tensor/device.js';
-import { buildModel } from '../src/nn/models/build.js';
-import { SGD } from '../src/nn/optim.js';
-import { timeGpu } from './harness.js';
+import { timeGpu, trainingStep } from './harness.js';
 
 type Dispatch = Parameters<ReturnType<typeof engine>['dispatch']>;
 
 export async function benchProfile(name = 'ResNet_18_wide', batch = 32): Promise<void> {
   const e = engine();
-  const model = buildModel(name);
-  const opt = new SGD(model.parameters(), { lr: 0.01, momentum: 0.9, nesterov: true, weightDecay: 5e-4 });
-  const rng = new q.Random(0);
-  const x = q.keep(q.randn([batch, 3, 32, 32], rng));
-  const y = q.keep(q.fromArray(Int32Array.from({ length: batch }, (_, i) => i % 10), [batch], 'int32'));
-  model.train();
-  const step = () => q.tidy(() => {
-    q.backward(q.crossEntropy(model.forward(x), y));
-    opt.stepUpdate();
-    opt.zeroGrad();
-  });
+  const { step, dispose } = trainingStep(name, batch, new q.Random(0));
   const stepMs = await timeGpu(step, 3, 1);
 
   const recorded: Dispatch[] = [];
@@ -56,6 +44,5 @@ export async function benchProfile(name = 'ResNet_18_wide', batch = 32): Promise
   for (const [key, s] of [...byKey].sort((a, b) => b[1].ms - a[1].ms)) {
     console.log(`  ${key.padEnd(28)} ${s.ms.toFixed(1).padStart(8)} ms ${((100 * s.ms) / total).toFixed(1).padStart(5)}%  ${String(s.count).padStart(4)} dispatches`);
   }
-  for (const t of [x, y]) t.dispose();
-  model.dispose();
+  dispose();
 }
