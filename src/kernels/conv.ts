@@ -284,9 +284,9 @@ function inputGradCol2im(dy: GPUBuffer, w: GPUBuffer, dx: GPUBuffer, g: ConvGeom
     }
     matmulTN({ buffer: wp, ld: ldw, batchStride: 0 }, dyPart, cols, count, Kc, ohw, g.Cout);
     if (dyPart.buffer !== dy) e.releaseBuffer(dyPart.buffer);
-    const n = count * g.Cin * g.H * g.W;
-    const u = new Uniforms().u32(n, n0, g.Cin, g.H, g.W, g.OH, g.OW);
-    e.dispatch(spec, [cols, dx], u.bytes(), grid1d(n));
+    const rows = count * g.Cin * g.H;
+    const u = new Uniforms().u32(rows, n0, g.Cin, g.H, g.W, g.OH, g.OW);
+    e.dispatch(spec, [cols, dx], u.bytes(), grid1d(rows));
   }
   e.releaseBuffer(cols);
   if (wp !== w) e.releaseBuffer(wp);
