@@ -26,7 +26,7 @@ export async function benchProfile(name = 'ResNet_18_wide', batch = 32): Promise
   const byKey = new Map<string, { ms: number; count: number }>();
   for (const d of recorded) {
     const ms = await timeGpu(() => { for (let r = 0; r < reps; r++) dispatch(...d); }, 1, 0);
-    const key = d[0].key.split(':')[0];
+    const key = process.env.PROFILE_FULL_KEYS ? d[0].key : d[0].key.split(':')[0];
     if (process.env.PROFILE_DETAIL === key) {
       const u = new Uint32Array((d[2] as Uint8Array).slice().buffer);
       const flops = key === 'mm_tn' ? 2 * u[0] * u[1] * u[2] * d[3][2] : 0;
