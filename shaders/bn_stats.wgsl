@@ -3,9 +3,12 @@
 // channel: each invocation sums an interleaved slice (neighbouring lanes read neighbouring addresses), the
 // 64 partial sums meet in workgroup memory (three barriers per workgroup, none inside loops: cheap even on
 // lavapipe, where barriers in hot loops are not).
-// OUT [2, C]: row 0 mean, row 1 biased variance. Uniforms: [0] N, [1] C, [2] P, [3] values per channel.
+// FINISH writes the results (src/kernels/batchnorm.ts): the statistics alone (OUT [2, C]: mean, biased
+// variance), or for training BatchNorm everything its normalisation and backward need, with the running
+// statistics updated in place, so no further per-channel kernels run.
+// Uniforms: [0] N, [1] C, [2] P, [3] values per channel, then FINISH's own.
 @group(0) @binding(1) var<storage, read> X: array<{{ELEM}}>;
-@group(0) @binding(2) var<storage, read_write> OUT: array<f32>;
+{{BINDINGS}}
 var<workgroup> part: array<f32, 64>;
 var<workgroup> channelMean: f32;
 fn total(v: {{ELEM}}) -> f32 { return {{HSUM}}; }
@@ -33,7 +36,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
   part[l] = acc2;
   workgroupBarrier();
   if (l == 0u) {
-    OUT[c] = m;
-    OUT[C + c] = sumParts() / f32(u(3u));
+    let v = sumParts() / f32(u(3u));
+{{FINISH}}
   }
 }

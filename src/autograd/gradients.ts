@@ -5,13 +5,13 @@ import type { Tensor } from '../tensor/tensor.js';
 import type { Node } from './tape.js';
 import { ewRaw, add, mul, div, neg, sub, exp, log, sign, pow, eq, gt, scaleShift, where } from '../tensor/ops/elementwise.js';
 import { sum, reduceRaw } from '../tensor/ops/reduce-ops.js';
-import { concat, expand, permute, reshape, slice, sliceScatter } from '../tensor/ops/shape-ops.js';
+import { expand, permute, reshape, slice, sliceScatter } from '../tensor/ops/shape-ops.js';
 import { bmmGradA, bmmGradB } from '../tensor/ops/linalg.js';
 import { gatherBackwardMiddle } from '../kernels/copy.js';
 import { empty } from '../tensor/ops/alloc.js';
 import { conv2dInputGrad, conv2dWeightGrad, type ConvGeometry, type ConvImpl } from '../kernels/conv.js';
 import { poolBackward, upsampleNearest, type PoolGeometry } from '../kernels/pool.js';
-import { bnBackward, channelAffineGrad } from '../kernels/batchnorm.js';
+import { bnBackward, bnTrainBackwardParams, channelAffineGrad } from '../kernels/batchnorm.js';
 import { channelAffine } from '../tensor/ops/cnn.js';
 import { full } from '../tensor/ops/creation.js';
 
@@ -149,22 +149,20 @@ export const GRADIENTS: Record<string, Rule> = {
     return [channelAffine(n.inputs[0], row(out, 0), scaleShift(row(g, 1), 2 / count), scaleShift(row(g, 0), 1 / count))];
   },
   batch_norm: (g, n) => {
-    // dx = w rstd (g - mean(g) - xhat mean(g xhat)) with xhat = (x - m) rstd, as one pass over x and g
-    const { N, C, P, mean, rstd, scale } = n.ctx as { N: number; C: number; P: number; mean: Tensor; rstd: Tensor; scale: Tensor };
-    const [x, w, b] = n.inputs;
-    const sums = empty([2, C]); // (sum g (x - m), sum g) per channel
-    channelAffineGrad(g.buffer, x.buffer, mean.buffer, sums.buffer, N, C, P);
-    const sgx = reshape(slice(sums, 0, 0, 1), [C]), sg = reshape(slice(sums, 0, 1, 2), [C]);
+    // dx = w rstd (g - mean(g) - xhat mean(g xhat)) with xhat = (x - m) rstd: one reduction, one
+    // per-channel step, one pass over x and g
+    const { N, C, P, stats, hasWeight, hasBias } = n.ctx as { N: number; C: number; P: number; stats: Tensor; hasWeight: boolean; hasBias: boolean };
+    const x = n.inputs[0];
+    const sums = empty([2, C]); // (sum g (x - m), sum g) per channel; m is row 0 of stats
+    channelAffineGrad(g.buffer, x.buffer, stats.buffer, sums.buffer, N, C, P);
+    const params = empty([4, C]), dw = empty([C]), db = empty([C]);
+    bnTrainBackwardParams(stats.buffer, sums.buffer, params.buffer, dw.buffer, db.buffer, C, N * P);
     let dx: Tensor | null = null;
     if (x.requiresGrad) {
-      const count = N * P;
-      const B = scaleShift(mul(mul(scale, mul(rstd, rstd)), sgx), -1 / count);
-      const D = scaleShift(mul(scale, sg), -1 / count);
-      const params = concat([mean, scale, B, D]);
       dx = empty(x.shape);
       bnBackward(g.buffer, x.buffer, params.buffer, dx.buffer, N, C, P);
     }
-    return [dx, w?.requiresGrad ? mul(rstd, sgx) : null, b?.requiresGrad ? sg : null];
+    return [dx, ...(hasWeight ? [dw] : []), ...(hasBias ? [db] : [])];
   },
   channel_affine: (g, n) => {
     const { N, C, P } = n.ctx as { N: number; C: number; P: number };

@@ -9,7 +9,7 @@ import { empty, expectFloat } from './alloc.js';
 import { add, ewRaw, mul, rsqrt, scaleShift } from './elementwise.js';
 import { reshape, slice } from './shape-ops.js';
 import { full } from './creation.js';
-import { bnStats, channelAffine as channelAffineKernel } from '../../kernels/batchnorm.js';
+import { bnStats, bnTrainStats, channelAffine as channelAffineKernel } from '../../kernels/batchnorm.js';
 import { engine } from '../device.js';
 
 export type Pair = number | [number, number];
@@ -76,19 +76,23 @@ export function channelAffine(x: Tensor, m: Tensor, s: Tensor, b: Tensor): Tenso
   return record(y, 'channel_affine', [x, m, s, b], d);
 }
 
-/** Training-mode normalisation as one autograd op (statistics not differentiated separately). */
-function batchNormTrain(x: Tensor, stats: Tensor, weight: Tensor | null, bias: Tensor | null, eps: number): Tensor {
+/**
+ * Training-mode BatchNorm as one autograd op whose statistics are not differentiated separately: one
+ * dispatch for the statistics (running statistics updated in the same kernel), one for the normalisation;
+ * backward is one reduction, one per-channel step and one pass. The batch statistics are returned as
+ * views made when first read.
+ */
+function batchNormTrain(x: Tensor, weight: Tensor | null, bias: Tensor | null, runningMean: Tensor | null, runningVar: Tensor | null, momentum: number, eps: number): BatchNormResult {
   const d = channelPlanes(x);
+  const stats = empty([5, d.C]); // mean, biased variance, scale = w rstd, bias, rstd
+  bnTrainStats(x.buffer, { weight: weight?.buffer ?? null, bias: bias?.buffer ?? null, runningMean: runningMean?.buffer ?? null, runningVar: runningVar?.buffer ?? null }, stats.buffer, d.N, d.C, d.P, momentum, eps);
   const out = empty(x.shape);
-  const { mean, rstd, scale } = noGrad(() => {
-    const mean = reshape(slice(stats, 0, 0, 1), [d.C]);
-    const rstd = rsqrt(scaleShift(reshape(slice(stats, 0, 1, 2), [d.C]), 1, eps));
-    const scale = weight ? mul(rstd, weight) : rstd;
-    const shift = bias ?? full([d.C], 0);
-    channelAffineKernel(x.buffer, mean.buffer, scale.buffer, shift.buffer, out.buffer, d.N, d.C, d.P);
-    return { mean, rstd, scale };
-  });
-  return record(out, 'batch_norm', weight ? (bias ? [x, weight, bias] : [x, weight]) : bias ? [x, full([d.C], 1), bias] : [x], { ...d, mean, rstd, scale });
+  channelAffineKernel(x.buffer, stats.buffer, stats.buffer, stats.buffer, out.buffer, d.N, d.C, d.P, [0, 2 * d.C, 3 * d.C]);
+  const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
+  const y = record(out, 'batch_norm', inputs, { ...d, stats, hasWeight: !!weight, hasBias: !!bias });
+  const row = (r: number) => { let t: Tensor | null = null; return () => (t ??= reshape(slice(stats, 0, r, r + 1), [d.C])); };
+  const mean = row(0), variance = row(1);
+  return { out: y, get batchMean() { return mean(); }, get batchVar() { return variance(); } };
 }
 
 /**
@@ -110,8 +114,8 @@ export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Ten
   if (o.training ?? true) {
     const count = x.size / C;
     if (count < 2) throw new ShapeError(`batch_norm: training needs more than one value per channel, got ${fmt(x.shape)}`);
-    const fused = !(o.statsGrad ?? true);
-    const stats = fused ? noGrad(() => batchStats(x)) : batchStats(x);
+    if (!(o.statsGrad ?? true)) return batchNormTrain(x, weight, bias, runningMean, runningVar, momentum, eps);
+    const stats = batchStats(x);
     bm = reshape(slice(stats, 0, 0, 1), [C]);
     bv = reshape(slice(stats, 0, 1, 2), [C]);
     if (runningMean && runningVar) {
@@ -124,7 +128,6 @@ export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Ten
         nv.dispose();
       });
     }
-    if (fused) return { out: batchNormTrain(x, stats, weight, bias, eps), batchMean: bm, batchVar: bv };
     m = bm;
     v = bv;
   } else {
