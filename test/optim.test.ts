@@ -70,10 +70,11 @@ function refAdam(p: number[], grads: number[][], o: { lr: number; b1: number; b2
 
 describe('optimizers (fused kernels) follow torch.optim', () => {
   it('SGD with momentum / nesterov / weight decay / dampening over several steps', async () => {
-    const arb = fc.record({ lr: fc.constantFrom(0.1, 0.01), momentum: fc.constantFrom(0, 0.9), wd: fc.constantFrom(0, 5e-4), nesterov: fc.boolean(), dampening: fc.constantFrom(0, 0.1) })
+    const arb = fc.record({ lr: fc.constantFrom(0.1, 0.01), momentum: fc.constantFrom(0, 0.9), wd: fc.constantFrom(0, 5e-4), nesterov: fc.boolean(), dampening: fc.constantFrom(0, 0.1), n: fc.constantFrom(7, 70_001) })
       .filter((o) => !o.nesterov || (o.momentum > 0 && o.dampening === 0));
     await fc.assert(fc.asyncProperty(arb, async (o) => {
-      const p0 = vals(7, 1), grads = [0, 1, 2, 3].map((s) => vals(7, 10 + s));
+      // 70,001 elements: several elements per invocation, with a ragged tail
+      const p0 = vals(o.n, 1), grads = [0, 1, 2, 3].map((s) => vals(o.n, 10 + s));
       const p = q.keep(q.fromArray(p0)).requiresGrad_();
       const opt = new SGD([p], { lr: o.lr, momentum: o.momentum, weightDecay: o.wd, nesterov: o.nesterov, dampening: o.dampening });
       for (const g of grads) { p.grad = q.keep(q.fromArray(g)); opt.stepUpdate(); opt.zeroGrad(); }
@@ -83,8 +84,8 @@ describe('optimizers (fused kernels) follow torch.optim', () => {
   });
 
   it('Adam with betas (0.5, 0.999) and weight decay over several steps', async () => {
-    const p0 = vals(9, 2), grads = [0, 1, 2, 3, 4].map((s) => vals(9, 20 + s));
-    for (const wd of [0, 0.01]) {
+    for (const [n, wd] of [[9, 0], [9, 0.01], [70_001, 0.01]]) {
+      const p0 = vals(n, 2), grads = [0, 1, 2, 3, 4].map((s) => vals(n, 20 + s));
       const p = q.keep(q.fromArray(p0)).requiresGrad_();
       const opt = new Adam([p], { lr: 1e-3, betas: [0.5, 0.999], weightDecay: wd });
       for (const g of grads) { p.grad = q.keep(q.fromArray(g)); opt.stepUpdate(); opt.zeroGrad(); }

@@ -3,9 +3,15 @@
 // 4 are read as vec4s.
 import { engine } from '../tensor/device.js';
 import { wgsl } from './template.js';
-import { Uniforms, grid1d } from './uniforms.js';
+import { Uniforms, grid1d, perInvocation } from './uniforms.js';
 
 const vars = (v4: boolean) => ({ ELEM: v4 ? 'vec4<f32>' : 'f32', HSUM: v4 ? 'v.x + v.y + v.z + v.w' : 'v' });
+/** Per-plane runs for elementwise channel kernels: ELEMs per invocation and invocations per plane. */
+function runs(N: number, C: number, P: number) {
+  const per = Math.min(P, perInvocation(N * C * P));
+  const chunks = Math.ceil(P / per);
+  return { per, chunks, invocations: N * C * chunks };
+}
 const checkChannels = (C: number) => { if (C > 65535) throw new Error(`batch_norm: ${C} channels exceed 65535 workgroups`); };
 
 const STATS_ONLY = {
@@ -80,9 +86,9 @@ export function bnTrainBackwardParams(stats: GPUBuffer, sums: GPUBuffer, params:
 /** y = (x - m[c]) * s[c] + b[c]; m, s, b read at float offsets (rows of one packed buffer, or 0). */
 export function channelAffine(x: GPUBuffer, m: GPUBuffer, s: GPUBuffer, b: GPUBuffer, y: GPUBuffer, N: number, C: number, P: number, offsets: [number, number, number] = [0, 0, 0]): void {
   const v4 = P % 4 === 0;
-  const n = (N * C * P) / (v4 ? 4 : 1);
   const spec = { key: `channel_affine:${v4 ? 'v4' : 's'}`, inputs: 4, outputs: 1, source: () => wgsl('channel_affine', vars(v4)) };
-  engine().dispatch(spec, [x, m, s, b, y], new Uniforms().u32(n, C, v4 ? P / 4 : P, ...offsets).bytes(), grid1d(n));
+  const r = runs(N, C, v4 ? P / 4 : P);
+  engine().dispatch(spec, [x, m, s, b, y], new Uniforms().u32(r.invocations, C, v4 ? P / 4 : P, ...offsets, r.per, r.chunks).bytes(), grid1d(r.invocations));
 }
 
 /** out [2, C] = (sum g (x - m[c]), sum g) per channel. */
@@ -96,7 +102,7 @@ export function channelAffineGrad(g: GPUBuffer, x: GPUBuffer, m: GPUBuffer, out:
 /** dx = g * A[c] + (x - m[c]) * B[c] + D[c], params [4, C] = (m, A, B, D). */
 export function bnBackward(g: GPUBuffer, x: GPUBuffer, params: GPUBuffer, dx: GPUBuffer, N: number, C: number, P: number): void {
   const v4 = P % 4 === 0;
-  const n = (N * C * P) / (v4 ? 4 : 1);
   const spec = { key: `bn_backward:${v4 ? 'v4' : 's'}`, inputs: 3, outputs: 1, source: () => wgsl('bn_backward', vars(v4)) };
-  engine().dispatch(spec, [g, x, params, dx], new Uniforms().u32(n, C, v4 ? P / 4 : P).bytes(), grid1d(n));
+  const r = runs(N, C, v4 ? P / 4 : P);
+  engine().dispatch(spec, [g, x, params, dx], new Uniforms().u32(r.invocations, C, v4 ? P / 4 : P, 0, 0, 0, r.per, r.chunks).bytes(), grid1d(r.invocations));
 }

@@ -1,7 +1,7 @@
 // Fused optimizer update kernels (shaders/optim.wgsl): one dispatch per parameter tensor, all state on GPU.
 import { engine } from '../tensor/device.js';
 import { wgsl } from './template.js';
-import { Uniforms, grid1d } from './uniforms.js';
+import { Uniforms, grid1d, perInvocation } from './uniforms.js';
 
 const SGD_BODY = `  let mom = uf(3u); let damp = uf(4u);
   var upd = d;
@@ -24,8 +24,9 @@ export interface SgdStep { lr: number; weightDecay: number; momentum: number; da
 
 export function sgdUpdate(grad: GPUBuffer, param: GPUBuffer, momentumBuf: GPUBuffer, n: number, o: SgdStep): void {
   const spec = { key: 'optim:sgd', inputs: 1, outputs: 2, source: () => wgsl('optim', { STATE2: '', BODY: SGD_BODY }) };
-  const u = new Uniforms().u32(n).f32(o.lr, o.weightDecay, o.momentum, o.dampening).u32((o.nesterov ? 1 : 0) | (o.first ? 2 : 0));
-  engine().dispatch(spec, [grad, param, momentumBuf], u.bytes(), grid1d(n));
+  const per = perInvocation(n);
+  const u = new Uniforms().u32(n).f32(o.lr, o.weightDecay, o.momentum, o.dampening).u32((o.nesterov ? 1 : 0) | (o.first ? 2 : 0)).at(9).u32(per);
+  engine().dispatch(spec, [grad, param, momentumBuf], u.bytes(), grid1d(Math.ceil(n / per)));
 }
 
 export interface AdamStep { lr: number; weightDecay: number; beta1: number; beta2: number; eps: number; step: number }
@@ -35,6 +36,7 @@ export function adamUpdate(grad: GPUBuffer, param: GPUBuffer, m: GPUBuffer, v: G
     key: 'optim:adam', inputs: 1, outputs: 3,
     source: () => wgsl('optim', { STATE2: '@group(0) @binding(4) var<storage, read_write> S2: array<f32>;', BODY: ADAM_BODY }),
   };
-  const u = new Uniforms().u32(n).f32(o.lr, o.weightDecay, o.beta1, o.beta2).u32(0).f32(1 - o.beta1 ** o.step, 1 - o.beta2 ** o.step, o.eps);
-  engine().dispatch(spec, [grad, param, m, v], u.bytes(), grid1d(n));
+  const per = perInvocation(n);
+  const u = new Uniforms().u32(n).f32(o.lr, o.weightDecay, o.beta1, o.beta2).u32(0).f32(1 - o.beta1 ** o.step, 1 - o.beta2 ** o.step, o.eps).u32(per);
+  engine().dispatch(spec, [grad, param, m, v], u.bytes(), grid1d(Math.ceil(n / per)));
 }
