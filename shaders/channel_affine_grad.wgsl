@@ -1,11 +1,12 @@
 // Backward reductions of Y = (X - m[c]) * s[c] + b[c] over X [N, C, P]: per channel sum of G * (X - m)
 // (the gradient of s, summed from deviations so nothing cancels) and sum of G (the gradient of b).
 // One workgroup per channel, as in bn_stats.wgsl. OUT [2, C]: row 0 sum G (X - m), row 1 sum G.
+// With a fused ReLU after the affine, G is masked by its output Y (GRAD reads both).
 // Uniforms: [0] N, [1] C, [2] P (plane size in ELEMs).
 @group(0) @binding(1) var<storage, read> G: array<{{ELEM}}>;
 @group(0) @binding(2) var<storage, read> X: array<{{ELEM}}>;
 @group(0) @binding(3) var<storage, read> M: array<f32>;
-@group(0) @binding(4) var<storage, read_write> OUT: array<f32>;
+{{TAIL}}
 var<workgroup> partA: array<f32, 64>;
 var<workgroup> partB: array<f32, 64>;
 fn total(v: {{ELEM}}) -> f32 { return {{HSUM}}; }
@@ -18,7 +19,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
   var b = 0.0;
   for (var e = l; e < n; e += 64u) {
     let k = ((e / P) * C + c) * P + e % P;
-    let g = G[k];
+    let g = {{GRAD}};
     a += total(g * (X[k] - m));
     b += total(g);
   }

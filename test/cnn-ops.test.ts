@@ -86,6 +86,22 @@ describe('batch_norm', () => {
     expect(r.ok, r.worst).toBe(true);
   });
 
+  it('with a fused ReLU (training fused op, differentiable-statistics path, eval): forward and gradients', async () => {
+    const shape = [3, 2, 4, 4], C = 2;
+    const x = data(size(shape)), gamma = [1.5, -0.7], beta = [0.2, -0.1];
+    const ref = (rx: ArrayLike<number>, rg: ArrayLike<number>, rb: ArrayLike<number>) => refBatchNorm(Array.from(rx), shape, Array.from(rg), Array.from(rb), 1e-5).out.map((v) => Math.max(v, 0));
+    for (const statsGrad of [true, false]) {
+      const out = q.batchNorm(q.fromArray(x, shape), null, null, q.fromArray(gamma), q.fromArray(beta), { training: true, statsGrad, relu: true }).out;
+      expectClose(await out.toArray(), ref(x, gamma, beta), 1e-4, 1e-3);
+      const r = await q.gradcheck(([tx, tg, tb]) => q.batchNorm(tx, null, null, tg, tb, { training: true, statsGrad, relu: true }).out,
+        [{ data: x, shape }, { data: gamma, shape: [C] }, { data: beta, shape: [C] }],
+        { reference: ([rx, rg, rb]) => ref(rx, rg, rb), rtol: 3e-3, atol: 3e-3 });
+      expect(r.ok, `statsGrad ${statsGrad}: ${r.worst}`).toBe(true);
+    }
+    const ev = q.batchNorm(q.fromArray(x, shape), q.fromArray([0.1, -0.2]), q.fromArray([1, 2]), null, null, { training: false, relu: true }).out;
+    expectClose(await ev.toArray(), x.map((v, i) => { const c = Math.floor(i / 16) % 2; return Math.max(0, (v - [0.1, -0.2][c]) / Math.sqrt([1, 2][c] + 1e-5)); }), 1e-5, 1e-4);
+  });
+
   it('a loss on the batch statistics differentiates back to the input', async () => {
     const shape = [3, 2, 2, 2];
     const x = data(size(shape));

@@ -59,6 +59,7 @@ describe('unary ops', () => {
 
 const BINARY: Record<string, [(a: q.Tensor, b: q.Tensor) => q.Tensor, (a: number, b: number) => number, boolean]> = {
   add: [q.add, (a, b) => a + b, true],
+  add_relu: [q.addRelu, (a, b) => Math.max(a + b, 0), true],
   sub: [q.sub, (a, b) => a - b, true],
   mul: [q.mul, (a, b) => a * b, true],
   div: [q.div, (a, b) => a / b, true],
@@ -77,8 +78,9 @@ const pairWithValues = broadcastPairArb.chain(([sa, sb]) => fc.tuple(fc.constant
 
 describe('binary ops with broadcasting', () => {
   for (const [name, [f, ref, differentiable]] of Object.entries(BINARY)) {
-    // pow: positive bases; div: divisors away from 0
+    // pow: positive bases; div: divisors away from 0; add_relu: sums away from the kink (integers + 1/2)
     const fix = (va: number[], vb: number[]): [number[], number[]] =>
+      name === 'add_relu' ? [va.map(Math.round), vb.map((x) => Math.round(x) + 0.5)] :
       name === 'pow' ? [va.map((x) => Math.abs(x) + 0.2), vb] : name === 'div' ? [va, vb.map((x) => (Math.abs(x) < 0.3 ? x + Math.sign(x || 1) * 0.3 : x))] : [va, vb];
     it(`${name}: forward matches reference`, async () => {
       await fc.assert(fc.asyncProperty(pairWithValues, async ([sa, sb, va0, vb0]) => {

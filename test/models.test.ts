@@ -5,7 +5,7 @@ import * as q from '../src/index.js';
 import { buildModel, modelNames } from '../src/nn/models/build.js';
 import { fill, parseRow } from '../src/nn/models/parse.js';
 import { countFlops, foldedLayerMacs } from '../src/experiments/flops.js';
-import { ready } from './helpers.js';
+import { ready, expectClose } from './helpers.js';
 
 beforeAll(async () => { await ready; });
 
@@ -40,6 +40,27 @@ describe('model cfg table', () => {
       const a = await y.toArray();
       expect(a.every(Number.isFinite), name).toBe(true);
       y.dispose(); m.dispose();
+    }
+  });
+
+  it('fused BN+ReLU and residual sum+ReLU give the unfused outputs, gradients and running statistics', async () => {
+    // a trace (as FLOP counting sets) makes every module run on its own: the unfused reference
+    for (const name of ['ResNet_8_demo', 'VGG_demo']) {
+      const step = async (ctx: { trace?: () => void }) => {
+        const m = buildModel(name, { seed: 3 }).train();
+        const x = q.randn([4, 3, 32, 32], new q.Random(5));
+        const y = m.forward(x, ctx);
+        q.backward(q.sum(q.mul(y, y)));
+        const grads = await Promise.all(m.parameters().map((p) => (p.grad as q.Tensor).toArray()));
+        const state = await Promise.all([...m.stateDict().values()].map((t) => t.toArray()));
+        const out = await y.toArray();
+        m.dispose();
+        return { out, grads, state };
+      };
+      const fused = await step({}), plain = await step({ trace: () => undefined });
+      expectClose(fused.out, plain.out, 1e-5, 1e-4);
+      fused.grads.forEach((g, i) => expectClose(g, plain.grads[i], 1e-4, 1e-3));
+      fused.state.forEach((t, i) => expectClose(t, plain.state[i], 1e-5, 1e-4));
     }
   });
 

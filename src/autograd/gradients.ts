@@ -65,6 +65,10 @@ export const GRADIENTS: Record<string, Rule> = {
   scale_shift: (g, n) => [scaleShift(g, p(n)[0])],
 
   add: (g, n) => [sumToShape(g, n.inputs[0].shape), sumToShape(g, n.inputs[1].shape)],
+  add_relu: (g, n, out) => {
+    const gm = ewRaw('relu_bw', [g, out]);
+    return [sumToShape(gm, n.inputs[0].shape), sumToShape(gm, n.inputs[1].shape)];
+  },
   sub: (g, n) => [sumToShape(g, n.inputs[0].shape), sumToShape(neg(g), n.inputs[1].shape)],
   mul: (g, n) => [sumToShape(mul(g, n.inputs[1]), n.inputs[0].shape), sumToShape(mul(g, n.inputs[0]), n.inputs[1].shape)],
   div: (g, n, out) => {
@@ -148,19 +152,20 @@ export const GRADIENTS: Record<string, Rule> = {
     const row = (t: Tensor, r: number) => reshape(slice(t, 0, r, r + 1), [C]);
     return [channelAffine(n.inputs[0], row(out, 0), scaleShift(row(g, 1), 2 / count), scaleShift(row(g, 0), 1 / count))];
   },
-  batch_norm: (g, n) => {
+  batch_norm: (g, n, out) => {
     // dx = w rstd (g - mean(g) - xhat mean(g xhat)) with xhat = (x - m) rstd: one reduction, one
-    // per-channel step, one pass over x and g
-    const { N, C, P, stats, hasWeight, hasBias } = n.ctx as { N: number; C: number; P: number; stats: Tensor; hasWeight: boolean; hasBias: boolean };
+    // per-channel step, one pass over x and g (g masked by out > 0 inside both when a ReLU was fused)
+    const { N, C, P, stats, hasWeight, hasBias, relu } = n.ctx as { N: number; C: number; P: number; stats: Tensor; hasWeight: boolean; hasBias: boolean; relu: boolean };
     const x = n.inputs[0];
+    const mask = relu ? out.buffer : null;
     const sums = empty([2, C]); // (sum g (x - m), sum g) per channel; m is row 0 of stats
-    channelAffineGrad(g.buffer, x.buffer, stats.buffer, sums.buffer, N, C, P);
+    channelAffineGrad(g.buffer, x.buffer, stats.buffer, sums.buffer, N, C, P, mask);
     const params = empty([4, C]), dw = empty([C]), db = empty([C]);
     bnTrainBackwardParams(stats.buffer, sums.buffer, params.buffer, dw.buffer, db.buffer, C, N * P);
     let dx: Tensor | null = null;
     if (x.requiresGrad) {
       dx = empty(x.shape);
-      bnBackward(g.buffer, x.buffer, params.buffer, dx.buffer, N, C, P);
+      bnBackward(g.buffer, x.buffer, params.buffer, dx.buffer, N, C, P, mask);
     }
     return [dx, ...(hasWeight ? [dw] : []), ...(hasBias ? [db] : [])];
   },

@@ -6,6 +6,17 @@ import { wgsl } from './template.js';
 import { Uniforms, grid1d, perInvocation } from './uniforms.js';
 
 const vars = (v4: boolean) => ({ ELEM: v4 ? 'vec4<f32>' : 'f32', HSUM: v4 ? 'v.x + v.y + v.z + v.w' : 'v' });
+/** Binding `out` after G, X and a third input, optionally preceded by the forward output Y for a ReLU mask;
+ *  GRAD reads the (masked) upstream gradient at index `k`. */
+function maskVars(v4: boolean, relu: boolean, out: string, k: string) {
+  const elem = v4 ? 'vec4<f32>' : 'f32';
+  return {
+    TAIL: relu
+      ? `@group(0) @binding(4) var<storage, read> Y: array<${elem}>;\n@group(0) @binding(5) var<storage, read_write> ${out};`
+      : `@group(0) @binding(4) var<storage, read_write> ${out};`,
+    GRAD: relu ? `select(${elem}(0.0), G[${k}], Y[${k}] > ${elem}(0.0))` : `G[${k}]`,
+  };
+}
 /** Per-plane runs for elementwise channel kernels: ELEMs per invocation and invocations per plane. */
 function runs(N: number, C: number, P: number) {
   const per = Math.min(P, perInvocation(N * C * P));
@@ -83,26 +94,30 @@ export function bnTrainBackwardParams(stats: GPUBuffer, sums: GPUBuffer, params:
   engine().dispatch(spec, [stats, sums, params, dw, db], new Uniforms().u32(C, count).bytes(), [Math.ceil(C / 64), 1, 1]);
 }
 
-/** y = (x - m[c]) * s[c] + b[c]; m, s, b read at float offsets (rows of one packed buffer, or 0). */
-export function channelAffine(x: GPUBuffer, m: GPUBuffer, s: GPUBuffer, b: GPUBuffer, y: GPUBuffer, N: number, C: number, P: number, offsets: [number, number, number] = [0, 0, 0]): void {
+/** y = (x - m[c]) * s[c] + b[c] (then a ReLU when asked); m, s, b read at float offsets (rows of one packed buffer, or 0). */
+export function channelAffine(x: GPUBuffer, m: GPUBuffer, s: GPUBuffer, b: GPUBuffer, y: GPUBuffer, N: number, C: number, P: number, offsets: [number, number, number] = [0, 0, 0], relu = false): void {
   const v4 = P % 4 === 0;
-  const spec = { key: `channel_affine:${v4 ? 'v4' : 's'}`, inputs: 4, outputs: 1, source: () => wgsl('channel_affine', vars(v4)) };
+  const elem = v4 ? 'vec4<f32>' : 'f32';
+  const act = relu ? `max((X[i] - m) * s + b, ${elem}(0.0))` : '(X[i] - m) * s + b';
+  const spec = { key: `channel_affine:${v4 ? 'v4' : 's'}:${relu ? 'relu' : 'id'}`, inputs: 4, outputs: 1, source: () => wgsl('channel_affine', { ...vars(v4), ACT: act }) };
   const r = runs(N, C, v4 ? P / 4 : P);
   engine().dispatch(spec, [x, m, s, b, y], new Uniforms().u32(r.invocations, C, v4 ? P / 4 : P, ...offsets, r.per, r.chunks).bytes(), grid1d(r.invocations));
 }
 
-/** out [2, C] = (sum g (x - m[c]), sum g) per channel. */
-export function channelAffineGrad(g: GPUBuffer, x: GPUBuffer, m: GPUBuffer, out: GPUBuffer, N: number, C: number, P: number): void {
+/** out [2, C] = (sum g (x - m[c]), sum g) per channel; g masked by y > 0 when a ReLU followed (reluOut). */
+export function channelAffineGrad(g: GPUBuffer, x: GPUBuffer, m: GPUBuffer, out: GPUBuffer, N: number, C: number, P: number, reluOut: GPUBuffer | null = null): void {
   checkChannels(C);
   const v4 = P % 4 === 0;
-  const spec = { key: `channel_affine_grad:${v4 ? 'v4' : 's'}`, inputs: 3, outputs: 1, source: () => wgsl('channel_affine_grad', vars(v4)) };
-  engine().dispatch(spec, [g, x, m, out], new Uniforms().u32(N, C, v4 ? P / 4 : P).bytes(), [C, 1, 1]);
+  const relu = !!reluOut;
+  const spec = { key: `channel_affine_grad:${v4 ? 'v4' : 's'}:${relu ? 'relu' : 'id'}`, inputs: relu ? 4 : 3, outputs: 1, source: () => wgsl('channel_affine_grad', { ...vars(v4), ...maskVars(v4, relu, 'OUT: array<f32>', 'k') }) };
+  engine().dispatch(spec, relu ? [g, x, m, reluOut, out] : [g, x, m, out], new Uniforms().u32(N, C, v4 ? P / 4 : P).bytes(), [C, 1, 1]);
 }
 
-/** dx = g * A[c] + (x - m[c]) * B[c] + D[c], params [4, C] = (m, A, B, D). */
-export function bnBackward(g: GPUBuffer, x: GPUBuffer, params: GPUBuffer, dx: GPUBuffer, N: number, C: number, P: number): void {
+/** dx = g * A[c] + (x - m[c]) * B[c] + D[c], params [4, C] = (m, A, B, D); g masked by y > 0 when a ReLU followed (reluOut). */
+export function bnBackward(g: GPUBuffer, x: GPUBuffer, params: GPUBuffer, dx: GPUBuffer, N: number, C: number, P: number, reluOut: GPUBuffer | null = null): void {
   const v4 = P % 4 === 0;
-  const spec = { key: `bn_backward:${v4 ? 'v4' : 's'}`, inputs: 3, outputs: 1, source: () => wgsl('bn_backward', vars(v4)) };
+  const relu = !!reluOut;
+  const spec = { key: `bn_backward:${v4 ? 'v4' : 's'}:${relu ? 'relu' : 'id'}`, inputs: relu ? 4 : 3, outputs: 1, source: () => wgsl('bn_backward', { ...vars(v4), ...maskVars(v4, relu, `DX: array<${v4 ? 'vec4<f32>' : 'f32'}>`, 'i') }) };
   const r = runs(N, C, v4 ? P / 4 : P);
-  engine().dispatch(spec, [g, x, params, dx], new Uniforms().u32(r.invocations, C, v4 ? P / 4 : P, 0, 0, 0, r.per, r.chunks).bytes(), grid1d(r.invocations));
+  engine().dispatch(spec, relu ? [g, x, params, reluOut, dx] : [g, x, params, dx], new Uniforms().u32(r.invocations, C, v4 ? P / 4 : P, 0, 0, 0, r.per, r.chunks).bytes(), grid1d(r.invocations));
 }

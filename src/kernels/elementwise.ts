@@ -27,6 +27,7 @@ export const UNARY: Record<string, string> = {
 
 export const BINARY: Record<string, string> = {
   add: 'a + b',
+  add_relu: 'max(a + b, 0.0)', // a residual sum and its ReLU in one pass
   sub: 'a - b',
   mul: 'a * b',
   div: 'a / b',

@@ -73,16 +73,21 @@ export class BatchNorm2d extends Module {
     this.addBuffer('running_var', new Float32Array(channels).fill(1), [channels]);
   }
   get kind(): string { return 'bn'; }
-  forward(x: Tensor, ctx: ForwardContext): Tensor {
+  forward(x: Tensor, ctx: ForwardContext): Tensor { return this.normalize(x, ctx, false); }
+
+  /** BatchNorm then ReLU, fused into one pass where the fused training op runs (a conv unit's bn + act). */
+  forwardRelu(x: Tensor, ctx: ForwardContext): Tensor { return this.normalize(x, ctx, true); }
+
+  private normalize(x: Tensor, ctx: ForwardContext, fuseRelu: boolean): Tensor {
     const rm = this.buffer('running_mean'), rv = this.buffer('running_var');
     const w = this.affine ? this.param('weight') : null, b = this.affine ? this.param('bias') : null;
     if (ctx.bnStats && !this.training) {
       // eval-mode teacher with statistics capture (the generator's BN loss): stats of this input
       const s = batchNorm(x, null, null, null, null, { training: true, eps: this.eps });
       ctx.bnStats.push({ name: this.path, mean: s.batchMean as Tensor, variance: s.batchVar as Tensor, runningMean: rm, runningVar: rv });
-      return batchNorm(x, rm, rv, w, b, { training: false, eps: this.eps }).out;
+      return batchNorm(x, rm, rv, w, b, { training: false, eps: this.eps, relu: fuseRelu }).out;
     }
-    const r = batchNorm(x, rm, rv, w, b, { training: this.training, momentum: this.momentum, eps: this.eps, statsGrad: !!ctx.bnStats });
+    const r = batchNorm(x, rm, rv, w, b, { training: this.training, momentum: this.momentum, eps: this.eps, statsGrad: !!ctx.bnStats, relu: fuseRelu });
     if (ctx.bnStats && r.batchMean && r.batchVar) ctx.bnStats.push({ name: this.path, mean: r.batchMean, variance: r.batchVar, runningMean: rm, runningVar: rv });
     return r.out;
   }

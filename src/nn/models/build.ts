@@ -2,7 +2,7 @@
 // table; this file only knows how to turn rows into layers. Parameter names follow PyTorch's dotted
 // state-dict convention: layers.<row>.conv.weight, layers.<row>.<block>.body.<i>.bn.running_mean, ...
 import { Random } from '../../tensor/ops/creation.js';
-import { add } from '../../tensor/ops/elementwise.js';
+import { add, addRelu } from '../../tensor/ops/elementwise.js';
 import { concat, flatten } from '../../tensor/ops/shape-ops.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { Module, run, type ForwardContext } from '../module.js';
@@ -30,6 +30,8 @@ export class ConvUnit extends Module {
   }
   forward(x: Tensor, ctx: ForwardContext): Tensor {
     let y = run(this.conv, x, ctx);
+    // BN + ReLU as one pass forward and backward; a trace (FLOP counting) must see each module on its own
+    if (this.bn && this.act?.kind === 'relu' && !ctx.trace) return this.bn.forwardRelu(y, ctx);
     if (this.bn) y = run(this.bn, y, ctx);
     if (this.act) y = run(this.act, y, ctx);
     return y;
@@ -46,10 +48,13 @@ export class Residual extends Module {
   }
   get kind(): string { return 'residual'; }
   forward(x: Tensor, ctx: ForwardContext): Tensor {
-    let y = run(this.body, x, ctx);
-    if (this.shortcut) y = add(y, run(this.shortcut, x, ctx));
-    else if (this.identity) y = add(y, x);
-    return this.post ? run(this.post, y, ctx) : y;
+    const y = run(this.body, x, ctx);
+    const other = this.shortcut ? run(this.shortcut, x, ctx) : this.identity ? x : null;
+    if (!other) return this.post ? run(this.post, y, ctx) : y;
+    // sum and ReLU in one pass; a trace (FLOP counting) must see the activation module on its own
+    if (this.post?.kind === 'relu' && !ctx.trace) return addRelu(y, other);
+    const sum = add(y, other);
+    return this.post ? run(this.post, sum, ctx) : sum;
   }
 }
 

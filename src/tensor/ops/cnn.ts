@@ -6,7 +6,7 @@ import { record, noGrad } from '../../autograd/tape.js';
 import { fmt, ShapeError } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { empty, expectFloat } from './alloc.js';
-import { add, ewRaw, mul, rsqrt, scaleShift } from './elementwise.js';
+import { add, ewRaw, mul, relu, rsqrt, scaleShift } from './elementwise.js';
 import { reshape, slice } from './shape-ops.js';
 import { full } from './creation.js';
 import { bnStats, bnTrainStats, channelAffine as channelAffineKernel } from '../../kernels/batchnorm.js';
@@ -49,6 +49,8 @@ export interface BatchNormOptions {
   /** training: let gradients flow through the returned batch statistics (a loss on them, as the generator's
    *  BN-matching loss). Without it, training runs one fused op whose backward is two passes (default true). */
   statsGrad?: boolean;
+  /** apply a ReLU to the output (fused into the normalisation pass in the fused training op) */
+  relu?: boolean;
 }
 export interface BatchNormResult { out: Tensor; batchMean: Tensor | null; batchVar: Tensor | null }
 
@@ -82,14 +84,14 @@ export function channelAffine(x: Tensor, m: Tensor, s: Tensor, b: Tensor): Tenso
  * backward is one reduction, one per-channel step and one pass. The batch statistics are returned as
  * views made when first read.
  */
-function batchNormTrain(x: Tensor, weight: Tensor | null, bias: Tensor | null, runningMean: Tensor | null, runningVar: Tensor | null, momentum: number, eps: number): BatchNormResult {
+function batchNormTrain(x: Tensor, weight: Tensor | null, bias: Tensor | null, runningMean: Tensor | null, runningVar: Tensor | null, momentum: number, eps: number, relu: boolean): BatchNormResult {
   const d = channelPlanes(x);
   const stats = empty([5, d.C]); // mean, biased variance, scale = w rstd, bias, rstd
   bnTrainStats(x.buffer, { weight: weight?.buffer ?? null, bias: bias?.buffer ?? null, runningMean: runningMean?.buffer ?? null, runningVar: runningVar?.buffer ?? null }, stats.buffer, d.N, d.C, d.P, momentum, eps);
   const out = empty(x.shape);
-  channelAffineKernel(x.buffer, stats.buffer, stats.buffer, stats.buffer, out.buffer, d.N, d.C, d.P, [0, 2 * d.C, 3 * d.C]);
+  channelAffineKernel(x.buffer, stats.buffer, stats.buffer, stats.buffer, out.buffer, d.N, d.C, d.P, [0, 2 * d.C, 3 * d.C], relu);
   const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
-  const y = record(out, 'batch_norm', inputs, { ...d, stats, hasWeight: !!weight, hasBias: !!bias });
+  const y = record(out, 'batch_norm', inputs, { ...d, stats, hasWeight: !!weight, hasBias: !!bias, relu });
   const row = (r: number) => { let t: Tensor | null = null; return () => (t ??= reshape(slice(stats, 0, r, r + 1), [d.C])); };
   const mean = row(0), variance = row(1);
   return { out: y, get batchMean() { return mean(); }, get batchVar() { return variance(); } };
@@ -114,7 +116,7 @@ export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Ten
   if (o.training ?? true) {
     const count = x.size / C;
     if (count < 2) throw new ShapeError(`batch_norm: training needs more than one value per channel, got ${fmt(x.shape)}`);
-    if (!(o.statsGrad ?? true)) return batchNormTrain(x, weight, bias, runningMean, runningVar, momentum, eps);
+    if (!(o.statsGrad ?? true)) return batchNormTrain(x, weight, bias, runningMean, runningVar, momentum, eps, !!o.relu);
     const stats = batchStats(x);
     bm = reshape(slice(stats, 0, 0, 1), [C]);
     bv = reshape(slice(stats, 0, 1, 2), [C]);
@@ -136,8 +138,8 @@ export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Ten
     v = runningVar;
   }
   const rstd = rsqrt(scaleShift(v, 1, eps));
-  const out = channelAffine(x, m, weight ? mul(rstd, weight) : rstd, bias ?? full([C], 0));
-  return { out, batchMean: bm, batchVar: bv };
+  const y = channelAffine(x, m, weight ? mul(rstd, weight) : rstd, bias ?? full([C], 0));
+  return { out: o.relu ? relu(y) : y, batchMean: bm, batchVar: bv };
 }
 
 function poolGeometry(x: Tensor, op: string, k: Pair, s: Pair | undefined, p: Pair, mode: PoolMode): PoolGeometry {

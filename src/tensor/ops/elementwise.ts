@@ -68,6 +68,8 @@ export function add(a: Operand, b: Operand): Tensor {
   if (typeof a === 'number' && b instanceof Tensor) return scaleShift(b, 1, a);
   return binary('add', a, b);
 }
+/** relu(a + b) in one pass (a residual block's sum and activation). */
+export function addRelu(a: Tensor, b: Tensor): Tensor { return binary('add_relu', a, b); }
 export function sub(a: Operand, b: Operand): Tensor {
   if (typeof b === 'number' && a instanceof Tensor) return scaleShift(a, 1, -b);
   if (typeof a === 'number' && b instanceof Tensor) return scaleShift(b, -1, a);
