@@ -19,7 +19,7 @@ export async function benchModel(name = 'ResNet_18_wide'): Promise<void> {
   const rng = new q.Random(0);
   const { model, step: train, dispose } = trainingStep(name, 32, rng);
   const flops = countFlops(model).totalFlops;
-  const stepMs = await timeGpu(train, 3, 1);
+  const stepMs = await timeGpu(train, 5, 1);
   const trainIps = 32 / (stepMs / 1000);
   const trainGf = (3 * flops * 32) / stepMs / 1e6; // backward ~ 2x forward
   row(`${name} train step b32`, `${trainIps.toFixed(1)} img/s`, `matmul peak ${peak.toFixed(1)} GF/s`, trainGf / peak);
