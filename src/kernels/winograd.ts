@@ -26,7 +26,9 @@ export function winogradApplies(g: ConvGeometry): boolean {
   return g.KH === 3 && g.KW === 3 && g.sH === 1 && g.sW === 1 && g.dH === 1 && g.dW === 1 && g.groups === 1 && g.pH <= 2 && g.pW <= 2;
 }
 
-/** Worth it (auto mode): enough channels for the 36 matmuls to beat the implicit GEMM, tiles mostly full. */
+/** Worth it (auto mode): enough channels for the 36 matmuls to beat the implicit GEMM, tiles mostly full.
+ *  Measured forward+backward at batch 32 on lavapipe: x1.14 at 8 channels (32x32), x1.4 at 16, x1.85 at 32;
+ *  x1.0 at 16 channels on 8x8 maps, x1.55 at 64 channels on 4x4. */
 export function winogradPays(g: ConvGeometry): boolean {
   return winogradApplies(g) && g.Cin >= 16 && g.Cout >= 16 && g.OH >= 4 && g.OW >= 4;
 }
