@@ -1,8 +1,8 @@
-// Per-channel batch mean and biased variance of X [N, C, P] (P = plane size in ELEMs), in two passes over
-// the channel so the variance sums squared deviations (no E[x^2] - mean^2 cancellation). One workgroup per
-// channel: each invocation sums an interleaved slice (neighbouring lanes read neighbouring addresses), the
-// 64 partial sums meet in workgroup memory (three barriers per workgroup, none inside loops: cheap even on
-// lavapipe, where barriers in hot loops are not).
+// Per-channel batch mean and biased variance of X [N, C, P] (P = plane size in ELEMs), in one pass over
+// the channel with sums shifted by one of its values (see below). One workgroup per channel: each
+// invocation sums an interleaved slice (neighbouring lanes read neighbouring addresses), the 64 partial
+// sums meet in workgroup memory (one barrier per workgroup: cheap even on lavapipe, where barriers in hot
+// loops are not).
 // FINISH writes the results (src/kernels/batchnorm.ts): the statistics alone (OUT [2, C]: mean, biased
 // variance), or for training BatchNorm everything its normalisation and backward need, with the running
 // statistics updated in place, so no further per-channel kernels run.
@@ -10,33 +10,34 @@
 @group(0) @binding(1) var<storage, read> X: array<{{ELEM}}>;
 {{BINDINGS}}
 var<workgroup> part: array<f32, 64>;
-var<workgroup> channelMean: f32;
+var<workgroup> part2: array<f32, 64>;
 fn total(v: {{ELEM}}) -> f32 { return {{HSUM}}; }
-fn sumParts() -> f32 {
-  var s = 0.0;
-  for (var k = 0u; k < 64u; k++) { s += part[k]; }
-  return s;
-}
 @compute @workgroup_size(64)
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
   let C = u(1u); let P = u(2u); let c = wid.x; let l = lid.x;
   let n = u(0u) * P;
+  // one pass over the channel: sums of (x - k) and (x - k)^2 around k, one of the channel's own values, so
+  // the variance does not cancel the way E[x^2] - mean^2 does when |mean| >> std
+  let ks = total(X[c * P]) / {{WIDTH}};
+  let k = {{ELEM}}(ks);
   var acc = 0.0;
-  for (var e = l; e < n; e += 64u) { acc += total(X[((e / P) * C + c) * P + e % P]); }
-  part[l] = acc;
-  workgroupBarrier();
-  if (l == 0u) { channelMean = sumParts() / f32(u(3u)); }
-  workgroupBarrier();
-  let m = channelMean;
   var acc2 = 0.0;
   for (var e = l; e < n; e += 64u) {
-    let d = X[((e / P) * C + c) * P + e % P] - {{ELEM}}(m);
+    let d = X[((e / P) * C + c) * P + e % P] - k;
+    acc += total(d);
     acc2 += total(d * d);
   }
-  part[l] = acc2;
+  part[l] = acc;
+  part2[l] = acc2;
   workgroupBarrier();
   if (l == 0u) {
-    let v = sumParts() / f32(u(3u));
+    let count = f32(u(3u));
+    var s1 = 0.0;
+    var s2 = 0.0;
+    for (var j = 0u; j < 64u; j++) { s1 += part[j]; s2 += part2[j]; }
+    let dm = s1 / count;
+    let m = ks + dm;
+    let v = max(s2 / count - dm * dm, 0.0);
 {{FINISH}}
   }
 }

@@ -102,6 +102,17 @@ describe('batch_norm', () => {
     expectClose(await ev.toArray(), x.map((v, i) => { const c = Math.floor(i / 16) % 2; return Math.max(0, (v - [0.1, -0.2][c]) / Math.sqrt([1, 2][c] + 1e-5)); }), 1e-5, 1e-4);
   });
 
+  it('a large mean over a tiny spread: the variance does not cancel (both training paths)', async () => {
+    const shape = [4, 3, 5, 4];
+    const x = Array.from({ length: size(shape) }, (_, i) => Math.fround(1000 + 0.01 * Math.sin(i * 0.7)));
+    const r = refBatchNorm(x, shape, null, null, 1e-5);
+    for (const statsGrad of [true, false]) {
+      const res = q.batchNorm(q.fromArray(x, shape), null, null, null, null, { training: true, statsGrad });
+      expectClose(await (res.batchMean as q.Tensor).toArray(), r.means, 1e-3, 1e-6);
+      expectClose(await (res.batchVar as q.Tensor).toArray(), r.vars, 1e-9, 2e-2);
+    }
+  });
+
   it('a loss on the batch statistics differentiates back to the input', async () => {
     const shape = [3, 2, 2, 2];
     const x = data(size(shape));

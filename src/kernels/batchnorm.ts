@@ -5,7 +5,7 @@ import { engine } from '../tensor/device.js';
 import { wgsl } from './template.js';
 import { Uniforms, grid1d, perInvocation } from './uniforms.js';
 
-const vars = (v4: boolean) => ({ ELEM: v4 ? 'vec4<f32>' : 'f32', HSUM: v4 ? 'v.x + v.y + v.z + v.w' : 'v' });
+const vars = (v4: boolean) => ({ ELEM: v4 ? 'vec4<f32>' : 'f32', HSUM: v4 ? 'v.x + v.y + v.z + v.w' : 'v', WIDTH: v4 ? '4.0' : '1.0' });
 /** Binding `out` after G, X and a third input, optionally preceded by the forward output Y for a ReLU mask;
  *  GRAD reads the (masked) upstream gradient at index `k`. */
 function maskVars(v4: boolean, relu: boolean, out: string, k: string) {
