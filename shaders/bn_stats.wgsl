@@ -16,7 +16,7 @@ fn total(v: {{ELEM}}) -> f32 { return {{HSUM}}; }
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
   let C = u(1u); let P = u(2u); let c = wid.x; let l = lid.x;
   let n = u(0u) * P;
-  // one pass over the channel: sums of (x - k) and (x - k)^2 around k, one of the channel's own values, so
+  // one pass over the channel: sums of (x - k) and (x - k)^2 around k, taken from the channel's first values, so
   // the variance does not cancel the way E[x^2] - mean^2 does when |mean| >> std
   let ks = total(X[c * P]) / {{WIDTH}};
   let k = {{ELEM}}(ks);
