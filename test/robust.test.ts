@@ -104,13 +104,13 @@ describe('generator', () => {
 
   it('a short run lowers the loss and makes images the classifier labels as sampled, far above chance', async () => {
     const out = mkdtempSync(join(tmpdir(), 'qs-gen-'));
-    const r = await runGen({ ...GEN_DEFAULTS, checkpoint: trainedPath, dataset: 'cifar10', out, epochs: 3, itersPerEpoch: 12, batchSize: 32, lr: 0.01, milestones: [], fakeBatches: 2, quiet: true }, false);
+    const r = await runGen({ ...GEN_DEFAULTS, checkpoint: trainedPath, dataset: 'cifar10', out, epochs: 4, itersPerEpoch: 12, batchSize: 32, lr: 0.01, milestones: [], fakeBatches: 4, quiet: true }, false);
     const log = (await import('../src/platform/files.js')).readJsonl<{ loss: number; gen_acc: number }>(join(out, 'gen.jsonl'));
-    expect(log.length).toBe(3);
-    expect(log[2].loss).toBeLessThan(log[0].loss);
+    expect(log.length).toBe(4);
+    expect(log[3].loss).toBeLessThan(log[0].loss);
     const teacher = loadTrainedModel(trainedPath);
     const fake = readImageSet(r.fakePath, 'cifar10', 10);
-    expect(fake.count).toBe(64);
+    expect(fake.count).toBe(128);
     const acc = await accuracyOf(teacher, fake);
     expect(acc).toBeGreaterThan(0.4); // chance is 0.1
     teacher.dispose();
