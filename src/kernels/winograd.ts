@@ -58,10 +58,11 @@ type Layout = 'channel-major' | 'tile-major';
 const spec = (key: string, template: string, T: number[][], load: (i: number, j: number) => string, store: (a: number, b: number, e: string) => string, inputs: number, vars: Record<string, string> = {}) => ({
   key, inputs, outputs: 1, source: () => wgsl(template, { BODY: transformCode(T, load, store), ...vars }),
 });
+// which of (channel, tile) an invocation index walks fastest: the one contiguous in the layout
+const ORDER = { 'channel-major': '  let t = i % tiles;\n  let c = i / tiles;', 'tile-major': '  let c = i % C;\n  let t = i / C;' };
 const gatherSpec = (name: string, T: number[][], layout: Layout) => spec(`winograd_gather:${name}:${layout}`, 'winograd_gather', T,
   (i, j) => `at(base, r0 + ${i}, c0 + ${j})`, (a, b, e) => `OUT[o + ${a * T.length + b}u * sXi] = ${e};`, 1,
   { ORDER: ORDER[layout] });
-const ORDER = { 'channel-major': '  let t = i % tiles;\n  let c = i / tiles;', 'tile-major': '  let c = i % C;\n  let t = i / C;' };
 const scatterSpec = (name: string, T: number[][], layout: Layout) => spec(`winograd_scatter:${name}:${layout}`, 'winograd_scatter', T,
   (i, j) => `IN[o + ${i * T[0].length + j}u * sXi]`,
   (a, b, e) => `if (oh0 + ${a}u < OH && ow0 + ${b}u < OW) { Y[base + (oh0 + ${a}u) * OW + ow0 + ${b}u] = ${e} + b; }`, 2, { ORDER: ORDER[layout] });
@@ -70,9 +71,12 @@ const weightSpec = (flip: boolean) => spec(`winograd_weight:${flip ? 'flip' : 'f
   (a, b, e) => `OUT[${a * 6 + b}u * sXi + ${flip ? 'co * u(4u) + ci' : 'ci * u(4u) + co'}] = ${e};`, 1,
   { INDEX: flip ? '  let ci = i % Cin;\n  let co = i / Cin;' : '  let co = i % u(1u);\n  let ci = i / u(1u);' });
 
-const INPUT = { 'channel-major': gatherSpec('input', BT, 'channel-major'), 'tile-major': gatherSpec('input', BT, 'tile-major') };
-const OUTPUT_GRAD = gatherSpec('output_grad', transpose(AT), 'tile-major');
-const OUTPUT = { 'channel-major': scatterSpec('output', AT, 'channel-major'), 'tile-major': scatterSpec('output', AT, 'tile-major') };
+// gathers: B^T d B of 6x6 input patches (channel-major for the forward and input-gradient matmuls,
+// tile-major for the weight gradient) and A dY A^T of 4x4 output-gradient patches (weight gradient);
+// a pipeline is only compiled when first dispatched
+const byLayout = <S>(make: (layout: Layout) => S): Record<Layout, S> => ({ 'channel-major': make('channel-major'), 'tile-major': make('tile-major') });
+const GATHERS = { input: byLayout((l) => gatherSpec('input', BT, l)), output_grad: byLayout((l) => gatherSpec('output_grad', transpose(AT), l)) };
+const OUTPUT = byLayout((l) => scatterSpec('output', AT, l));
 const WEIGHT_GRAD = scatterSpec('weight_grad', transpose(G), 'channel-major');
 
 /** Tests lower this to exercise the image-range split on small shapes (0: the device's limit). */
@@ -90,15 +94,18 @@ function imagesPerPart(N: number, channels: number, tilesPerImage: number): numb
 
 interface Plane { C: number; H: number; W: number; padTop: number; padLeft: number }
 
-/** V[xi][c][t] (ld = roundUp4(tiles)) of images [n0, n0 + count) for tiles of side 4 over an OH x OW output. */
-function gatherInput(x: GPUBuffer, p: Plane, n0: number, count: number, tilesH: number, tilesW: number, layout: Layout): { buffer: GPUBuffer; ld: number } {
+/**
+ * Transformed patches of images [n0, n0 + count) for tiles of side 4 over an OH x OW output, laid out
+ * [xi][c][t] (channel-major, ld = roundUp4(tiles)) or [xi][t][c] (tile-major, ld = roundUp4(C)).
+ */
+function gather(kind: 'input' | 'output_grad', x: GPUBuffer, p: Plane, n0: number, count: number, tilesH: number, tilesW: number, layout: Layout): { buffer: GPUBuffer; ld: number } {
   const tiles = count * tilesH * tilesW;
   const ld = roundUp4(layout === 'channel-major' ? tiles : p.C);
   const rows = layout === 'channel-major' ? p.C : tiles;
   const buf = engine().createBuffer(POS * rows * ld * 4);
   const [sC, sT] = layout === 'channel-major' ? [ld, 1] : [1, ld];
   const u = new Uniforms().u32(p.C * tiles, p.C, p.H, p.W, tilesH, tilesW).i32(-p.padTop, -p.padLeft).u32(n0, rows * ld, sC, sT, TILE);
-  engine().dispatch(INPUT[layout], [x, buf], u.bytes(), grid1d(p.C * tiles));
+  engine().dispatch(GATHERS[kind][layout], [x, buf], u.bytes(), grid1d(p.C * tiles));
   return { buffer: buf, ld };
 }
 
@@ -122,7 +129,7 @@ function convThroughPositions(src: GPUBuffer, U: { buffer: GPUBuffer; ld: number
   for (let n0 = 0; n0 < N; n0 += perPart) {
     const count = Math.min(perPart, N - n0);
     const tiles = count * tilesH * tilesW;
-    const V = gatherInput(src, p, n0, count, tilesH, tilesW, 'channel-major');
+    const V = gather('input', src, p, n0, count, tilesH, tilesW, 'channel-major');
     const prod = e.createBuffer(POS * Mo * tiles * 4);
     const Uop = { buffer: U.buffer, ld: U.ld, batchStride: U.K * U.ld }, Vop = { buffer: V.buffer, ld: V.ld, batchStride: p.C * V.ld };
     // the longer side as matmul rows: rows share their operand loads across a workgroup's lanes, so the
@@ -161,14 +168,11 @@ export function winogradWeightGrad(dy: GPUBuffer, x: GPUBuffer, dw: GPUBuffer, g
   for (let n0 = 0; n0 < g.N; n0 += perPart) {
     const count = Math.min(perPart, g.N - n0);
     const tiles = count * tilesH * tilesW;
-    const V = gatherInput(x, { C: g.Cin, H: g.H, W: g.W, padTop: g.pH, padLeft: g.pW }, n0, count, tilesH, tilesW, 'tile-major');
+    const V = gather('input', x, { C: g.Cin, H: g.H, W: g.W, padTop: g.pH, padLeft: g.pW }, n0, count, tilesH, tilesW, 'tile-major');
     // A dY A^T per (co, tile): 4x4 output patches (zero past OH x OW) into 6x6 positions
-    const dM = e.createBuffer(POS * tiles * roundUp4(g.Cout) * 4);
-    const ldM = roundUp4(g.Cout);
-    const u = new Uniforms().u32(g.Cout * tiles, g.Cout, g.OH, g.OW, tilesH, tilesW).i32(0, 0).u32(n0, tiles * ldM, 1, ldM, TILE);
-    e.dispatch(OUTPUT_GRAD, [dy, dM], u.bytes(), grid1d(g.Cout * tiles));
-    matmulTN({ buffer: dM, ld: ldM, batchStride: tiles * ldM }, { buffer: V.buffer, ld: V.ld, batchStride: tiles * V.ld }, dU, POS, g.Cout, g.Cin, tiles, n0 > 0);
-    e.releaseBuffer(dM);
+    const dM = gather('output_grad', dy, { C: g.Cout, H: g.OH, W: g.OW, padTop: 0, padLeft: 0 }, n0, count, tilesH, tilesW, 'tile-major');
+    matmulTN({ buffer: dM.buffer, ld: dM.ld, batchStride: tiles * dM.ld }, { buffer: V.buffer, ld: V.ld, batchStride: tiles * V.ld }, dU, POS, g.Cout, g.Cin, tiles, n0 > 0);
+    e.releaseBuffer(dM.buffer);
     e.releaseBuffer(V.buffer);
   }
   // G^T dU G per filter: a "tile" of 3x3 outputs per (co, ci) pair
