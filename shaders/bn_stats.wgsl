@@ -4,11 +4,16 @@
 // sums meet in workgroup memory (one barrier per workgroup: cheap even on lavapipe, where barriers in hot
 // loops are not).
 // FINISH writes the results (src/kernels/batchnorm.ts): the statistics alone (OUT [2, C]: mean, biased
-// variance), or for training BatchNorm everything its normalisation and backward need, with the running
-// statistics updated in place, so no further per-channel kernels run.
-// Uniforms: [0] N, [1] C, [2] P, [3] values per channel, then FINISH's own.
+// variance), or for training BatchNorm everything its normalisation and backward need; either updates the
+// running statistics RM, RV in place, so no further per-channel kernels run.
+// Uniforms: [0] N, [1] C, [2] P, [3] values per channel, [4] flags (bit 0 weight, bit 1 bias, bit 2 running
+// statistics), [5] momentum, [6] eps.
 @group(0) @binding(1) var<storage, read> X: array<{{ELEM}}>;
-{{BINDINGS}}
+@group(0) @binding(2) var<storage, read> Wt: array<f32>;
+@group(0) @binding(3) var<storage, read> Bs: array<f32>;
+@group(0) @binding(4) var<storage, read_write> OUT: array<f32>;
+@group(0) @binding(5) var<storage, read_write> RM: array<f32>;
+@group(0) @binding(6) var<storage, read_write> RV: array<f32>;
 var<workgroup> part: array<f32, 64>;
 var<workgroup> part2: array<f32, 64>;
 fn total(v: {{ELEM}}) -> f32 { return {{HSUM}}; }

@@ -12,7 +12,7 @@ import { empty } from '../tensor/ops/alloc.js';
 import { conv2dInputGrad, conv2dWeightGrad, type ConvGeometry, type ConvImpl } from '../kernels/conv.js';
 import { poolBackward, upsampleNearest, type PoolGeometry } from '../kernels/pool.js';
 import { bnBackward, bnTrainBackwardParams, channelAffineGrad } from '../kernels/batchnorm.js';
-import { channelAffine } from '../tensor/ops/cnn.js';
+import { channelAffine, channelRow } from '../tensor/ops/cnn.js';
 import { full } from '../tensor/ops/creation.js';
 
 type Rule = (g: Tensor, node: Node, out: Tensor) => (Tensor | null)[];
@@ -147,10 +147,9 @@ export const GRADIENTS: Record<string, Rule> = {
   },
   bn_stats: (g, n, out) => {
     // d mean / dx = 1 / count, d var / dx = 2 (x - mean) / count: one channel-affine pass over x
-    const { N, C, P } = n.ctx as { N: number; C: number; P: number };
+    const { N, P } = n.ctx as { N: number; P: number };
     const count = N * P;
-    const row = (t: Tensor, r: number) => reshape(slice(t, 0, r, r + 1), [C]);
-    return [channelAffine(n.inputs[0], row(out, 0), scaleShift(row(g, 1), 2 / count), scaleShift(row(g, 0), 1 / count))];
+    return [channelAffine(n.inputs[0], channelRow(out, 0), scaleShift(channelRow(g, 1), 2 / count), scaleShift(channelRow(g, 0), 1 / count))];
   },
   batch_norm: (g, n, out) => {
     // dx = w rstd (g - mean(g) - xhat mean(g xhat)) with xhat = (x - m) rstd: one reduction, one

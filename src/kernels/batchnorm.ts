@@ -25,58 +25,38 @@ function runs(N: number, C: number, P: number) {
 }
 const checkChannels = (C: number) => { if (C > 65535) throw new Error(`batch_norm: ${C} channels exceed 65535 workgroups`); };
 
-const STATS_ONLY = {
-  BINDINGS: '@group(0) @binding(2) var<storage, read_write> OUT: array<f32>;',
-  FINISH: '    OUT[c] = m;\n    OUT[C + c] = v;',
-};
-// training BatchNorm: packed statistics and the running-statistics update (flags: bit 0 weight, bit 1 bias,
-// bit 2 running statistics; [5] momentum, [6] eps)
-const TRAIN = {
-  BINDINGS: [
-    '@group(0) @binding(2) var<storage, read> Wt: array<f32>;',
-    '@group(0) @binding(3) var<storage, read> Bs: array<f32>;',
-    '@group(0) @binding(4) var<storage, read_write> OUT: array<f32>;',
-    '@group(0) @binding(5) var<storage, read_write> RM: array<f32>;',
-    '@group(0) @binding(6) var<storage, read_write> RV: array<f32>;',
-  ].join('\n'),
-  FINISH: `    let flags = u(4u);
-    let rstd = inverseSqrt(v + uf(6u));
+// the running-statistics update (PyTorch: momentum, unbiased variance), shared by both kinds of statistics
+const RUNNING = `    if ((u(4u) & 4u) != 0u) {
+      let mom = uf(5u);
+      let n = f32(u(3u));
+      RM[c] = (1.0 - mom) * RM[c] + mom * m;
+      RV[c] = (1.0 - mom) * RV[c] + mom * v * n / (n - 1.0);
+    }`;
+const FINISH = {
+  // OUT [2, C]: mean, biased variance
+  stats: `    OUT[c] = m;\n    OUT[C + c] = v;\n${RUNNING}`,
+  // OUT [5, C]: mean, biased variance, scale = w rstd, bias, rstd (flags bit 0: weight, bit 1: bias)
+  train: `    let rstd = inverseSqrt(v + uf(6u));
     var w = 1.0;
-    if ((flags & 1u) != 0u) { w = Wt[c]; }
+    if ((u(4u) & 1u) != 0u) { w = Wt[c]; }
     var b = 0.0;
-    if ((flags & 2u) != 0u) { b = Bs[c]; }
+    if ((u(4u) & 2u) != 0u) { b = Bs[c]; }
     OUT[c] = m;
     OUT[C + c] = v;
     OUT[2u * C + c] = w * rstd;
     OUT[3u * C + c] = b;
     OUT[4u * C + c] = rstd;
-    if ((flags & 4u) != 0u) {
-      let mom = uf(5u);
-      let n = f32(u(3u));
-      RM[c] = (1.0 - mom) * RM[c] + mom * m;
-      RV[c] = (1.0 - mom) * RV[c] + mom * v * n / (n - 1.0);
-    }`,
+${RUNNING}`,
 };
 
-function statsSpec(kind: 'stats' | 'train', v4: boolean) {
-  const extra = kind === 'stats' ? STATS_ONLY : TRAIN;
-  return { key: `bn_stats:${kind}:${v4 ? 'v4' : 's'}`, inputs: kind === 'stats' ? 1 : 3, outputs: kind === 'stats' ? 1 : 3, source: () => wgsl('bn_stats', { ...vars(v4), ...extra }) };
-}
-
-/** out [2, C] = (mean, biased variance) per channel of x [N, C, P]. */
-export function bnStats(x: GPUBuffer, out: GPUBuffer, N: number, C: number, P: number): void {
-  checkChannels(C);
-  const v4 = P % 4 === 0;
-  engine().dispatch(statsSpec('stats', v4), [x, out], new Uniforms().u32(N, C, v4 ? P / 4 : P, N * P).bytes(), [C, 1, 1]);
-}
-
-export interface BnTrainBuffers { weight: GPUBuffer | null; bias: GPUBuffer | null; runningMean: GPUBuffer | null; runningVar: GPUBuffer | null }
+export interface BnStatsBuffers { weight?: GPUBuffer | null; bias?: GPUBuffer | null; runningMean?: GPUBuffer | null; runningVar?: GPUBuffer | null }
 
 /**
- * Training BatchNorm's statistics in one dispatch: stats [5, C] = (mean, biased variance, scale = w rstd,
- * bias, rstd), running statistics updated in place (PyTorch: momentum, unbiased variance).
+ * Per-channel statistics of x [N, C, P] in one dispatch, the running statistics (when given) updated in
+ * place. 'stats': out [2, C] = (mean, biased variance); 'train' (training BatchNorm): out [5, C] = (mean,
+ * biased variance, scale = w rstd, bias, rstd).
  */
-export function bnTrainStats(x: GPUBuffer, b: BnTrainBuffers, stats: GPUBuffer, N: number, C: number, P: number, momentum: number, eps: number): void {
+export function bnStats(kind: 'stats' | 'train', x: GPUBuffer, b: BnStatsBuffers, out: GPUBuffer, N: number, C: number, P: number, momentum = 0.1, eps = 1e-5): void {
   checkChannels(C);
   const v4 = P % 4 === 0;
   const e = engine();
@@ -84,11 +64,12 @@ export function bnTrainStats(x: GPUBuffer, b: BnTrainBuffers, stats: GPUBuffer, 
   const [rm, rv] = running ? [b.runningMean as GPUBuffer, b.runningVar as GPUBuffer] : [e.createBuffer(16), e.createBuffer(16)]; // stand-ins
   const flags = (b.weight ? 1 : 0) | (b.bias ? 2 : 0) | (running ? 4 : 0);
   const u = new Uniforms().u32(N, C, v4 ? P / 4 : P, N * P, flags).f32(momentum, eps);
-  e.dispatch(statsSpec('train', v4), [x, b.weight ?? x, b.bias ?? x, stats, rm, rv], u.bytes(), [C, 1, 1]);
+  const spec = { key: `bn_stats:${kind}:${v4 ? 'v4' : 's'}`, inputs: 3, outputs: 3, source: () => wgsl('bn_stats', { ...vars(v4), FINISH: FINISH[kind] }) };
+  e.dispatch(spec, [x, b.weight ?? x, b.bias ?? x, out, rm, rv], u.bytes(), [C, 1, 1]);
   if (!running) { e.releaseBuffer(rm); e.releaseBuffer(rv); }
 }
 
-/** params [4, C] for bnBackward and the parameter gradients dw, db, from bnTrainStats' stats and the sums of channelAffineGrad. */
+/** params [4, C] for bnBackward and the parameter gradients dw, db, from the 'train' statistics and the sums of channelAffineGrad. */
 export function bnTrainBackwardParams(stats: GPUBuffer, sums: GPUBuffer, params: GPUBuffer, dw: GPUBuffer, db: GPUBuffer, C: number, count: number): void {
   const spec = { key: 'bn_train_backward_params', inputs: 2, outputs: 3, source: () => wgsl('bn_train_backward_params') };
   engine().dispatch(spec, [stats, sums, params, dw, db], new Uniforms().u32(C, count).bytes(), [Math.ceil(C / 64), 1, 1]);

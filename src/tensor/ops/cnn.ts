@@ -2,15 +2,14 @@
 import { conv2dForward, type ConvGeometry, type ConvImpl } from '../../kernels/conv.js';
 import { poolForward, type PoolGeometry, type PoolMode } from '../../kernels/pool.js';
 import { upsampleNearest } from '../../kernels/pool.js';
-import { record, noGrad } from '../../autograd/tape.js';
+import { record } from '../../autograd/tape.js';
 import { fmt, ShapeError } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { empty, expectFloat } from './alloc.js';
-import { add, ewRaw, mul, relu, rsqrt, scaleShift } from './elementwise.js';
+import { ewRaw, mul, relu, rsqrt, scaleShift } from './elementwise.js';
 import { reshape, slice } from './shape-ops.js';
 import { full } from './creation.js';
-import { bnStats, bnTrainStats, channelAffine as channelAffineKernel } from '../../kernels/batchnorm.js';
-import { engine } from '../device.js';
+import { bnStats, channelAffine as channelAffineKernel } from '../../kernels/batchnorm.js';
 
 export type Pair = number | [number, number];
 const pair = (v: Pair): [number, number] => (typeof v === 'number' ? [v, v] : v);
@@ -59,13 +58,19 @@ function channelPlanes(x: Tensor): { N: number; C: number; P: number } {
   return { N: x.shape[0], C: x.shape[1], P: x.rank === 4 ? x.shape[2] * x.shape[3] : 1 };
 }
 
-/** [2, C]: per-channel mean and biased variance of [N, C, H, W] or [N, C] (one fused kernel, differentiable). */
-export function batchStats(x: Tensor): Tensor {
+/**
+ * [2, C]: per-channel mean and biased variance of [N, C, H, W] or [N, C] (one fused kernel, differentiable),
+ * updating running statistics in the same kernel when given.
+ */
+export function batchStats(x: Tensor, running: { mean: Tensor; variance: Tensor; momentum: number } | null = null): Tensor {
   const d = channelPlanes(x);
   const out = empty([2, d.C]);
-  bnStats(x.buffer, out.buffer, d.N, d.C, d.P);
+  bnStats('stats', x.buffer, { runningMean: running?.mean.buffer, runningVar: running?.variance.buffer }, out.buffer, d.N, d.C, d.P, running?.momentum);
   return record(out, 'bn_stats', [x], d);
 }
+
+/** Row r of a [rows, C] per-channel table as a [C] tensor. */
+export const channelRow = (t: Tensor, r: number): Tensor => reshape(slice(t, 0, r, r + 1), [t.shape[1]]);
 
 /** y = (x - m[c]) * s[c] + b[c] over channel axis 1, in one pass (differentiable in all four). */
 export function channelAffine(x: Tensor, m: Tensor, s: Tensor, b: Tensor): Tensor {
@@ -87,12 +92,12 @@ export function channelAffine(x: Tensor, m: Tensor, s: Tensor, b: Tensor): Tenso
 function batchNormTrain(x: Tensor, weight: Tensor | null, bias: Tensor | null, runningMean: Tensor | null, runningVar: Tensor | null, momentum: number, eps: number, relu: boolean): BatchNormResult {
   const d = channelPlanes(x);
   const stats = empty([5, d.C]); // mean, biased variance, scale = w rstd, bias, rstd
-  bnTrainStats(x.buffer, { weight: weight?.buffer ?? null, bias: bias?.buffer ?? null, runningMean: runningMean?.buffer ?? null, runningVar: runningVar?.buffer ?? null }, stats.buffer, d.N, d.C, d.P, momentum, eps);
+  bnStats('train', x.buffer, { weight: weight?.buffer, bias: bias?.buffer, runningMean: runningMean?.buffer, runningVar: runningVar?.buffer }, stats.buffer, d.N, d.C, d.P, momentum, eps);
   const out = empty(x.shape);
   channelAffineKernel(x.buffer, stats.buffer, stats.buffer, stats.buffer, out.buffer, d.N, d.C, d.P, [0, 2 * d.C, 3 * d.C], relu);
   const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
   const y = record(out, 'batch_norm', inputs, { ...d, stats, hasWeight: !!weight, hasBias: !!bias, relu });
-  const row = (r: number) => { let t: Tensor | null = null; return () => (t ??= reshape(slice(stats, 0, r, r + 1), [d.C])); };
+  const row = (r: number) => { let t: Tensor | null = null; return () => (t ??= channelRow(stats, r)); };
   const mean = row(0), variance = row(1);
   return { out: y, get batchMean() { return mean(); }, get batchVar() { return variance(); } };
 }
@@ -117,19 +122,9 @@ export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Ten
     const count = x.size / C;
     if (count < 2) throw new ShapeError(`batch_norm: training needs more than one value per channel, got ${fmt(x.shape)}`);
     if (!(o.statsGrad ?? true)) return batchNormTrain(x, weight, bias, runningMean, runningVar, momentum, eps, !!o.relu);
-    const stats = batchStats(x);
-    bm = reshape(slice(stats, 0, 0, 1), [C]);
-    bv = reshape(slice(stats, 0, 1, 2), [C]);
-    if (runningMean && runningVar) {
-      noGrad(() => {
-        const nm = add(scaleShift(runningMean, 1 - momentum), scaleShift(bm as Tensor, momentum));
-        const nv = add(scaleShift(runningVar, 1 - momentum), scaleShift(bv as Tensor, (momentum * count) / (count - 1)));
-        engine().copy(nm.buffer, 0, runningMean.buffer, 0, C * 4);
-        engine().copy(nv.buffer, 0, runningVar.buffer, 0, C * 4);
-        nm.dispose();
-        nv.dispose();
-      });
-    }
+    const stats = batchStats(x, runningMean && runningVar ? { mean: runningMean, variance: runningVar, momentum } : null);
+    bm = channelRow(stats, 0);
+    bv = channelRow(stats, 1);
     m = bm;
     v = bv;
   } else {
