@@ -1,6 +1,7 @@
 // Y = (X - m[c]) * s[c] + b[c] over X [N, C, P] (P = plane size in ELEMs): BatchNorm's normalisation and
 // affine transform in one pass (train: batch mean and w * rstd; eval: running stats), also the backward
-// of the batch statistics; ACT optionally applies a ReLU (BatchNorm + ReLU in one pass). m, s and b may be rows of one packed buffer: each is read at its own offset.
+// of the batch statistics; ACT optionally applies a ReLU (BatchNorm + ReLU in one pass). m, s and b may
+// be rows of one packed buffer: each is read at its own offset.
 // Uniforms: [0] invocations, [1] C, [2] P, [3] offset of m, [4] of s, [5] of b, [6] ELEMs per
 // invocation, [7] invocations per plane.
 @group(0) @binding(1) var<storage, read> X: array<{{ELEM}}>;
