@@ -2,17 +2,21 @@
 // Each invocation reads one P x P patch of channel c of image n0 + n (zero outside the H x W plane), applies
 // T · d · T^T (straight-line code generated from the matrix in src/kernels/winograd.ts, so zero coefficients
 // cost nothing) and writes the Q x Q results to OUT[xi * sXi + c * sC + t * sT], xi = row-major position.
-// Used for the input transform B^T d B (6x6 -> 6x6) and for the output-gradient transform A dY A^T
-// (4x4 -> 6x6) of F(4x4, 3x3). Invocations walk fastest along whichever of channel and tile is contiguous
-// in OUT (ORDER), so neighbouring lanes write neighbouring addresses: 36 scattered stores per invocation
-// cost more than the reads.
-// Uniforms: [0] invocations (C * tiles), [1] C, [2] H, [3] W, [4] tilesH, [5] tilesW, [6] row offset of
-// tile 0 (i32), [7] column offset (i32), [8] n0, [9] sXi, [10] sC, [11] sT, [12] tile step (output size m).
+// Used for the input transforms B^T d B and the output-gradient transforms A dY A^T of F(4x4, 3x3) and
+// F(4x4, 2x2). With SPLIT = 2 the patches come from the space-to-depth view of X that turns a stride-2 conv
+// into a stride-1 one: channel c = (cx, ph, pw) reads X[cx][2r + ph][2col + pw].
+// Invocations walk fastest along whichever of channel and tile is contiguous in OUT (ORDER), so
+// neighbouring lanes write neighbouring addresses: the scattered stores cost more than the reads.
+// Uniforms: [0] invocations (C * tiles), [1] C (channels after the split), [2] H, [3] W, [4] tilesH,
+// [5] tilesW, [6] row offset of tile 0 (i32), [7] column offset (i32), [8] n0, [9] sXi, [10] sC, [11] sT,
+// [12] tile step (output size m).
 @group(0) @binding(1) var<storage, read> X: array<f32>;
 @group(0) @binding(2) var<storage, read_write> OUT: array<f32>;
-fn at(base: u32, r: i32, c: i32) -> f32 {
-  if (r < 0 || c < 0 || r >= i32(u(2u)) || c >= i32(u(3u))) { return 0.0; }
-  return X[base + u32(r) * u(3u) + u32(c)];
+const SPLIT: i32 = {{SPLIT}};
+fn at(base: u32, r: i32, c: i32, ph: i32, pw: i32) -> f32 {
+  let rr = r * SPLIT + ph; let cc = c * SPLIT + pw;
+  if (rr < 0 || cc < 0 || rr >= i32(u(2u)) || cc >= i32(u(3u))) { return 0.0; }
+  return X[base + u32(rr) * u(3u) + u32(cc)];
 }
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
@@ -22,10 +26,12 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let tiles = u(0u) / C;
   let perImage = u(4u) * tilesW;
 {{ORDER}}
+  let cx = c / u32(SPLIT * SPLIT);
+  let ph = i32(c / u32(SPLIT)) % SPLIT; let pw = i32(c) % SPLIT;
   let n = u(8u) + t / perImage;
   let th = (t % perImage) / tilesW;
   let tw = t % tilesW;
-  let base = (n * C + c) * u(2u) * u(3u);
+  let base = (n * (C / u32(SPLIT * SPLIT)) + cx) * u(2u) * u(3u);
   let r0 = i32(th) * step + ui(6u);
   let c0 = i32(tw) * step + ui(7u);
   let o = c * u(10u) + t * u(11u);

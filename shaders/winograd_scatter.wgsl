@@ -2,26 +2,36 @@
 // in IN): each invocation reads the P x P values of one (channel c, tile t) from the
 // position-major layout IN[xi * sXi + c * sC + t * sT], applies T · m · T^T (generated straight-line code,
 // src/kernels/winograd.ts) and writes the Q x Q result into channel c of image n0 + n of an NCHW tensor,
-// adding bias[c] when asked, skipping positions past OH x OW.
-// Used for the output transform A^T m A of F(4x4, 3x3) (6x6 -> 4x4) and for the weight-gradient transform
-// G^T dU G (6x6 -> 3x3, one "tile" per filter).
-// Uniforms: [0] invocations (C * tiles), [1] C, [2] OH, [3] OW, [4] tilesH, [5] tilesW, [8] n0, [9] sXi,
-// [10] sC, [11] sT, [12] tile step (output size m), [13] has bias.
+// adding bias[c] when asked, skipping positions past OH x OW. With SPLIT = 2 the result is a
+// space-to-depth channel c = (cx, ph, pw) and lands at Y[cx][2r + ph][2col + pw] (the input gradient of a
+// stride-2 conv).
+// Used for the output transforms A^T m A (6x6 or 5x5 -> 4x4) and for the weight-gradient transforms
+// G^T dU G (one "tile" per filter).
+// Uniforms: [0] invocations (C * tiles), [1] C (channels before the split is undone), [2] OH, [3] OW
+// (of Y), [4] tilesH, [5] tilesW, [8] n0, [9] sXi, [10] sC, [11] sT, [12] tile step (output size m),
+// [13] has bias.
 @group(0) @binding(1) var<storage, read> IN: array<f32>;
 @group(0) @binding(2) var<storage, read> bias: array<f32>;
 @group(0) @binding(3) var<storage, read_write> Y: array<f32>;
+const SPLIT: u32 = {{SPLIT}}u;
+fn put(base: u32, r: u32, c: u32, ph: u32, pw: u32, v: f32) {
+  let rr = r * SPLIT + ph; let cc = c * SPLIT + pw;
+  if (rr < u(2u) && cc < u(3u)) { Y[base + rr * u(3u) + cc] = v; }
+}
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = linear_id(gid, nwg);
   if (i >= u(0u)) { return; }
-  let C = u(1u); let OH = u(2u); let OW = u(3u); let tilesW = u(5u); let step = u(12u);
+  let C = u(1u); let tilesW = u(5u); let step = u(12u);
   let tiles = u(0u) / C;
   let perImage = u(4u) * tilesW;
 {{ORDER}}
+  let cx = c / (SPLIT * SPLIT);
+  let ph = (c / SPLIT) % SPLIT; let pw = c % SPLIT;
   let n = u(8u) + t / perImage;
   let oh0 = ((t % perImage) / tilesW) * step;
   let ow0 = (t % tilesW) * step;
-  let base = (n * C + c) * OH * OW;
+  let base = (n * (C / (SPLIT * SPLIT)) + cx) * u(2u) * u(3u);
   let o = c * u(10u) + t * u(11u);
   let sXi = u(9u);
   var b = 0.0;

@@ -60,28 +60,31 @@ describe('conv2d', () => {
     });
   }
 
-  // Winograd F(4x4, 3x3): any 3x3 stride-1 conv, including maps smaller than a tile and partial edge tiles
+  // Winograd F(4x4, 3x3) for any 3x3 stride-1 conv and F(4x4, 2x2) on the phase planes for stride 2,
+  // including maps smaller than a tile, partial edge tiles and odd sizes (a phase plane one row short)
   const winogradCase = fc.record({
     N: fc.integer({ min: 1, max: 3 }),
     Cin: fc.integer({ min: 1, max: 5 }),
     Cout: fc.integer({ min: 1, max: 9 }),
-    H: fc.integer({ min: 1, max: 11 }),
-    W: fc.integer({ min: 1, max: 11 }),
+    H: fc.integer({ min: 1, max: 13 }),
+    W: fc.integer({ min: 1, max: 13 }),
+    stride: fc.constantFrom(1, 2),
     padH: fc.integer({ min: 0, max: 2 }),
     padW: fc.integer({ min: 0, max: 2 }),
     bias: fc.boolean(),
-  }).filter((c) => c.H + 2 * c.padH >= 3 && c.W + 2 * c.padW >= 3);
+  }).map((c) => (c.stride === 2 ? { ...c, padW: c.padH } : c))
+    .filter((c) => c.H + 2 * c.padH >= 3 && c.W + 2 * c.padW >= 3);
   type WinogradCase = typeof winogradCase extends fc.Arbitrary<infer T> ? T : never;
   const winogradSetup = (c: WinogradCase) => {
     const xs = [c.N, c.Cin, c.H, c.W], ws = [c.Cout, c.Cin, 3, 3];
     const x = Array.from({ length: size(xs) }, (_, i) => Math.fround(Math.sin(i * 0.37)));
     const w = Array.from({ length: size(ws) }, (_, i) => Math.fround(Math.cos(i * 0.53)));
     const b = Array.from({ length: c.Cout }, (_, i) => Math.fround(0.1 * i - 0.2));
-    const p: ConvParams = { stride: [1, 1], padding: [c.padH, c.padW], dilation: [1, 1], groups: 1 };
-    return { xs, ws, x, w, b, p, opts: { padding: [c.padH, c.padW] as [number, number], impl: 'winograd' as const } };
+    const p: ConvParams = { stride: [c.stride, c.stride], padding: [c.padH, c.padW], dilation: [1, 1], groups: 1 };
+    return { xs, ws, x, w, b, p, opts: { stride: c.stride, padding: [c.padH, c.padW] as [number, number], impl: 'winograd' as const } };
   };
 
-  it('winograd: forward matches the float64 reference (edge tiles, small maps, paddings 0-2, bias)', async () => {
+  it('winograd: forward matches the float64 reference (strides 1 and 2, edge tiles, small maps, paddings 0-2, bias)', async () => {
     await fc.assert(fc.asyncProperty(winogradCase, async (c) => {
       const { xs, ws, x, w, b, p, opts } = winogradSetup(c);
       const e = refConv(arr(x, xs), arr(w, ws), c.bias ? arr(b, [b.length]) : null, p);
@@ -89,7 +92,7 @@ describe('conv2d', () => {
       expect(out.shape).toEqual(e.shape);
       expectClose(await out.toArray(), e.data, 1e-4, 1e-4);
       out.dispose();
-    }), { numRuns: 25 });
+    }), { numRuns: 40 });
   });
 
   it('winograd: gradients w.r.t. input, weight and bias match finite differences', async () => {
@@ -103,39 +106,43 @@ describe('conv2d', () => {
     }), RUNS);
   });
 
-  it('winograd on a wide layer (the auto choice) agrees with the implicit GEMM in all three directions, also split into image ranges', async () => {
-    const xs = [5, 32, 13, 10], ws = [24, 32, 3, 3];
-    const x = q.keep(q.fromArray(Array.from({ length: size(xs) }, (_, i) => Math.sin(i * 0.1)), xs));
-    const w = q.keep(q.fromArray(Array.from({ length: size(ws) }, (_, i) => Math.cos(i * 0.2) * 0.1), ws));
-    const bias = q.keep(q.fromArray(Array.from({ length: 24 }, (_, i) => 0.05 * i)));
-    const seed = q.keep(q.fromArray(Array.from({ length: 5 * 24 * 13 * 10 }, (_, i) => Math.cos(i * 0.01)), [5, 24, 13, 10]));
-    const run = async (impl: 'auto' | 'gemm') => {
-      for (const t of [x, w]) t.requiresGrad = true;
-      const y = q.conv2d(x, w, bias, { padding: 1, impl });
-      const [dx, dw] = q.grad(q.sum(q.mul(y, seed)), [x, w]);
-      const r = [await y.toArray(), await dx.toArray(), await dw.toArray()];
-      for (const t of [y, dx, dw]) t.dispose();
-      return r;
-    };
-    const p: ConvParams = { stride: [1, 1], padding: [1, 1], dilation: [1, 1], groups: 1 };
-    const ref = refConv(arr(await x.toArray(), xs), arr(await w.toArray(), ws), arr(await bias.toArray(), [24]), p);
-    const gemm = await run('gemm');
-    expectClose(gemm[0], ref.data, 1e-4, 1e-4);
-    for (const limit of [0, 40_000]) { // 40 kB: one image per range
-      winogradLimits.maxBinding = limit;
-      try {
-        const wino = await run('auto');
-        for (let i = 0; i < 3; i++) expectClose(wino[i], gemm[i], 2e-4, 1e-4);
-      } finally {
-        winogradLimits.maxBinding = 0;
+  for (const stride of [1, 2]) {
+    it(`winograd on a wide stride-${stride} layer (the auto choice) agrees with the implicit GEMM in all three directions, also split into image ranges`, async () => {
+      const xs = [5, 32, 13, 10], ws = [24, 32, 3, 3];
+      const [OH, OW] = [Math.floor((13 - 1) / stride) + 1, Math.floor((10 - 1) / stride) + 1];
+      const x = q.keep(q.fromArray(Array.from({ length: size(xs) }, (_, i) => Math.sin(i * 0.1)), xs));
+      const w = q.keep(q.fromArray(Array.from({ length: size(ws) }, (_, i) => Math.cos(i * 0.2) * 0.1), ws));
+      const bias = q.keep(q.fromArray(Array.from({ length: 24 }, (_, i) => 0.05 * i)));
+      const seed = q.keep(q.fromArray(Array.from({ length: 5 * 24 * OH * OW }, (_, i) => Math.cos(i * 0.01)), [5, 24, OH, OW]));
+      const run = async (impl: 'auto' | 'gemm') => {
+        for (const t of [x, w]) t.requiresGrad = true;
+        const y = q.conv2d(x, w, bias, { stride, padding: 1, impl });
+        const [dx, dw] = q.grad(q.sum(q.mul(y, seed)), [x, w]);
+        const r = [await y.toArray(), await dx.toArray(), await dw.toArray()];
+        for (const t of [y, dx, dw]) t.dispose();
+        return r;
+      };
+      const p: ConvParams = { stride: [stride, stride], padding: [1, 1], dilation: [1, 1], groups: 1 };
+      const ref = refConv(arr(await x.toArray(), xs), arr(await w.toArray(), ws), arr(await bias.toArray(), [24]), p);
+      const gemm = await run('gemm');
+      expectClose(gemm[0], ref.data, 1e-4, 1e-4);
+      for (const limit of [0, 40_000]) { // 40 kB: one image per range
+        winogradLimits.maxBinding = limit;
+        try {
+          const wino = await run('auto');
+          for (let i = 0; i < 3; i++) expectClose(wino[i], gemm[i], 2e-4, 1e-4);
+        } finally {
+          winogradLimits.maxBinding = 0;
+        }
       }
-    }
-    for (const t of [x, w, bias, seed]) t.dispose();
-  });
+      for (const t of [x, w, bias, seed]) t.dispose();
+    });
+  }
 
   it("impl 'winograd' on a conv it cannot compute names what is wrong", () => {
     const x = q.zeros([1, 2, 8, 8]), w = q.zeros([2, 2, 3, 3]);
-    expect(() => q.conv2d(x, w, null, { stride: 2, impl: 'winograd' })).toThrow(/winograd.*3x3 kernel, stride 1.*stride 2x2/);
+    expect(() => q.conv2d(x, w, null, { stride: 3, impl: 'winograd' })).toThrow(/winograd.*3x3 kernel.*stride 2 with equal paddings.*stride 3x3/);
+    expect(() => q.conv2d(x, w, null, { stride: 2, padding: [1, 0], impl: 'winograd' })).toThrow(/winograd.*stride 2x2.*padding 1x0/);
   });
 
   it('depthwise (groups = channels) and rectangular stride/padding', async () => {

@@ -21,10 +21,10 @@ export type ConvImpl = 'auto' | 'gemm' | 'direct' | 'winograd';
 /** Process-wide switches; bench/ turns Winograd off to measure the implicit GEMM in the same run. */
 export const convSettings = { winograd: true };
 
-/** Winograd F(4x4, 3x3) for this conv? Forced by impl 'winograd' (an error where it cannot apply). */
+/** Winograd (F(4x4, 3x3), or F(4x4, 2x2) for stride 2) for this conv? Forced by impl 'winograd' (an error where it cannot apply). */
 function useWinograd(g: ConvGeometry, impl: ConvImpl): boolean {
   if (impl === 'winograd') {
-    if (!winogradApplies(g)) throw new Error(`conv2d: impl 'winograd' needs a 3x3 kernel, stride 1, dilation 1, groups 1 and padding <= 2 (got ${g.KH}x${g.KW}, stride ${g.sH}x${g.sW}, dilation ${g.dH}x${g.dW}, groups ${g.groups}, padding ${g.pH}x${g.pW})`);
+    if (!winogradApplies(g)) throw new Error(`conv2d: impl 'winograd' needs a 3x3 kernel, dilation 1, groups 1, padding <= 2 and stride 1, or stride 2 with equal paddings (got ${g.KH}x${g.KW}, stride ${g.sH}x${g.sW}, dilation ${g.dH}x${g.dW}, groups ${g.groups}, padding ${g.pH}x${g.pW})`);
     return true;
   }
   return impl === 'auto' && convSettings.winograd && winogradPays(g);

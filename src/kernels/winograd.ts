@@ -1,11 +1,17 @@
-// Winograd F(4x4, 3x3) convolution for 3x3, stride-1, undilated, ungrouped convs (most of a ResNet's or a
-// VGG's FLOPs). A 6x6 input patch and a 3x3 filter meet in 36 elementwise products per 4x4 output tile
-// instead of 144 multiplies: 4x fewer. Summed over input channels those products are 36 independent
-// matmuls, which run on the register-blocked matmul_tn kernel; the transforms are straight-line code
-// generated below from the matrices (Lavin & Gray 2015, interpolation points 0, +-1, +-2, inf).
+// Winograd convolution for 3x3 undilated ungrouped convs (most of a ResNet's or a VGG's FLOPs).
+// Stride 1: F(4x4, 3x3). A 6x6 input patch and a 3x3 filter meet in 36 elementwise products per 4x4
+// output tile instead of 144 multiplies: 4x fewer.
+// Stride 2: F(4x4, 2x2) on the space-to-depth view. A stride-2 3x3 conv of X equals a stride-1 2x2 conv
+// of the four phase planes X[c][2r + ph][2col + pw] (4 Cin channels; the filter's 9 taps spread over four
+// 2x2 phase filters with 7 zeros). 5x5 patches meet in 25 products per 4x4 tile and 4 phase channels:
+// 6.25 multiplies per output and input channel instead of 9.
+// Summed over input channels the products are independent matmuls (36 or 25), which run on the
+// register-blocked matmul_tn kernel; the transforms are straight-line code generated below from the
+// matrices (Lavin & Gray 2015; Toom-Cook points 0, +-1, +-2, inf and 0, +-1, 2, inf).
 //   forward        Y  = A^T [ sum_ci (G g G^T) . (B^T d B) ] A
-//   input grad     the same with dY as input and the flipped, transposed filters (stride 1: dX is a conv)
-//   weight grad    dg = G^T [ sum_tiles (A dY A^T) . (B^T d B) ] G
+//   input grad     the same with dY as input and the flipped, transposed filters (a conv again: for
+//                  stride 2 it yields the four phase planes of dX, each dX element exactly once)
+//   weight grad    dg = G^T [ sum_tiles (A dY A^T) . (B^T d B) ] G  (stride 2: then folded onto 3x3)
 // Why: on lavapipe the best matmul reaches ~45-55 GFLOPS, below what the whole-model targets need with
 // direct/implicit-GEMM convolution (see bench/model.ts); fewer multiplies is the remaining lever.
 import { engine } from '../tensor/device.js';
@@ -14,21 +20,59 @@ import { wgsl } from './template.js';
 import { Uniforms, grid1d } from './uniforms.js';
 import type { ConvGeometry } from './conv.js';
 
-const BT = [[4, 0, -5, 0, 1, 0], [0, -4, -4, 1, 1, 0], [0, 4, -4, -1, 1, 0], [0, -2, -1, 2, 1, 0], [0, 2, -1, -2, 1, 0], [0, 4, 0, -5, 0, 1]];
-const G = [[1 / 4, 0, 0], [-1 / 6, -1 / 6, -1 / 6], [-1 / 6, 1 / 6, -1 / 6], [1 / 24, 1 / 12, 1 / 6], [1 / 24, -1 / 12, 1 / 6], [0, 0, 1]];
-const AT = [[1, 1, 1, 1, 1, 0], [0, 1, -1, 2, -2, 0], [0, 1, 1, 4, 4, 0], [0, 1, -1, 8, -8, 1]];
+/** One Winograd algorithm: transform matrices and the input split (1: as is, 2: space-to-depth). */
+interface Variant { name: string; BT: number[][]; G: number[][]; AT: number[][]; split: 1 | 2 }
+const F43: Variant = {
+  name: 'f43',
+  BT: [[4, 0, -5, 0, 1, 0], [0, -4, -4, 1, 1, 0], [0, 4, -4, -1, 1, 0], [0, -2, -1, 2, 1, 0], [0, 2, -1, -2, 1, 0], [0, 4, 0, -5, 0, 1]],
+  G: [[1 / 4, 0, 0], [-1 / 6, -1 / 6, -1 / 6], [-1 / 6, 1 / 6, -1 / 6], [1 / 24, 1 / 12, 1 / 6], [1 / 24, -1 / 12, 1 / 6], [0, 0, 1]],
+  AT: [[1, 1, 1, 1, 1, 0], [0, 1, -1, 2, -2, 0], [0, 1, 1, 4, 4, 0], [0, 1, -1, 8, -8, 1]],
+  split: 1,
+};
+// A^T = V_4^T, G = V_2, B^T = V_5^-T for the Vandermonde matrices V_k of points 0, 1, -1, 2, inf, with each
+// row's denominator moved from B^T into G
+const F42: Variant = {
+  name: 'f42',
+  BT: [[2, -1, -2, 1, 0], [0, 2, 1, -1, 0], [0, -2, 3, -1, 0], [0, -1, 0, 1, 0], [0, 2, -1, -2, 1]],
+  G: [[1 / 2, 0], [1 / 2, 1 / 2], [1 / 6, -1 / 6], [1 / 6, 1 / 3], [0, 1]],
+  AT: [[1, 1, 1, 1, 0], [0, 1, -1, 2, 0], [0, 1, 1, 4, 0], [0, 1, -1, 8, 1]],
+  split: 2,
+};
 const transpose = (m: number[][]) => m[0].map((_, j) => m.map((r) => r[j]));
-const TILE = 4; // outputs per tile side
-const POS = 36; // 6 x 6 positions
+const positions = (v: Variant) => v.BT.length ** 2;
+const TILE = 4; // outputs per tile side (both variants)
 
-/** Winograd applies to 3x3 stride-1 undilated ungrouped convs with a padding the flipped conv can use. */
-export function winogradApplies(g: ConvGeometry): boolean {
-  return g.KH === 3 && g.KW === 3 && g.sH === 1 && g.sW === 1 && g.dH === 1 && g.dW === 1 && g.groups === 1 && g.pH <= 2 && g.pW <= 2;
+/** How a conv maps onto a variant: channels of the transformed input, tile offsets, the input-gradient
+ *  conv's output grid (phase planes for stride 2) and where the 3x3 taps sit in the phase filters. */
+interface Plan {
+  v: Variant;
+  Ct: number; // input channels after the split (Cin or 4 Cin): the forward contraction
+  fwdOffset: [number, number]; // row/column of the first tile's patch in split coordinates (forward, dW)
+  dxOffset: [number, number]; // the same for dY in the input-gradient conv
+  dxGrid: [number, number]; // the input-gradient conv's output (H x W, or the phase planes' size)
+  koff: number; // stride 2: tap kh = 2a + ph + koff of phase filter row a
 }
 
-/** Worth it (auto mode): enough channels for the 36 matmuls to beat the implicit GEMM, tiles mostly full.
- *  Measured forward+backward at batch 32 on lavapipe: x1.14 at 8 channels (32x32), x1.4 at 16, x1.85 at 32;
- *  x1.0 at 16 channels on 8x8 maps, x1.55 at 64 channels on 4x4. */
+function plan(g: ConvGeometry): Plan {
+  if (g.sH === 1) return { v: F43, Ct: g.Cin, fwdOffset: [-g.pH, -g.pW], dxOffset: [g.pH - 2, g.pW - 2], dxGrid: [g.H, g.W], koff: 0 };
+  // x row 2 oh + kh - p = 2 (oh + a + off) + ph with off = -ceil(p / 2); so kh = 2a + ph - (p mod 2)
+  const off = (p: number) => -Math.ceil(p / 2);
+  return {
+    v: F42, Ct: 4 * g.Cin, fwdOffset: [off(g.pH), off(g.pW)], dxOffset: [-1 - off(g.pH), -1 - off(g.pW)],
+    dxGrid: [Math.ceil(g.H / 2), Math.ceil(g.W / 2)], koff: -(g.pH % 2),
+  };
+}
+
+/** 3x3, undilated, ungrouped; stride 1 with padding <= 2 (the flipped conv needs 2 - p >= 0), or stride 2
+ *  with the same padding <= 2 on both sides (one tap layout for all phase filters). */
+export function winogradApplies(g: ConvGeometry): boolean {
+  if (g.KH !== 3 || g.KW !== 3 || g.dH !== 1 || g.dW !== 1 || g.groups !== 1 || g.pH > 2 || g.pW > 2) return false;
+  return (g.sH === 1 && g.sW === 1) || (g.sH === 2 && g.sW === 2 && g.pH === g.pW);
+}
+
+/** Worth it (auto mode): enough channels for the batched matmuls to beat the implicit GEMM, tiles mostly
+ *  full. Measured forward+backward at batch 32 on lavapipe, stride 1: x1.14 at 8 channels (32x32), x1.4
+ *  at 16, x1.85 at 32; x1.0 at 16 channels on 8x8 maps, x1.55 at 64 channels on 4x4. */
 export function winogradPays(g: ConvGeometry): boolean {
   return winogradApplies(g) && g.Cin >= 16 && g.Cout >= 16 && g.OH >= 4 && g.OW >= 4;
 }
@@ -55,29 +99,35 @@ function transformCode(T: number[][], load: (i: number, j: number) => string, st
 }
 
 type Layout = 'channel-major' | 'tile-major';
-const spec = (key: string, template: string, T: number[][], load: (i: number, j: number) => string, store: (a: number, b: number, e: string) => string, inputs: number, vars: Record<string, string> = {}) => ({
+type Split = 1 | 2;
+// Specs are cheap objects; the engine compiles a pipeline once per key, when first dispatched.
+const spec = (key: string, template: string, T: number[][], load: (i: number, j: number) => string, store: (a: number, b: number, e: string) => string, inputs: number, vars: Record<string, string | number>) => ({
   key, inputs, outputs: 1, source: () => wgsl(template, { BODY: transformCode(T, load, store), ...vars }),
 });
 // which of (channel, tile) an invocation index walks fastest: the one contiguous in the layout
 const ORDER = { 'channel-major': '  let t = i % tiles;\n  let c = i / tiles;', 'tile-major': '  let c = i % C;\n  let t = i / C;' };
-const gatherSpec = (name: string, T: number[][], layout: Layout) => spec(`winograd_gather:${name}:${layout}`, 'winograd_gather', T,
-  (i, j) => `at(base, r0 + ${i}, c0 + ${j})`, (a, b, e) => `OUT[o + ${a * T.length + b}u * sXi] = ${e};`, 1,
-  { ORDER: ORDER[layout] });
-const scatterSpec = (name: string, T: number[][], layout: Layout) => spec(`winograd_scatter:${name}:${layout}`, 'winograd_scatter', T,
-  (i, j) => `IN[o + ${i * T[0].length + j}u * sXi]`,
-  (a, b, e) => `if (oh0 + ${a}u < OH && ow0 + ${b}u < OW) { Y[base + (oh0 + ${a}u) * OW + ow0 + ${b}u] = ${e} + b; }`, 2, { ORDER: ORDER[layout] });
-const weightSpec = (flip: boolean) => spec(`winograd_weight:${flip ? 'flip' : 'fwd'}`, 'winograd_weight', G,
-  (i, j) => `Wt[base + ${flip ? (2 - i) * 3 + (2 - j) : i * 3 + j}u]`,
-  (a, b, e) => `OUT[${a * 6 + b}u * sXi + ${flip ? 'co * u(4u) + ci' : 'ci * u(4u) + co'}] = ${e};`, 1,
-  { INDEX: flip ? '  let ci = i % Cin;\n  let co = i / Cin;' : '  let co = i % u(1u);\n  let ci = i / u(1u);' });
 
-// gathers: B^T d B of 6x6 input patches (channel-major for the forward and input-gradient matmuls,
-// tile-major for the weight gradient) and A dY A^T of 4x4 output-gradient patches (weight gradient);
-// a pipeline is only compiled when first dispatched
-const byLayout = <S>(make: (layout: Layout) => S): Record<Layout, S> => ({ 'channel-major': make('channel-major'), 'tile-major': make('tile-major') });
-const GATHERS = { input: byLayout((l) => gatherSpec('input', BT, l)), output_grad: byLayout((l) => gatherSpec('output_grad', transpose(AT), l)) };
-const OUTPUT = byLayout((l) => scatterSpec('output', AT, l));
-const WEIGHT_GRAD = scatterSpec('weight_grad', transpose(G), 'channel-major');
+// gathers: B^T d B of input patches (channel-major for the forward and input-gradient matmuls, tile-major
+// for the weight gradient) and A dY A^T of 4x4 output-gradient patches (weight gradient)
+type GatherKind = 'input' | 'output_grad';
+const gatherSpec = (v: Variant, kind: GatherKind, layout: Layout, split: Split) => {
+  const T = kind === 'input' ? v.BT : transpose(v.AT);
+  return spec(`winograd_gather:${v.name}:${kind}:${layout}:s${split}`, 'winograd_gather', T,
+    (i, j) => `at(base, r0 + ${i}, c0 + ${j}, ph, pw)`, (a, b, e) => `OUT[o + ${a * T.length + b}u * sXi] = ${e};`, 1,
+    { ORDER: ORDER[layout], SPLIT: split });
+};
+const scatterSpec = (name: string, T: number[][], layout: Layout, split: Split) => spec(`winograd_scatter:${name}:${layout}:s${split}`, 'winograd_scatter', T,
+  (i, j) => `IN[o + ${i * T[0].length + j}u * sXi]`, (a, b, e) => `put(base, oh0 + ${a}u, ow0 + ${b}u, ph, pw, ${e} + b);`, 2,
+  { ORDER: ORDER[layout], SPLIT: split });
+// G g G^T, g the 3x3 filter (F43) or a 2x2 phase filter (F42); flip: the input gradient's filters
+const weightSpec = (v: Variant, flip: boolean, koff: number) => {
+  const r = v.G[0].length, tap = (i: number) => v.split * (flip ? r - 1 - i : i) + koff;
+  return spec(`winograd_weight:${v.name}:${flip ? 'flip' : 'fwd'}:k${koff}`, 'winograd_weight', v.G,
+    (i, j) => `tap(base, ${tap(i)} + ph, ${tap(j)} + pw)`,
+    (a, b, e) => `OUT[${a * v.G.length + b}u * sXi + ${flip ? 'co * u(4u) + ci' : 'ci * u(4u) + co'}] = ${e};`, 1,
+    { INDEX: flip ? '  let ci = i % Cin;\n  let co = i / Cin;' : '  let co = i % u(1u);\n  let ci = i / u(1u);', SPLIT: v.split });
+};
+const foldSpec = (koff: number) => ({ key: `winograd_fold:k${koff}`, inputs: 1, outputs: 1, source: () => wgsl('winograd_fold', { KOFF: koff }) });
 
 /** Tests lower this to exercise the image-range split on small shapes (0: the device's limit). */
 export const winogradLimits = { maxBinding: 0 };
@@ -86,50 +136,57 @@ function bindingLimit(): number {
   return winogradLimits.maxBinding || engine().device.limits.maxStorageBufferBindingSize;
 }
 
-/** Images per range so that 36 x channels x tiles floats fit one storage binding. */
-function imagesPerPart(N: number, channels: number, tilesPerImage: number): number {
-  const perImage = POS * channels * tilesPerImage * 4;
+/** Images per range so that positions x channels x tiles floats fit one storage binding. */
+function imagesPerPart(v: Variant, N: number, channels: number, tilesPerImage: number): number {
+  const perImage = positions(v) * channels * tilesPerImage * 4;
   return Math.max(1, Math.min(N, Math.floor(bindingLimit() / perImage) - 1));
 }
 
-interface Plane { C: number; H: number; W: number; padTop: number; padLeft: number }
+/** A gather's source: channels C after the split, the H x W plane of the tensor read, first patch offset. */
+interface Plane { C: number; H: number; W: number; offset: [number, number] }
 
 /**
- * Transformed patches of images [n0, n0 + count) for tiles of side 4 over an OH x OW output, laid out
+ * Transformed patches of images [n0, n0 + count) for tiles of side 4 over a tilesH x tilesW grid, laid out
  * [xi][c][t] (channel-major, ld = roundUp4(tiles)) or [xi][t][c] (tile-major, ld = roundUp4(C)).
  */
-function gather(kind: 'input' | 'output_grad', x: GPUBuffer, p: Plane, n0: number, count: number, tilesH: number, tilesW: number, layout: Layout): { buffer: GPUBuffer; ld: number } {
+function gather(v: Variant, kind: GatherKind, split: Split, x: GPUBuffer, p: Plane, n0: number, count: number, tilesH: number, tilesW: number, layout: Layout): { buffer: GPUBuffer; ld: number } {
   const tiles = count * tilesH * tilesW;
   const ld = roundUp4(layout === 'channel-major' ? tiles : p.C);
   const rows = layout === 'channel-major' ? p.C : tiles;
-  const buf = engine().createBuffer(POS * rows * ld * 4);
+  const buf = engine().createBuffer(positions(v) * rows * ld * 4);
   const [sC, sT] = layout === 'channel-major' ? [ld, 1] : [1, ld];
-  const u = new Uniforms().u32(p.C * tiles, p.C, p.H, p.W, tilesH, tilesW).i32(-p.padTop, -p.padLeft).u32(n0, rows * ld, sC, sT, TILE);
-  engine().dispatch(GATHERS[kind][layout], [x, buf], u.bytes(), grid1d(p.C * tiles));
+  const u = new Uniforms().u32(p.C * tiles, p.C, p.H, p.W, tilesH, tilesW).i32(p.offset[0], p.offset[1]).u32(n0, rows * ld, sC, sT, TILE);
+  engine().dispatch(gatherSpec(v, kind, layout, split), [x, buf], u.bytes(), grid1d(p.C * tiles));
   return { buffer: buf, ld };
 }
 
-/** U[xi][k][m] of the filters: k = ci, m = co (forward) or k = co, m = ci, flipped (input gradient). */
-function transformWeights(w: GPUBuffer, Cout: number, Cin: number, flip: boolean): { buffer: GPUBuffer; ld: number; K: number } {
-  const [K, M] = flip ? [Cout, Cin] : [Cin, Cout];
+/** U[xi][k][m] of the filters: k = ci, m = co (forward) or k = co, m = ci, flipped (input gradient);
+ *  ci runs over the Ct split channels. */
+function transformWeights(P: Plan, w: GPUBuffer, Cout: number, flip: boolean): { buffer: GPUBuffer; ld: number; K: number } {
+  const [K, M] = flip ? [Cout, P.Ct] : [P.Ct, Cout];
   const ld = roundUp4(M);
-  const buf = engine().createBuffer(POS * K * ld * 4);
-  engine().dispatch(weightSpec(flip), [w, buf], new Uniforms().u32(Cout * Cin, Cout, Cin, K * ld, ld).bytes(), grid1d(Cout * Cin));
+  const buf = engine().createBuffer(positions(P.v) * K * ld * 4);
+  engine().dispatch(weightSpec(P.v, flip, P.koff), [w, buf], new Uniforms().u32(Cout * P.Ct, Cout, P.Ct, K * ld, ld).bytes(), grid1d(Cout * P.Ct));
   return { buffer: buf, ld, K };
 }
 
+/** Where a conv through the positions writes: Mo channels over a tile grid of gridH x gridW outputs,
+ *  stored into an NCHW tensor of H x W planes (split 2: as phase planes). */
+interface Target { buffer: GPUBuffer; Mo: number; grid: [number, number]; split: Split; H: number; W: number }
+
 /**
- * out[N, Mo, OH, OW] = conv3x3(src[N, K, H, W]) with transformed filters U (K x Mo per position), processed in
- * image ranges that keep the transformed operands under the storage-binding limit.
+ * out = conv(src) with transformed filters U (K x Mo per position), processed in image ranges that keep
+ * the transformed operands under the storage-binding limit.
  */
-function convThroughPositions(src: GPUBuffer, U: { buffer: GPUBuffer; ld: number; K: number }, bias: GPUBuffer | null, out: GPUBuffer, N: number, p: Plane, Mo: number, OH: number, OW: number): void {
+function convThroughPositions(v: Variant, src: GPUBuffer, srcSplit: Split, p: Plane, U: { buffer: GPUBuffer; ld: number; K: number }, bias: GPUBuffer | null, out: Target, N: number): void {
   const e = engine();
-  const tilesH = Math.ceil(OH / TILE), tilesW = Math.ceil(OW / TILE);
-  const perPart = imagesPerPart(N, Math.max(p.C, Mo), tilesH * tilesW);
+  const POS = positions(v), Mo = out.Mo;
+  const tilesH = Math.ceil(out.grid[0] / TILE), tilesW = Math.ceil(out.grid[1] / TILE);
+  const perPart = imagesPerPart(v, N, Math.max(p.C, Mo), tilesH * tilesW);
   for (let n0 = 0; n0 < N; n0 += perPart) {
     const count = Math.min(perPart, N - n0);
     const tiles = count * tilesH * tilesW;
-    const V = gather('input', src, p, n0, count, tilesH, tilesW, 'channel-major');
+    const V = gather(v, 'input', srcSplit, src, p, n0, count, tilesH, tilesW, 'channel-major');
     const prod = e.createBuffer(POS * Mo * tiles * 4);
     const Uop = { buffer: U.buffer, ld: U.ld, batchStride: U.K * U.ld }, Vop = { buffer: V.buffer, ld: V.ld, batchStride: p.C * V.ld };
     // the longer side as matmul rows: rows share their operand loads across a workgroup's lanes, so the
@@ -140,44 +197,56 @@ function convThroughPositions(src: GPUBuffer, U: { buffer: GPUBuffer; ld: number
     else matmulTN(Uop, Vop, prod, POS, Mo, tiles, p.C); // prod[xi][co][t]
     e.releaseBuffer(V.buffer);
     const [sC, sT] = tileRows ? [1, Mo] : [tiles, 1];
-    const u = new Uniforms().u32(Mo * tiles, Mo, OH, OW, tilesH, tilesW, 0, 0, n0, Mo * tiles, sC, sT, TILE, bias ? 1 : 0);
-    e.dispatch(OUTPUT[tileRows ? 'tile-major' : 'channel-major'], [prod, bias ?? prod, out], u.bytes(), grid1d(Mo * tiles));
+    const u = new Uniforms().u32(Mo * tiles, Mo, out.H, out.W, tilesH, tilesW, 0, 0, n0, Mo * tiles, sC, sT, TILE, bias ? 1 : 0);
+    e.dispatch(scatterSpec(`${v.name}:output`, v.AT, tileRows ? 'tile-major' : 'channel-major', out.split), [prod, bias ?? prod, out.buffer], u.bytes(), grid1d(Mo * tiles));
     e.releaseBuffer(prod);
   }
 }
 
 export function winogradForward(x: GPUBuffer, w: GPUBuffer, bias: GPUBuffer | null, out: GPUBuffer, g: ConvGeometry): void {
-  const U = transformWeights(w, g.Cout, g.Cin, false);
-  convThroughPositions(x, U, bias, out, g.N, { C: g.Cin, H: g.H, W: g.W, padTop: g.pH, padLeft: g.pW }, g.Cout, g.OH, g.OW);
+  const P = plan(g);
+  const U = transformWeights(P, w, g.Cout, false);
+  convThroughPositions(P.v, x, P.v.split, { C: P.Ct, H: g.H, W: g.W, offset: P.fwdOffset }, U, bias,
+    { buffer: out, Mo: g.Cout, grid: [g.OH, g.OW], split: 1, H: g.OH, W: g.OW }, g.N);
   engine().releaseBuffer(U.buffer);
 }
 
-/** dX = conv(dY, flipped transposed W) with padding 2 - p: a stride-1 3x3 conv again. */
+/** dX = conv(dY, flipped transposed filters): stride 1 with padding 2 - p; stride 2 into the phase planes. */
 export function winogradInputGrad(dy: GPUBuffer, w: GPUBuffer, dx: GPUBuffer, g: ConvGeometry): void {
-  const U = transformWeights(w, g.Cout, g.Cin, true);
-  convThroughPositions(dy, U, null, dx, g.N, { C: g.Cout, H: g.OH, W: g.OW, padTop: 2 - g.pH, padLeft: 2 - g.pW }, g.Cin, g.H, g.W);
+  const P = plan(g);
+  const U = transformWeights(P, w, g.Cout, true);
+  convThroughPositions(P.v, dy, 1, { C: g.Cout, H: g.OH, W: g.OW, offset: P.dxOffset }, U, null,
+    { buffer: dx, Mo: P.Ct, grid: P.dxGrid, split: P.v.split, H: g.H, W: g.W }, g.N);
   engine().releaseBuffer(U.buffer);
 }
 
-/** dW[co][ci] = G^T (sum over tiles of (A dY A^T)[co] . (B^T d B)[ci]) G; image ranges accumulate. */
+/** dW[co][ci] = G^T (sum over tiles of (A dY A^T)[co] . (B^T d B)[ci]) G; image ranges accumulate.
+ *  Stride 2: the phase filters' 2x2 gradients are then folded onto the 3x3 taps. */
 export function winogradWeightGrad(dy: GPUBuffer, x: GPUBuffer, dw: GPUBuffer, g: ConvGeometry): void {
   const e = engine();
+  const P = plan(g), v = P.v, POS = positions(v);
   const tilesH = Math.ceil(g.OH / TILE), tilesW = Math.ceil(g.OW / TILE);
-  const perPart = imagesPerPart(g.N, Math.max(g.Cin, g.Cout), tilesH * tilesW);
-  const dU = e.createBuffer(POS * g.Cout * g.Cin * 4);
+  const perPart = imagesPerPart(v, g.N, Math.max(P.Ct, g.Cout), tilesH * tilesW);
+  const dU = e.createBuffer(POS * g.Cout * P.Ct * 4);
   for (let n0 = 0; n0 < g.N; n0 += perPart) {
     const count = Math.min(perPart, g.N - n0);
     const tiles = count * tilesH * tilesW;
-    const V = gather('input', x, { C: g.Cin, H: g.H, W: g.W, padTop: g.pH, padLeft: g.pW }, n0, count, tilesH, tilesW, 'tile-major');
-    // A dY A^T per (co, tile): 4x4 output patches (zero past OH x OW) into 6x6 positions
-    const dM = gather('output_grad', dy, { C: g.Cout, H: g.OH, W: g.OW, padTop: 0, padLeft: 0 }, n0, count, tilesH, tilesW, 'tile-major');
-    matmulTN({ buffer: dM.buffer, ld: dM.ld, batchStride: tiles * dM.ld }, { buffer: V.buffer, ld: V.ld, batchStride: tiles * V.ld }, dU, POS, g.Cout, g.Cin, tiles, n0 > 0);
+    const V = gather(v, 'input', v.split, x, { C: P.Ct, H: g.H, W: g.W, offset: P.fwdOffset }, n0, count, tilesH, tilesW, 'tile-major');
+    // A dY A^T per (co, tile): 4x4 output patches (zero past OH x OW) into the transform's positions
+    const dM = gather(v, 'output_grad', 1, dy, { C: g.Cout, H: g.OH, W: g.OW, offset: [0, 0] }, n0, count, tilesH, tilesW, 'tile-major');
+    matmulTN({ buffer: dM.buffer, ld: dM.ld, batchStride: tiles * dM.ld }, { buffer: V.buffer, ld: V.ld, batchStride: tiles * V.ld }, dU, POS, g.Cout, P.Ct, tiles, n0 > 0);
     e.releaseBuffer(dM.buffer);
     e.releaseBuffer(V.buffer);
   }
-  // G^T dU G per filter: a "tile" of 3x3 outputs per (co, ci) pair
-  const C = g.Cout * g.Cin;
-  const u = new Uniforms().u32(C, C, 3, 3, 1, 1, 0, 0, 0, C, 1, 0, 3, 0);
-  e.dispatch(WEIGHT_GRAD, [dU, dU, dw], u.bytes(), grid1d(C));
+  // G^T dU G per filter: a "tile" of r x r outputs per (co, ci) pair
+  const C = g.Cout * P.Ct, r = v.G[0].length;
+  const folded = v.split === 1 ? dw : e.createBuffer(C * r * r * 4);
+  const u = new Uniforms().u32(C, C, r, r, 1, 1, 0, 0, 0, C, 1, 0, r, 0);
+  e.dispatch(scatterSpec(`${v.name}:weight_grad`, transpose(v.G), 'channel-major', 1), [dU, dU, folded], u.bytes(), grid1d(C));
   e.releaseBuffer(dU);
+  if (folded !== dw) {
+    const n = g.Cout * g.Cin * 9;
+    e.dispatch(foldSpec(P.koff), [folded, dw], new Uniforms().u32(n).bytes(), grid1d(n));
+    e.releaseBuffer(folded);
+  }
 }
