@@ -5,19 +5,16 @@
 // Used for the input transforms B^T d B and the output-gradient transforms A dY A^T of F(4x4, 3x3) and
 // F(4x4, 2x2). With SPLIT = 2 the patches come from the space-to-depth view of X that turns a stride-2 conv
 // into a stride-1 one: channel c = (cx, ph, pw) reads X[cx][2r + ph][2col + pw].
+// Loads (LOADER, from src/kernels/winograd.ts): one value at a time, or, when rows are whole vec4s
+// (W % 4 = 0), the vec4s a patch row spans, zero outside the plane (3 loads for a 6-wide row instead of 6).
 // Invocations walk fastest along whichever of channel and tile is contiguous in OUT (ORDER), so
 // neighbouring lanes write neighbouring addresses: the scattered stores cost more than the reads.
 // Uniforms: [0] invocations (C * tiles), [1] C (channels after the split), [2] H, [3] W, [4] tilesH,
 // [5] tilesW, [6] row offset of tile 0 (i32), [7] column offset (i32), [8] n0, [9] sXi, [10] sC, [11] sT,
 // [12] tile step (output size m).
-@group(0) @binding(1) var<storage, read> X: array<f32>;
 @group(0) @binding(2) var<storage, read_write> OUT: array<f32>;
 const SPLIT: i32 = {{SPLIT}};
-fn at(base: u32, r: i32, c: i32, ph: i32, pw: i32) -> f32 {
-  let rr = r * SPLIT + ph; let cc = c * SPLIT + pw;
-  if (rr < 0 || cc < 0 || rr >= i32(u(2u)) || cc >= i32(u(3u))) { return 0.0; }
-  return X[base + u32(rr) * u(3u) + u32(cc)];
-}
+{{LOADER}}
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = linear_id(gid, nwg);

@@ -5,6 +5,8 @@
 // adding bias[c] when asked, skipping positions past OH x OW. With SPLIT = 2 the result is a
 // space-to-depth channel c = (cx, ph, pw) and lands at Y[cx][2r + ph][2col + pw] (the input gradient of a
 // stride-2 conv).
+// Stores (STORER, from src/kernels/winograd.ts): one value at a time, or a vec4 per output row when rows
+// are whole vec4s (OW % 4 = 0, no split).
 // Used for the output transforms A^T m A (6x6 or 5x5 -> 4x4) and for the weight-gradient transforms
 // G^T dU G (one "tile" per filter).
 // Uniforms: [0] invocations (C * tiles), [1] C (channels before the split is undone), [2] OH, [3] OW
@@ -12,12 +14,8 @@
 // [13] has bias.
 @group(0) @binding(1) var<storage, read> IN: array<f32>;
 @group(0) @binding(2) var<storage, read> bias: array<f32>;
-@group(0) @binding(3) var<storage, read_write> Y: array<f32>;
 const SPLIT: u32 = {{SPLIT}}u;
-fn put(base: u32, r: u32, c: u32, ph: u32, pw: u32, v: f32) {
-  let rr = r * SPLIT + ph; let cc = c * SPLIT + pw;
-  if (rr < u(2u) && cc < u(3u)) { Y[base + rr * u(3u) + cc] = v; }
-}
+{{STORER}}
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = linear_id(gid, nwg);

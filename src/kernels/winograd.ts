@@ -107,18 +107,74 @@ const spec = (key: string, template: string, T: number[][], load: (i: number, j:
 // which of (channel, tile) an invocation index walks fastest: the one contiguous in the layout
 const ORDER = { 'channel-major': '  let t = i % tiles;\n  let c = i / tiles;', 'tile-major': '  let c = i % C;\n  let t = i / C;' };
 
+// Patch loads. Scalar: at() per value, bounds-checked. Vector (rows are whole vec4s, W % 4 = 0): each patch
+// row as the vec4s it spans, values picked by component; the column offset is compiled in so the picks are
+// static. Measured on the 64-channel 32x32 input transform: 6.1 -> 5.3 ms.
+const SCALAR_LOADER = `@group(0) @binding(1) var<storage, read> X: array<f32>;
+fn at(base: u32, r: i32, c: i32, ph: i32, pw: i32) -> f32 {
+  let rr = r * SPLIT + ph; let cc = c * SPLIT + pw;
+  if (rr < 0 || cc < 0 || rr >= i32(u(2u)) || cc >= i32(u(3u))) { return 0.0; }
+  return X[base + u32(rr) * u(3u) + u32(cc)];
+}`;
+const VECTOR_LOADER = `@group(0) @binding(1) var<storage, read> X: array<vec4<f32>>;
+fn at4(base: u32, r: i32, v: i32) -> vec4<f32> {
+  let W4 = i32(u(3u) / 4u);
+  if (r < 0 || v < 0 || r >= i32(u(2u)) || v >= W4) { return vec4<f32>(0.0); }
+  return X[base / 4u + u32(r * W4 + v)];
+}`;
+
+/** Vector loads of a P x P patch whose first column sits `off` after the tile's 4-aligned origin: the
+ *  load lines, and each value as a component (split 2: the even or odd one, by the phase pw). */
+function vectorPatch(P: number, off: number, split: Split): { pre: string; load: (i: number, j: number) => string } {
+  const rel = (j: number, odd: number) => (split === 1 ? off + j : 2 * (off + j) + odd); // x column - 4 split tw
+  const lo = Math.floor(rel(0, 0) / 4), hi = Math.floor(rel(P - 1, split - 1) / 4);
+  const lines = ['  let vt = i32(tw) * SPLIT;'];
+  for (let i = 0; i < P; i++) {
+    const row = split === 1 ? `r0 + ${i}` : `(r0 + ${i}) * 2 + ph`;
+    for (let k = lo; k <= hi; k++) lines.push(`  let q${i}_${k - lo} = at4(base, ${row}, vt + ${k});`);
+  }
+  const comp = (i: number, c: number) => `q${i}_${Math.floor(c / 4) - lo}.${'xyzw'[((c % 4) + 4) % 4]}`;
+  const load = (i: number, j: number) => (split === 1 ? comp(i, rel(j, 0)) : `select(${comp(i, rel(j, 0))}, ${comp(i, rel(j, 1))}, pw == 1)`);
+  return { pre: lines.join('\n'), load };
+}
+
 // gathers: B^T d B of input patches (channel-major for the forward and input-gradient matmuls, tile-major
-// for the weight gradient) and A dY A^T of 4x4 output-gradient patches (weight gradient)
+// for the weight gradient) and A dY A^T of 4x4 output-gradient patches (weight gradient);
+// colOffset: the compiled-in column offset of the vector loads, null for scalar loads
 type GatherKind = 'input' | 'output_grad';
-const gatherSpec = (v: Variant, kind: GatherKind, layout: Layout, split: Split) => {
+const gatherSpec = (v: Variant, kind: GatherKind, layout: Layout, split: Split, colOffset: number | null) => {
   const T = kind === 'input' ? v.BT : transpose(v.AT);
-  return spec(`winograd_gather:${v.name}:${kind}:${layout}:s${split}`, 'winograd_gather', T,
-    (i, j) => `at(base, r0 + ${i}, c0 + ${j}, ph, pw)`, (a, b, e) => `OUT[o + ${a * T.length + b}u * sXi] = ${e};`, 1,
-    { ORDER: ORDER[layout], SPLIT: split });
+  const store = (a: number, b: number, e: string) => `OUT[o + ${a * T.length + b}u * sXi] = ${e};`;
+  const vars = { ORDER: ORDER[layout], SPLIT: split };
+  const key = `winograd_gather:${v.name}:${kind}:${layout}:s${split}`;
+  if (colOffset === null) {
+    return spec(key, 'winograd_gather', T, (i, j) => `at(base, r0 + ${i}, c0 + ${j}, ph, pw)`, store, 1, { ...vars, LOADER: SCALAR_LOADER });
+  }
+  const vp = vectorPatch(T[0].length, colOffset, split);
+  return {
+    key: `${key}:v${colOffset}`, inputs: 1, outputs: 1,
+    source: () => wgsl('winograd_gather', { ...vars, LOADER: VECTOR_LOADER, BODY: `${vp.pre}\n${transformCode(T, vp.load, store)}` }),
+  };
 };
-const scatterSpec = (name: string, T: number[][], layout: Layout, split: Split) => spec(`winograd_scatter:${name}:${layout}:s${split}`, 'winograd_scatter', T,
-  (i, j) => `IN[o + ${i * T[0].length + j}u * sXi]`, (a, b, e) => `put(base, oh0 + ${a}u, ow0 + ${b}u, ph, pw, ${e} + b);`, 2,
-  { ORDER: ORDER[layout], SPLIT: split });
+// Output stores: scalar put() per value, or one vec4 per output row when rows are whole vec4s (no split).
+const SCALAR_STORER = `@group(0) @binding(3) var<storage, read_write> Y: array<f32>;
+fn put(base: u32, r: u32, c: u32, ph: u32, pw: u32, v: f32) {
+  let rr = r * SPLIT + ph; let cc = c * SPLIT + pw;
+  if (rr < u(2u) && cc < u(3u)) { Y[base + rr * u(3u) + cc] = v; }
+}`;
+const VECTOR_STORER = `@group(0) @binding(3) var<storage, read_write> Y: array<vec4<f32>>;
+fn put4(base: u32, r: u32, c: u32, v: vec4<f32>) {
+  if (r < u(2u)) { Y[(base + r * u(3u) + c) / 4u] = v; }
+}`;
+const scatterSpec = (name: string, T: number[][], layout: Layout, split: Split, vector = false) => {
+  const last = T.length - 1, row = (a: number) => T.map((_, b) => `y${a}_${b}`).join(', ');
+  const store = vector
+    ? (a: number, b: number, e: string) => `let y${a}_${b} = ${e};${b === last ? ` put4(base, oh0 + ${a}u, ow0, vec4<f32>(${row(a)}) + b);` : ''}`
+    : (a: number, b: number, e: string) => `put(base, oh0 + ${a}u, ow0 + ${b}u, ph, pw, ${e} + b);`;
+  return spec(`winograd_scatter:${name}:${layout}:s${split}${vector ? ':v' : ''}`, 'winograd_scatter', T,
+    (i, j) => `IN[o + ${i * T[0].length + j}u * sXi]`, store, 2,
+    { ORDER: ORDER[layout], SPLIT: split, STORER: vector ? VECTOR_STORER : SCALAR_STORER });
+};
 // G g G^T, g the 3x3 filter (F43) or a 2x2 phase filter (F42); flip: the input gradient's filters
 const weightSpec = (v: Variant, flip: boolean, koff: number) => {
   const r = v.G[0].length, tap = (i: number) => v.split * (flip ? r - 1 - i : i) + koff;
@@ -156,7 +212,8 @@ function gather(v: Variant, kind: GatherKind, split: Split, x: GPUBuffer, p: Pla
   const buf = engine().createBuffer(positions(v) * rows * ld * 4);
   const [sC, sT] = layout === 'channel-major' ? [ld, 1] : [1, ld];
   const u = new Uniforms().u32(p.C * tiles, p.C, p.H, p.W, tilesH, tilesW).i32(p.offset[0], p.offset[1]).u32(n0, rows * ld, sC, sT, TILE);
-  engine().dispatch(gatherSpec(v, kind, layout, split), [x, buf], u.bytes(), grid1d(p.C * tiles));
+  const s = gatherSpec(v, kind, layout, split, p.W % 4 === 0 ? p.offset[1] : null);
+  engine().dispatch(s, [x, buf], u.bytes(), grid1d(p.C * tiles));
   return { buffer: buf, ld };
 }
 
@@ -198,7 +255,8 @@ function convThroughPositions(v: Variant, src: GPUBuffer, srcSplit: Split, p: Pl
     e.releaseBuffer(V.buffer);
     const [sC, sT] = tileRows ? [1, Mo] : [tiles, 1];
     const u = new Uniforms().u32(Mo * tiles, Mo, out.H, out.W, tilesH, tilesW, 0, 0, n0, Mo * tiles, sC, sT, TILE, bias ? 1 : 0);
-    e.dispatch(scatterSpec(`${v.name}:output`, v.AT, tileRows ? 'tile-major' : 'channel-major', out.split), [prod, bias ?? prod, out.buffer], u.bytes(), grid1d(Mo * tiles));
+    const vector = out.split === 1 && out.W % 4 === 0;
+    e.dispatch(scatterSpec(`${v.name}:output`, v.AT, tileRows ? 'tile-major' : 'channel-major', out.split, vector), [prod, bias ?? prod, out.buffer], u.bytes(), grid1d(Mo * tiles));
     e.releaseBuffer(prod);
   }
 }
