@@ -175,13 +175,25 @@ const scatterSpec = (name: string, T: number[][], layout: Layout, split: Split, 
     (i, j) => `IN[o + ${i * T[0].length + j}u * sXi]`, store, 2,
     { ORDER: ORDER[layout], SPLIT: split, STORER: vector ? VECTOR_STORER : SCALAR_STORER });
 };
-// G g G^T, g the 3x3 filter (F43) or a 2x2 phase filter (F42); flip: the input gradient's filters
-const weightSpec = (v: Variant, flip: boolean, koff: number) => {
+// G g G^T, g the 3x3 filter (F43) or a 2x2 phase filter (F42); flip: the input gradient's filters.
+// Vector (m % 4 = 0): four filters per invocation as vec4 components, one vec4 store per position.
+const weightSpec = (v: Variant, flip: boolean, koff: number, vector: boolean) => {
   const r = v.G[0].length, tap = (i: number) => v.split * (flip ? r - 1 - i : i) + koff;
-  return spec(`winograd_weight:${v.name}:${flip ? 'flip' : 'fwd'}:k${koff}`, 'winograd_weight', v.G,
-    (i, j) => `tap(base, ${tap(i)} + ph, ${tap(j)} + pw)`,
-    (a, b, e) => `OUT[${a * v.G.length + b}u * sXi + ${flip ? 'co * u(4u) + ci' : 'ci * u(4u) + co'}] = ${e};`, 1,
-    { INDEX: flip ? '  let ci = i % Cin;\n  let co = i / Cin;' : '  let co = i % u(1u);\n  let ci = i / u(1u);', SPLIT: v.split });
+  const key = `winograd_weight:${v.name}:${flip ? 'flip' : 'fwd'}:k${koff}${vector ? ':v' : ''}`;
+  const [kName, mName, M] = flip ? ['co', 'ci', 'Cin'] : ['ci', 'co', 'u(1u)'];
+  if (!vector) {
+    return spec(key, 'winograd_weight', v.G, (i, j) => `tap(f.base, ${tap(i)} + f.ph, ${tap(j)} + f.pw)`,
+      (a, b, e) => `OUT[${a * v.G.length + b}u * sXi + ${kName} * u(4u) + ${mName}] = ${e};`, 1,
+      { OUT: '@group(0) @binding(2) var<storage, read_write> OUT: array<f32>;', SPLIT: v.split,
+        INDEX: `  let ${mName} = i % ${M};\n  let ${kName} = i / ${M};\n  let f = filterAt(co, ci);` });
+  }
+  const lanes = [0, 1, 2, 3];
+  const index = [`  let m0 = (i % (${M} / 4u)) * 4u;`, `  let ${kName} = i / (${M} / 4u);`,
+    ...lanes.map((d) => `  let f${d} = filterAt(${flip ? `co, m0 + ${d}u` : `m0 + ${d}u, ci`});`)];
+  return spec(key, 'winograd_weight', v.G,
+    (i, j) => `vec4<f32>(${lanes.map((d) => `tap(f${d}.base, ${tap(i)} + f${d}.ph, ${tap(j)} + f${d}.pw)`).join(', ')})`,
+    (a, b, e) => `OUT[(${a * v.G.length + b}u * sXi + ${kName} * u(4u) + m0) / 4u] = ${e};`, 1,
+    { OUT: '@group(0) @binding(2) var<storage, read_write> OUT: array<vec4<f32>>;', SPLIT: v.split, INDEX: index.join('\n') });
 };
 const foldSpec = (koff: number) => ({ key: `winograd_fold:k${koff}`, inputs: 1, outputs: 1, source: () => wgsl('winograd_fold', { KOFF: koff }) });
 
@@ -223,7 +235,10 @@ function transformWeights(P: Plan, w: GPUBuffer, Cout: number, flip: boolean): {
   const [K, M] = flip ? [Cout, P.Ct] : [P.Ct, Cout];
   const ld = roundUp4(M);
   const buf = engine().createBuffer(positions(P.v) * K * ld * 4);
-  engine().dispatch(weightSpec(P.v, flip, P.koff), [w, buf], new Uniforms().u32(Cout * P.Ct, Cout, P.Ct, K * ld, ld).bytes(), grid1d(Cout * P.Ct));
+  // vec4 components pay for F(4x4, 2x2) (stage-4 downsampling layer: 7.6 -> 5.6 ms forward, 5.5 -> 4.5 ms
+  // flipped) but not for the 36 positions of F(4x4, 3x3) (5.7 -> 6.6 and 4.7 -> 6.7 ms: register spills)
+  const vector = M % 4 === 0 && positions(P.v) <= 25, n = vector ? (K * M) / 4 : K * M;
+  engine().dispatch(weightSpec(P.v, flip, P.koff, vector), [w, buf], new Uniforms().u32(n, Cout, P.Ct, K * ld, ld).bytes(), grid1d(n));
   return { buffer: buf, ld, K };
 }
 
