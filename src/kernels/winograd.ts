@@ -195,6 +195,18 @@ const weightSpec = (v: Variant, flip: boolean, koff: number, vector: boolean) =>
     (a, b, e) => `OUT[(${a * v.G.length + b}u * sXi + ${kName} * u(4u) + m0) / 4u] = ${e};`, 1,
     { OUT: '@group(0) @binding(2) var<storage, read_write> OUT: array<vec4<f32>>;', SPLIT: v.split, INDEX: index.join('\n') });
 };
+// T dU T^T (T = G^T) for four filters per invocation: vec4 loads of dU, the results re-packed so that the
+// four filters' r x r taps leave as r*r contiguous vec4 stores. Measured per wide ResNet-18 step against
+// the scalar scatter: 38.5 -> 34.4 ms (the 512-channel F(4x4, 2x2) layer 8.0 -> 6.6 ms).
+const filterGradSpec = (v: Variant) => {
+  const T = transpose(v.G), P = T[0].length, r = T.length;
+  const taps = Array.from({ length: r * r }, (_, j) => {
+    const lanes = [0, 1, 2, 3].map((k) => { const n = 4 * j + k, t = n % (r * r); return `y${Math.floor(t / r)}_${t % r}.${'xyzw'[Math.floor(n / (r * r))]}`; });
+    return `  dW[i * ${r * r}u + ${j}u] = vec4<f32>(${lanes.join(', ')});`;
+  });
+  const body = transformCode(T, (a, b) => `IN[i + ${a * P + b}u * sXi]`, (a, b, e) => `let y${a}_${b} = ${e};`);
+  return { key: `winograd_filter_grad:${v.name}`, inputs: 1, outputs: 1, source: () => wgsl('winograd_filter_grad', { BODY: `${body}\n${taps.join('\n')}` }) };
+};
 const foldSpec = (koff: number) => ({ key: `winograd_fold:k${koff}`, inputs: 1, outputs: 1, source: () => wgsl('winograd_fold', { KOFF: koff }) });
 
 /** Tests lower this to exercise the image-range split on small shapes (0: the device's limit). */
@@ -314,8 +326,12 @@ export function winogradWeightGrad(dy: GPUBuffer, x: GPUBuffer, dw: GPUBuffer, g
   // G^T dU G per filter: a "tile" of r x r outputs per (co, ci) pair
   const C = g.Cout * P.Ct, r = v.G[0].length;
   const folded = v.split === 1 ? dw : e.createBuffer(C * r * r * 4);
-  const u = new Uniforms().u32(C, C, r, r, 1, 1, 0, 0, 0, C, 1, 0, r, 0);
-  e.dispatch(scatterSpec(`${v.name}:weight_grad`, transpose(v.G), 'channel-major', 1), [dU, dU, folded], u.bytes(), grid1d(C));
+  if (C % 4 === 0) {
+    e.dispatch(filterGradSpec(v), [dU, folded], new Uniforms().u32(C / 4).bytes(), grid1d(C / 4));
+  } else {
+    const u = new Uniforms().u32(C, C, r, r, 1, 1, 0, 0, 0, C, 1, 0, r, 0);
+    e.dispatch(scatterSpec(`${v.name}:weight_grad`, transpose(v.G), 'channel-major', 1), [dU, dU, folded], u.bytes(), grid1d(C));
+  }
   e.releaseBuffer(dU);
   if (folded !== dw) {
     const n = g.Cout * g.Cin * 9;
