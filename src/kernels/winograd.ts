@@ -72,7 +72,9 @@ export function winogradApplies(g: ConvGeometry): boolean {
 
 /** Worth it (auto mode): enough channels for the batched matmuls to beat the implicit GEMM, tiles mostly
  *  full. Measured forward+backward at batch 32 on lavapipe, stride 1: x1.14 at 8 channels (32x32), x1.4
- *  at 16, x1.85 at 32; x1.0 at 16 channels on 8x8 maps, x1.55 at 64 channels on 4x4. */
+ *  at 16, x1.85 at 32; x1.0 at 16 channels on 8x8 maps, x1.55 at 64 channels on 4x4. Stride 2 (Cin -> 2 Cin):
+ *  x1.15 at 16 channels (32x32 input), x1.32 at 64 (32x32), x1.28 at 128 (16x16), x1.10 at 256 (8x8);
+ *  x0.87 on a 4x4 input, which the 4x4-output rule excludes. */
 export function winogradPays(g: ConvGeometry): boolean {
   return winogradApplies(g) && g.Cin >= 16 && g.Cout >= 16 && g.OH >= 4 && g.OW >= 4;
 }
