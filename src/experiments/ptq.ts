@@ -5,13 +5,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { calibrationBatches } from '../data/batches.js';
 import { loadCifar, type DatasetName, type ImageSet } from '../data/cifar.js';
-import { countFlops, foldedLayerMacs } from './flops.js';
 import { loadTrainedModel } from './train.js';
 import { accuracy } from './evaluate.js';
 import { log, Progress } from './progress.js';
 import { appendJsonl, readJsonl, writeFileAtomic, writeJsonAtomic } from '../platform/files.js';
 import {
-  applyFormat, calibrate, disposeLayers, foldBatchNorms, formatContext, getFormat, quantizeBiases, layerShares, modelSimilarity, quantLayers, restore, sweepFormats,
+  applyFormat, calibrate, disposeLayers, formatContext, getFormat, prepareQuantization, quantizeBiases, modelSimilarity, restore, sweepFormats,
   type Calibration, type QuantFormat,
 } from '../quant/index.js';
 
@@ -71,9 +70,6 @@ export async function runPtq(c: PtqConfig): Promise<PtqRow[]> {
   }
   const model = loadTrainedModel(c.checkpoint, c.model);
   const arch = model.arch;
-  const table = countFlops(model);
-  const counts = foldedLayerMacs(table);
-  const totalMacs = table.totalMacs;
   const test = loadCifar(c.dataset, 'test', { dataDir: c.dataDir, limit: c.testSubset });
   if (test.classes !== model.classes) throw new Error(`${c.checkpoint} has ${model.classes} classes but ${c.dataset} has ${test.classes}`);
 
@@ -83,25 +79,23 @@ export async function runPtq(c: PtqConfig): Promise<PtqRow[]> {
     cached = JSON.parse(readFileSync(calPath, 'utf8'));
     if (cached && (cached.checkpoint !== c.checkpoint || cached.calib_batches !== c.calibBatches || cached.test_count !== test.count)) cached = null;
   }
-  foldBatchNorms(model);
+  const { layers, shares, totalMacs } = await prepareQuantization(model);
   // the training set is read only when some calibration needs it, and then once
   let trainSet: ImageSet | undefined;
   const trainData = () => (trainSet ??= loadCifar(c.dataset, 'train', { dataDir: c.dataDir }));
-  let fpAcc: number, cal: Calibration;
-  if (cached) {
-    ({ fp_acc: fpAcc, calibration: cal } = cached);
-  } else {
-    fpAcc = await accuracy(model, test, { label: 'fp32 test', quiet: c.quiet });
-    const bar = new Progress('calibrate', c.calibBatches, c.quiet);
-    cal = await calibrate(model, calibrationBatches(trainData(), c.calibBatchSize), c.calibBatches, (i) => bar.update(i));
-    writeJsonAtomic(calPath, { checkpoint: c.checkpoint, calib_batches: c.calibBatches, test_count: test.count, fp_acc: fpAcc, calibration: cal });
-  }
-  if (!c.quiet) log(`${arch}: full-precision (BN folded) test accuracy ${(fpAcc * 100).toFixed(2)}%`);
-  const layers = await quantLayers(model);
-  const shares = layerShares(layers, counts);
-  const bar = new Progress('ptq', todo.length, c.quiet);
-  let i = 0;
   try {
+    let fpAcc: number, cal: Calibration;
+    if (cached) {
+      ({ fp_acc: fpAcc, calibration: cal } = cached);
+    } else {
+      fpAcc = await accuracy(model, test, { label: 'fp32 test', quiet: c.quiet });
+      const bar = new Progress('calibrate', c.calibBatches, c.quiet);
+      cal = await calibrate(model, calibrationBatches(trainData(), c.calibBatchSize), c.calibBatches, (i) => bar.update(i));
+      writeJsonAtomic(calPath, { checkpoint: c.checkpoint, calib_batches: c.calibBatches, test_count: test.count, fp_acc: fpAcc, calibration: cal });
+    }
+    if (!c.quiet) log(`${arch}: full-precision (BN folded) test accuracy ${(fpAcc * 100).toFixed(2)}%`);
+    const bar = new Progress('ptq', todo.length, c.quiet);
+    let i = 0;
     for (const f of todo) {
       const state = await applyFormat(layers, cal, f, shares, c.histBins);
       let ctx = state.ctx;

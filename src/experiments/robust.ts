@@ -12,10 +12,9 @@ import type { Tensor } from '../tensor/tensor.js';
 import { normaliser, pgd, pixelBatch, robustAccuracy, PGD_DEFAULTS } from '../nn/attacks.js';
 import type { Classifier } from '../nn/models/build.js';
 import type { ForwardContext } from '../nn/module.js';
-import { applyFormat, calibrate, disposeLayers, foldBatchNorms, layerShares, quantLayers, restore, type Calibration } from '../quant/index.js';
+import { applyFormat, calibrate, disposeLayers, prepareQuantization, restore, type Calibration } from '../quant/index.js';
 import { fitForm } from '../quant/fit.js';
 import { appendJsonl, readJsonl, writeFileAtomic, writeJsonAtomic } from '../platform/files.js';
-import { countFlops, foldedLayerMacs } from './flops.js';
 import { loadTrainedModel } from './train.js';
 import { ptqFormats, toCsv } from './ptq.js';
 import { pca, project } from './pca.js';
@@ -76,19 +75,16 @@ export async function runRobust(c: RobustConfig): Promise<RobustRow[]> {
   await measure('fp32', 32, {}, teacher);
   await pictures(teacher, sets, c);
   // quantized models: BN folded, activation ranges calibrated on the fake set (data-free)
-  const counts = foldedLayerMacs(countFlops(teacher));
-  foldBatchNorms(teacher);
-  const layers = await quantLayers(teacher);
-  const shares = layerShares(layers, counts);
-  const calPath = join(c.out, 'robust-calibration.json');
-  let cal: Calibration;
-  if (existsSync(calPath)) cal = JSON.parse(readFileSync(calPath, 'utf8'));
-  else {
-    const fake = sets[1][1];
-    cal = await calibrate(teacher, calibrationBatches(fake, c.batchSize), c.calibBatches);
-    writeJsonAtomic(calPath, cal);
-  }
+  const { layers, shares } = await prepareQuantization(teacher);
   try {
+    const calPath = join(c.out, 'robust-calibration.json');
+    let cal: Calibration;
+    if (existsSync(calPath)) cal = JSON.parse(readFileSync(calPath, 'utf8'));
+    else {
+      const fake = sets[1][1];
+      cal = await calibrate(teacher, calibrationBatches(fake, c.batchSize), c.calibBatches);
+      writeJsonAtomic(calPath, cal);
+    }
     for (const f of formats) {
       if (sets.every(([name]) => done.has(`${f.name}|${name}`))) { k += sets.length; continue; }
       const state = await applyFormat(layers, cal, f, shares, 256);

@@ -8,4 +8,5 @@ export { potFormat } from './formats/pot.js';
 export { floatFormat } from './formats/float.js';
 export { ocpFormat } from './formats/ocp.js';
 export { mxint8 } from './formats/mx.js';
+export * from './prepare.js';
 export * from './session.js';

@@ -2,11 +2,11 @@
 // check use this same path, so their numbers can be compared one to one.
 import { epochBatches } from '../data/batches.js';
 import type { ImageSet } from '../data/cifar-meta.js';
-import { countFlops, foldedLayerMacs } from '../experiments/flops.js';
 import { accuracyOf } from '../nn/metrics.js';
 import type { Classifier } from '../nn/models/build.js';
 import { getFormat } from './format.js';
-import { applyFormat, calibrate, disposeLayers, foldBatchNorms, layerShares, modelSimilarity, quantLayers, restore, type Calibration, type QuantLayer } from './ptq.js';
+import { applyFormat, calibrate, disposeLayers, modelSimilarity, restore, type Calibration, type QuantLayer } from './ptq.js';
+import { prepareQuantization } from './prepare.js';
 import { predictFit, type Fit } from './fit.js';
 
 export interface FormatResult {
@@ -20,13 +20,15 @@ export class QuantSession {
 
   /** Fold BN, calibrate on `calib` (batches of 128 in order), measure full-precision accuracy on `test`. */
   static async create(model: Classifier, calib: ImageSet, test: ImageSet): Promise<QuantSession> {
-    const table = countFlops(model);
-    const counts = foldedLayerMacs(table);
-    foldBatchNorms(model);
-    const cal = await calibrate(model, epochBatches(calib, 128, null, null, 0, 0), Math.ceil(calib.count / 128));
-    const layers = await quantLayers(model);
-    const fpAcc = await accuracyOf(model, test, { batchSize: 100 });
-    return new QuantSession(model, layers, cal, layerShares(layers, counts), table.totalMacs, fpAcc, test);
+    const { layers, shares, totalMacs } = await prepareQuantization(model);
+    try {
+      const cal = await calibrate(model, epochBatches(calib, 128, null, null, 0, 0), Math.ceil(calib.count / 128));
+      const fpAcc = await accuracyOf(model, test, { batchSize: 100 });
+      return new QuantSession(model, layers, cal, shares, totalMacs, fpAcc, test);
+    } catch (e) {
+      disposeLayers(layers);
+      throw e;
+    }
   }
 
   async evaluate(formatName: string, fit?: Pick<Fit, 'form' | 'params' | 'xScale'> | null): Promise<FormatResult> {
