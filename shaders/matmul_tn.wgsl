@@ -3,8 +3,9 @@
 // named vec4 accumulators, reads vec4s of both operands per k. On lavapipe this runs ~50x faster than a
 // shared-memory tiled kernel (DEVELOPERS.md). Out-of-range columns read clamped addresses; only the store
 // is guarded. Uniforms: [0] M, [1] N, [2] K, [3] ldp/4, [4] ldq/4, [5] batch stride P (vec4), [6] batch
-// stride Q (vec4), [7] batch stride C, [8] flags (bit 0: accumulate into C). C is written as vec4s when N is a
-// multiple of 4 (a vec4 never straddles rows): stores dominate short-K products such as Winograd's.
+// stride Q (vec4), [7] batch stride C, [8] flags (bit 0: accumulate into C), [9] start of P, [10] start of Q
+// (vec4s: an operand can be a range of a larger buffer). C is written as vec4s when N is a multiple of 4 (a
+// vec4 never straddles rows): stores dominate short-K products such as Winograd's.
 @group(0) @binding(1) var<storage, read> P: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> Q: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read_write> C: array<{{C_T}}>;
@@ -12,8 +13,8 @@
 @compute @workgroup_size({{WGX}}, {{WGY}}, 1)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let K = u(2u); let ldp4 = u(3u); let ldq4 = u(4u);
-  let pb = gid.z * u(5u);
-  let qb = gid.z * u(6u);
+  let pb = u(9u) + gid.z * u(5u);
+  let qb = u(10u) + gid.z * u(6u);
   let cb = gid.z * u(7u);
   let col4 = gid.x * {{TN4}}u;
   let row4 = gid.y * {{TM4}}u;

@@ -186,10 +186,11 @@ describe('conv2d', () => {
   });
 
   it('strided input gradients (col2im path, also split into image ranges) match finite differences', async () => {
+    // impl 'gemm': with this few channels auto would pick the direct kernels and never reach col2im
     const cases = [
-      { xs: [2, 3, 8, 8], ws: [4, 3, 3, 3], opts: { stride: 2, padding: 1 } },
-      { xs: [3, 4, 8, 8], ws: [6, 4, 1, 1], opts: { stride: 2, padding: 0 } },
-      { xs: [2, 2, 9, 9], ws: [4, 2, 3, 3], opts: { stride: 2, padding: 2, dilation: 2 } },
+      { xs: [2, 3, 8, 8], ws: [4, 3, 3, 3], opts: { stride: 2, padding: 1, impl: 'gemm' as const } },
+      { xs: [3, 4, 8, 8], ws: [6, 4, 1, 1], opts: { stride: 2, padding: 0, impl: 'gemm' as const } },
+      { xs: [2, 2, 9, 9], ws: [4, 2, 3, 3], opts: { stride: 2, padding: 2, dilation: 2, impl: 'gemm' as const } },
     ];
     for (const limit of [0, 600]) {
       convLimits.maxBinding = limit; // 600 bytes: one image per range
@@ -197,7 +198,7 @@ describe('conv2d', () => {
         for (const cse of cases) {
           const x = Array.from({ length: size(cse.xs) }, (_, i) => Math.fround(Math.sin(i * 0.37)));
           const w = Array.from({ length: size(cse.ws) }, (_, i) => Math.fround(Math.cos(i * 0.53)));
-          const o = cse.opts as { stride: number; padding: number; dilation?: number };
+          const o = cse.opts as { stride: number; padding: number; dilation?: number; impl: 'gemm' };
           const p: ConvParams = { stride: [o.stride, o.stride], padding: [o.padding, o.padding], dilation: [o.dilation ?? 1, o.dilation ?? 1], groups: 1 };
           const r = await q.gradcheck(([tx, tw]) => q.conv2d(tx, tw, null, cse.opts), [{ data: x, shape: cse.xs }, { data: w, shape: cse.ws }], {
             reference: ([rx, rw]) => refConv({ data: rx, shape: cse.xs }, { data: rw, shape: cse.ws }, null, p).data,

@@ -275,15 +275,8 @@ function inputGradCol2im(dy: GPUBuffer, w: GPUBuffer, dx: GPUBuffer, g: ConvGeom
   const spec = { key: `col2im:${Object.values(geo).join(',')}`, inputs: 1, outputs: 1, source: () => wgsl('col2im', geo) };
   for (let n0 = 0; n0 < g.N; n0 += perPart) {
     const count = Math.min(perPart, g.N - n0);
-    const dyPart = { buffer: dy, ld: ohw, batchStride: g.Cout * ohw };
-    if (n0 > 0) {
-      // the matmul reads from the buffer start: copy this range of dY to a scratch buffer
-      const part = e.createBuffer(count * g.Cout * ohw * 4);
-      e.copy(dy, n0 * g.Cout * ohw * 4, part, 0, count * g.Cout * ohw * 4);
-      dyPart.buffer = part;
-    }
+    const dyPart = { buffer: dy, ld: ohw, batchStride: g.Cout * ohw, offset: n0 * g.Cout * ohw };
     matmulTN({ buffer: wp, ld: ldw, batchStride: 0 }, dyPart, cols, count, Kc, ohw, g.Cout);
-    if (dyPart.buffer !== dy) e.releaseBuffer(dyPart.buffer);
     const rows = count * g.Cin * g.H;
     const u = new Uniforms().u32(rows, n0, g.Cin, g.H, g.W, g.OH, g.OW);
     e.dispatch(spec, [cols, dx], u.bytes(), grid1d(rows));

@@ -60,11 +60,14 @@ export interface MatmulOperand {
   ld: number;
   /** batch stride in floats (0 to broadcast) */
   batchStride: number;
+  /** where the operand starts in the buffer, in floats (multiple of 4; default 0) */
+  offset?: number;
 }
 
 /** C[b] (M x N, contiguous, batch stride M·N) = P[b]^T Q[b], P: [K, ldp], Q: [K, ldq]. */
 export function matmulTN(P: MatmulOperand, Q: MatmulOperand, C: GPUBuffer, batch: number, M: number, N: number, K: number, accumulate = false): void {
   if (P.ld % 4 || Q.ld % 4) throw new Error('matmulTN: leading dimensions must be multiples of 4');
+  if ((P.offset ?? 0) % 4 || (Q.offset ?? 0) % 4) throw new Error('matmulTN: operand offsets must be multiples of 4');
   let choice = TILES[TILES.length - 1];
   for (const t of TILES) {
     const inv = Math.ceil(M / t[0]) * Math.ceil(N / t[1]) * batch;
@@ -72,7 +75,7 @@ export function matmulTN(P: MatmulOperand, Q: MatmulOperand, C: GPUBuffer, batch
   }
   const [TM, TN] = choice;
   const [WGX, WGY] = fitWorkgroup(Math.ceil(N / TN), choice[2], choice[3]);
-  const u = new Uniforms().u32(M, N, K, P.ld / 4, Q.ld / 4, P.batchStride / 4, Q.batchStride / 4, M * N, accumulate ? 1 : 0);
+  const u = new Uniforms().u32(M, N, K, P.ld / 4, Q.ld / 4, P.batchStride / 4, Q.batchStride / 4, M * N, accumulate ? 1 : 0, (P.offset ?? 0) / 4, (Q.offset ?? 0) / 4);
   const gx = Math.ceil(Math.ceil(N / TN) / WGX);
   const gy = Math.ceil(Math.ceil(M / TM) / WGY);
   if (batch > 65535) throw new Error(`matmul: batch ${batch} exceeds 65535`);
