@@ -41,10 +41,10 @@ export function registerQuantCommands(program: Command): void {
     .option('--results <dir>', 'folder searched for ptq.jsonl files', 'runs')
     .option('--out <dir>', 'where to write fit.json and figures (default: --results)')
     .action(async (o) => {
-      const dir = resolve(o.results);
-      const report = await runFit(dir, resolve(o.out ?? dir));
+      const dir = resolve(o.results), out = resolve(o.out ?? dir);
+      const report = await runFit(dir, out);
       console.log(formatFitTable(report.fits));
-      console.log(`fits and figures in ${resolve(o.out ?? dir)}`);
+      console.log(`fits and figures in ${out}`);
     });
 
   program.command('predict')

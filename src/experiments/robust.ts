@@ -48,7 +48,6 @@ export interface RobustRow { model: string; dataset: string; format: string; bit
 
 export const ROBUST_DEFAULTS = { eps: PGD_DEFAULTS.eps, steps: PGD_DEFAULTS.steps, alpha: PGD_DEFAULTS.alpha, batchSize: 128, calibBatches: 20 } as const;
 
-
 export async function runRobust(c: RobustConfig): Promise<RobustRow[]> {
   const teacher = loadTrainedModel(c.checkpoint, c.model).eval();
   const arch = teacher.arch;

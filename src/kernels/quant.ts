@@ -10,7 +10,6 @@ const QUANT = {
   levels: '    let m = nearest_level(abs(v), nLevels);\n    let q = select(m, -m, v < 0.0);',
 };
 
-
 export function fakeQuantKernel(src: GPUBuffer, dst: GPUBuffer, n: number, p: FakeQuantParams): void {
   const key = `fake_quant:${p.mode}:${p.clamp ? 'clamp' : 'free'}`;
   const spec = { key, inputs: 2, outputs: 1, source: () => wgsl('fake_quant', { QUANT: QUANT[p.mode], CLAMP: p.clamp ? '    v = clamp(v, -qmax, qmax);' : '' }) };
