@@ -6,30 +6,58 @@ import { timeGpu, timeCpu, row } from './harness.js';
 export async function benchCore(): Promise<void> {
   const N = 1024;
   const rng = new q.Random(1);
-  const a = q.keep(q.randn([N, N], rng)), b = q.keep(q.randn([N, N], rng));
-  const ms = await timeGpu(() => q.tidy(() => { q.matmul(a, b); }), 7, 2);
+  const a = q.keep(q.randn([N, N], rng)),
+    b = q.keep(q.randn([N, N], rng));
+  const ms = await timeGpu(
+    () =>
+      q.tidy(() => {
+        q.matmul(a, b);
+      }),
+    7,
+    2,
+  );
   const gflops = (2 * N ** 3) / ms / 1e6;
   // plain-JS baseline: i-k-j loop over Float32Arrays on a 256-row slice (scaled), same run
-  const A = new Float32Array(N * N).map((_, i) => Math.sin(i)), B = new Float32Array(N * N).map((_, i) => Math.cos(i));
+  const A = new Float32Array(N * N).map((_, i) => Math.sin(i)),
+    B = new Float32Array(N * N).map((_, i) => Math.cos(i));
   const rows = 64;
   const C = new Float32Array(rows * N);
   const jsMs = timeCpu(() => {
     C.fill(0);
-    for (let i = 0; i < rows; i++) for (let k = 0; k < N; k++) {
-      const aik = A[i * N + k];
-      const bo = k * N, co = i * N;
-      for (let j = 0; j < N; j++) C[co + j] += aik * B[bo + j];
-    }
+    for (let i = 0; i < rows; i++)
+      for (let k = 0; k < N; k++) {
+        const aik = A[i * N + k];
+        const bo = k * N,
+          co = i * N;
+        for (let j = 0; j < N; j++) C[co + j] += aik * B[bo + j];
+      }
   }, 3);
   const jsGflops = (2 * rows * N * N) / jsMs / 1e6;
-  row('matmul 1024x1024x1024', `${gflops.toFixed(1)} GFLOPS`, `plain JS ${jsGflops.toFixed(2)} GFLOPS`, gflops / jsGflops);
+  row(
+    'matmul 1024x1024x1024',
+    `${gflops.toFixed(1)} GFLOPS`,
+    `plain JS ${jsGflops.toFixed(2)} GFLOPS`,
+    gflops / jsGflops,
+  );
 
   const n = 1 << 24;
-  const x = q.keep(q.rand([n])), y = q.keep(q.rand([n]));
-  const ems = await timeGpu(() => q.tidy(() => { q.add(x, y); }), 7, 2);
+  const x = q.keep(q.rand([n])),
+    y = q.keep(q.rand([n]));
+  const ems = await timeGpu(
+    () =>
+      q.tidy(() => {
+        q.add(x, y);
+      }),
+    7,
+    2,
+  );
   const gbs = (3 * 4 * n) / ems / 1e6;
-  const X = new Float32Array(n).fill(1), Y = new Float32Array(n).fill(2), Z = new Float32Array(n);
-  const jms = timeCpu(() => { for (let i = 0; i < n; i++) Z[i] = X[i] + Y[i]; }, 5);
+  const X = new Float32Array(n).fill(1),
+    Y = new Float32Array(n).fill(2),
+    Z = new Float32Array(n);
+  const jms = timeCpu(() => {
+    for (let i = 0; i < n; i++) Z[i] = X[i] + Y[i];
+  }, 5);
   const jgbs = (3 * 4 * n) / jms / 1e6;
   row('add 16M float32 (read 2, write 1)', `${gbs.toFixed(2)} GB/s`, `plain JS ${jgbs.toFixed(2)} GB/s`, gbs / jgbs);
   for (const t of [a, b, x, y]) t.dispose();

@@ -5,7 +5,10 @@ import { buildModel } from '../src/nn/models/build.js';
 import { SGD } from '../src/nn/optim.js';
 
 export async function timeGpu(fn: () => void, reps = 5, warmup = 1): Promise<number> {
-  for (let i = 0; i < warmup; i++) { fn(); await engine().sync(); }
+  for (let i = 0; i < warmup; i++) {
+    fn();
+    await engine().sync();
+  }
   const ts: number[] = [];
   for (let i = 0; i < reps; i++) {
     const t0 = performance.now();
@@ -18,7 +21,11 @@ export async function timeGpu(fn: () => void, reps = 5, warmup = 1): Promise<num
 
 export function timeCpu(fn: () => void, reps = 3): number {
   const ts: number[] = [];
-  for (let i = 0; i < reps; i++) { const t0 = performance.now(); fn(); ts.push(performance.now() - t0); }
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    fn();
+    ts.push(performance.now() - t0);
+  }
   return median(ts);
 }
 
@@ -28,7 +35,9 @@ export function median(xs: number[]): number {
 }
 
 export function row(name: string, ours: string, baseline: string, ratio: number): void {
-  console.log(`${name.padEnd(38)} ${ours.padStart(18)} ${baseline.padStart(22)}   x${ratio < 1 ? ratio.toPrecision(2) : ratio.toFixed(1)}`);
+  console.log(
+    `${name.padEnd(38)} ${ours.padStart(18)} ${baseline.padStart(22)}   x${ratio < 1 ? ratio.toPrecision(2) : ratio.toFixed(1)}`,
+  );
 }
 
 /** A model in training mode with the seed's SGD, a fixed random batch and one training step as a function. */
@@ -36,13 +45,24 @@ export function trainingStep(name: string, batch: number, rng: q.Random) {
   const model = buildModel(name);
   const opt = new SGD(model.parameters(), { lr: 0.01, momentum: 0.9, nesterov: true, weightDecay: 5e-4 });
   const x = q.keep(q.randn([batch, 3, 32, 32], rng));
-  const y = q.keep(q.fromArray(Int32Array.from({ length: batch }, (_, i) => i % 10), [batch], 'int32'));
+  const y = q.keep(
+    q.fromArray(
+      Int32Array.from({ length: batch }, (_, i) => i % 10),
+      [batch],
+      'int32',
+    ),
+  );
   model.train();
-  const step = () => q.tidy(() => {
-    q.backward(q.crossEntropy(model.forward(x), y));
-    opt.stepUpdate();
-    opt.zeroGrad();
-  });
-  const dispose = () => { x.dispose(); y.dispose(); model.dispose(); };
+  const step = () =>
+    q.tidy(() => {
+      q.backward(q.crossEntropy(model.forward(x), y));
+      opt.stepUpdate();
+      opt.zeroGrad();
+    });
+  const dispose = () => {
+    x.dispose();
+    y.dispose();
+    model.dispose();
+  };
   return { model, step, dispose };
 }

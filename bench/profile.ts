@@ -14,10 +14,21 @@ export async function benchProfile(name = 'ResNet_18_wide', batch = 32): Promise
   const stepMs = await timeGpu(step, 3, 1);
 
   const recorded: Dispatch[] = [];
-  const dispatch = e.dispatch.bind(e), release = e.releaseBuffer.bind(e);
+  const dispatch = e.dispatch.bind(e),
+    release = e.releaseBuffer.bind(e);
   const held: GPUBuffer[] = [];
-  e.dispatch = (...args: Dispatch) => { recorded.push([args[0], args[1], new Uint8Array(args[2].buffer, args[2].byteOffset, args[2].byteLength).slice(), args[3]] as unknown as Dispatch); dispatch(...args); };
-  e.releaseBuffer = (b: GPUBuffer) => { held.push(b); }; // replayed dispatches must find their buffers
+  e.dispatch = (...args: Dispatch) => {
+    recorded.push([
+      args[0],
+      args[1],
+      new Uint8Array(args[2].buffer, args[2].byteOffset, args[2].byteLength).slice(),
+      args[3],
+    ] as unknown as Dispatch);
+    dispatch(...args);
+  };
+  e.releaseBuffer = (b: GPUBuffer) => {
+    held.push(b);
+  }; // replayed dispatches must find their buffers
   step();
   await e.sync();
   e.dispatch = dispatch;
@@ -25,12 +36,20 @@ export async function benchProfile(name = 'ResNet_18_wide', batch = 32): Promise
   const emptyMs = await timeGpu(() => undefined, 5, 1);
   const byKey = new Map<string, { ms: number; count: number }>();
   for (const d of recorded) {
-    const ms = await timeGpu(() => { for (let r = 0; r < reps; r++) dispatch(...d); }, 1, 0);
+    const ms = await timeGpu(
+      () => {
+        for (let r = 0; r < reps; r++) dispatch(...d);
+      },
+      1,
+      0,
+    );
     const key = process.env.PROFILE_FULL_KEYS ? d[0].key : d[0].key.split(':')[0];
     if (process.env.PROFILE_DETAIL === key) {
       const u = new Uint32Array((d[2] as Uint8Array).slice().buffer);
       const flops = key === 'mm_tn' ? 2 * u[0] * u[1] * u[2] * d[3][2] : 0;
-      console.log(`    ${d[0].key} u=[${[...u.slice(0, 14)].join(',')}] grid=${d[3].join('x')} ${((ms - emptyMs) / reps).toFixed(2)} ms${flops ? ` ${(flops / ((ms - emptyMs) / reps) / 1e6).toFixed(1)} GF/s` : ''}`);
+      console.log(
+        `    ${d[0].key} u=[${[...u.slice(0, 14)].join(',')}] grid=${d[3].join('x')} ${((ms - emptyMs) / reps).toFixed(2)} ms${flops ? ` ${(flops / ((ms - emptyMs) / reps) / 1e6).toFixed(1)} GF/s` : ''}`,
+      );
     }
     const s = byKey.get(key) ?? { ms: 0, count: 0 };
     s.ms += Math.max(0, ms - emptyMs) / reps;
@@ -40,9 +59,13 @@ export async function benchProfile(name = 'ResNet_18_wide', batch = 32): Promise
   e.releaseBuffer = release;
   for (const b of held) release(b);
   const total = [...byKey.values()].reduce((a, s) => a + s.ms, 0);
-  console.log(`${name} training step b${batch}: ${stepMs.toFixed(0)} ms measured, ${total.toFixed(0)} ms summed over ${recorded.length} dispatches replayed one by one`);
+  console.log(
+    `${name} training step b${batch}: ${stepMs.toFixed(0)} ms measured, ${total.toFixed(0)} ms summed over ${recorded.length} dispatches replayed one by one`,
+  );
   for (const [key, s] of [...byKey].sort((a, b) => b[1].ms - a[1].ms)) {
-    console.log(`  ${key.padEnd(28)} ${s.ms.toFixed(1).padStart(8)} ms ${((100 * s.ms) / total).toFixed(1).padStart(5)}%  ${String(s.count).padStart(4)} dispatches`);
+    console.log(
+      `  ${key.padEnd(28)} ${s.ms.toFixed(1).padStart(8)} ms ${((100 * s.ms) / total).toFixed(1).padStart(5)}%  ${String(s.count).padStart(4)} dispatches`,
+    );
   }
   dispose();
 }

@@ -7,7 +7,15 @@ import { benchQuant } from './quant.js';
 import { benchRobust } from './robust.js';
 import { benchProfile } from './profile.js';
 
-const suites: Record<string, () => Promise<void>> = { core: benchCore, conv: benchConv, model: () => benchModel('ResNet_18_wide'), 'model-seed': () => benchModel('ResNet_18'), quant: benchQuant, robust: benchRobust, profile: () => benchProfile() };
+const suites: Record<string, () => Promise<void>> = {
+  core: benchCore,
+  conv: benchConv,
+  model: () => benchModel('ResNet_18_wide'),
+  'model-seed': () => benchModel('ResNet_18'),
+  quant: benchQuant,
+  robust: benchRobust,
+  profile: () => benchProfile(),
+};
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const e = await initNode();
 console.log(`adapter: ${e.adapterInfo}`);

@@ -11,7 +11,9 @@ import { runPtq } from '../src/experiments/ptq.js';
 import { runFit } from '../src/experiments/fit.js';
 import { writeFileAtomic } from '../src/platform/files.js';
 
-export async function buildWebAssets(opts: { dataDir?: string; demoDir?: string; quiet?: boolean } = {}): Promise<string> {
+export async function buildWebAssets(
+  opts: { dataDir?: string; demoDir?: string; quiet?: boolean } = {},
+): Promise<string> {
   const root = resolve(import.meta.dirname, '..');
   const out = join(root, 'web/public/assets');
   mkdirSync(out, { recursive: true });
@@ -31,10 +33,40 @@ export async function buildWebAssets(opts: { dataDir?: string; demoDir?: string;
   const cache = join(root, 'web/.cache');
   const run = join(cache, 'VGG_demo-cifar10');
   if (!existsSync(join(run, 'result.json'))) {
-    const r = await train({ ...SEED_RECIPE, milestones: [2], model: 'VGG_demo', dataset: 'cifar10', epochs: 3, batchSize: 64, lr: 0.05, subset: 4000, testSubset: 500, seed: 0, out: run, evalEvery: 0, dataDir }, true, { quiet: opts.quiet });
+    const r = await train(
+      {
+        ...SEED_RECIPE,
+        milestones: [2],
+        model: 'VGG_demo',
+        dataset: 'cifar10',
+        epochs: 3,
+        batchSize: 64,
+        lr: 0.05,
+        subset: 4000,
+        testSubset: 500,
+        seed: 0,
+        out: run,
+        evalEvery: 0,
+        dataDir,
+      },
+      true,
+      { quiet: opts.quiet },
+    );
     r.model.dispose();
   }
-  await runPtq({ checkpoint: join(run, 'model.safetensors'), dataset: 'cifar10', families: ['INT', 'POT', 'FLOAT'], bits: [2, 3, 4, 6, 8], calibBatches: 4, calibBatchSize: 128, testSubset: 500, dataDir, out: run, histBins: 256, quiet: opts.quiet });
+  await runPtq({
+    checkpoint: join(run, 'model.safetensors'),
+    dataset: 'cifar10',
+    families: ['INT', 'POT', 'FLOAT'],
+    bits: [2, 3, 4, 6, 8],
+    calibBatches: 4,
+    calibBatchSize: 128,
+    testSubset: 500,
+    dataDir,
+    out: run,
+    histBins: 256,
+    quiet: opts.quiet,
+  });
   await runFit(cache, cache);
   copyFileSync(join(run, 'model.safetensors'), join(out, 'demo-model.safetensors'));
   copyFileSync(join(cache, 'fit.json'), join(out, 'fit.json'));
@@ -43,7 +75,9 @@ export async function buildWebAssets(opts: { dataDir?: string; demoDir?: string;
 
 if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename)) {
   await initNode();
-  const dataDir = process.argv.includes('--data-dir') ? process.argv[process.argv.indexOf('--data-dir') + 1] : undefined;
+  const dataDir = process.argv.includes('--data-dir')
+    ? process.argv[process.argv.indexOf('--data-dir') + 1]
+    : undefined;
   console.log(`web assets in ${await buildWebAssets({ dataDir })}`);
   process.exit(0);
 }

@@ -10,11 +10,16 @@ import { loadModuleState, moduleState } from '../src/nn/state.js';
 import { writeFileAtomic } from '../src/platform/files.js';
 import { ready } from './helpers.js';
 
-beforeAll(async () => { await ready; });
+beforeAll(async () => {
+  await ready;
+});
 
 describe('safetensors', () => {
   it('writes the reference layout: u64 header size, JSON header, 8-byte aligned data', () => {
-    const t = new Map<string, StTensor>([['b', { dtype: 'F32', shape: [2], data: new Float32Array([1, 2]) }], ['a', { dtype: 'I32', shape: [1, 1], data: new Int32Array([7]) }]]);
+    const t = new Map<string, StTensor>([
+      ['b', { dtype: 'F32', shape: [2], data: new Float32Array([1, 2]) }],
+      ['a', { dtype: 'I32', shape: [1, 1], data: new Int32Array([7]) }],
+    ]);
     const bytes = encodeSafetensors(t, { arch: 'x' });
     const n = Number(new DataView(bytes.buffer).getBigUint64(0, true));
     expect((8 + n) % 8).toBe(0);
@@ -29,7 +34,10 @@ describe('safetensors', () => {
   });
 
   it('reads F64 and F16 tensors written by other tools', () => {
-    const header = JSON.stringify({ h: { dtype: 'F16', shape: [2], data_offsets: [0, 4] }, d: { dtype: 'F64', shape: [1], data_offsets: [4, 12] } });
+    const header = JSON.stringify({
+      h: { dtype: 'F16', shape: [2], data_offsets: [0, 4] },
+      d: { dtype: 'F64', shape: [1], data_offsets: [4, 12] },
+    });
     const pad = header + ' '.repeat((8 - ((8 + header.length) % 8)) % 8);
     const buf = new Uint8Array(8 + pad.length + 12);
     const dv = new DataView(buf.buffer);
@@ -45,21 +53,28 @@ describe('safetensors', () => {
 
   it('reports truncated and non-safetensors files', () => {
     const bytes = encodeSafetensors(new Map([['w', { dtype: 'F32', shape: [4], data: new Float32Array(4) }]]));
-    expect(() => decodeSafetensors(bytes.subarray(0, bytes.length - 3), 'm.safetensors')).toThrow(/m\.safetensors: "w" data runs past the end/);
-    expect(() => decodeSafetensors(new TextEncoder().encode('hello world, not a tensor file'), 'x.bin')).toThrow(/x\.bin: header length/);
+    expect(() => decodeSafetensors(bytes.subarray(0, bytes.length - 3), 'm.safetensors')).toThrow(
+      /m\.safetensors: "w" data runs past the end/,
+    );
+    expect(() => decodeSafetensors(new TextEncoder().encode('hello world, not a tensor file'), 'x.bin')).toThrow(
+      /x\.bin: header length/,
+    );
   });
 });
 
 describe('model state', () => {
   it('round-trips a model through a file, giving identical outputs', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'qs-ckpt-'));
-    const a = buildModel('AlexNet_BN', { seed: 1 }), b = buildModel('AlexNet_BN', { seed: 2 });
+    const a = buildModel('AlexNet_BN', { seed: 1 }),
+      b = buildModel('AlexNet_BN', { seed: 2 });
     writeFileAtomic(join(dir, 'm.safetensors'), encodeSafetensors(await moduleState(a)));
     expect(readdirSync(dir)).toEqual(['m.safetensors']); // no temp file left behind
     loadModuleState(b, decodeSafetensors(new Uint8Array(readFileSync(join(dir, 'm.safetensors')))).tensors);
-    const sa = await moduleState(a), sb = await moduleState(b);
+    const sa = await moduleState(a),
+      sb = await moduleState(b);
     for (const [k, v] of sa) expect(sb.get(k)?.data, k).toEqual(v.data);
-    a.dispose(); b.dispose();
+    a.dispose();
+    b.dispose();
   });
 
   it('lists missing, unexpected and mis-shaped entries, and ignores num_batches_tracked', async () => {
@@ -70,7 +85,11 @@ describe('model state', () => {
     st.set('layers.9.weight', { dtype: 'F32', shape: [1], data: new Float32Array(1) });
     st.set('layers.0.bn.num_batches_tracked', { dtype: 'I64' as 'I32', shape: [], data: new Int32Array(1) });
     let msg = '';
-    try { loadModuleState(m, st, { source: 'x.safetensors' }); } catch (e) { msg = (e as Error).message; }
+    try {
+      loadModuleState(m, st, { source: 'x.safetensors' });
+    } catch (e) {
+      msg = (e as Error).message;
+    }
     expect(msg).toMatch(/x\.safetensors does not fit ResNet_18/);
     expect(msg).toMatch(/missing "layers\.0\.bn\.running_mean" \[16\]/);
     expect(msg).toMatch(/"layers\.0\.conv\.weight" has shape \[16,3,5,5\], the model expects \[16,3,3,3\]/);

@@ -6,31 +6,44 @@ import { conv2d as refConv, size, arr, type ConvParams } from './ref.js';
 import { convLimits } from '../src/kernels/conv.js';
 import { winogradLimits } from '../src/kernels/winograd.js';
 
-beforeAll(async () => { await ready; });
+beforeAll(async () => {
+  await ready;
+});
 
-const convCase = fc.record({
-  N: fc.integer({ min: 1, max: 3 }),
-  groups: fc.constantFrom(1, 1, 2, 3),
-  cinPer: fc.integer({ min: 1, max: 3 }),
-  coutPer: fc.integer({ min: 1, max: 9 }),
-  H: fc.integer({ min: 3, max: 9 }),
-  W: fc.integer({ min: 3, max: 10 }),
-  K: fc.constantFrom(1, 2, 3),
-  KW: fc.constantFrom(1, 3),
-  stride: fc.integer({ min: 1, max: 2 }),
-  padding: fc.integer({ min: 0, max: 2 }),
-  dilation: fc.integer({ min: 1, max: 2 }),
-  bias: fc.boolean(),
-}).filter((c) => c.H + 2 * c.padding >= c.dilation * (c.K - 1) + 1 && c.W + 2 * c.padding >= c.dilation * (c.KW - 1) + 1);
+const convCase = fc
+  .record({
+    N: fc.integer({ min: 1, max: 3 }),
+    groups: fc.constantFrom(1, 1, 2, 3),
+    cinPer: fc.integer({ min: 1, max: 3 }),
+    coutPer: fc.integer({ min: 1, max: 9 }),
+    H: fc.integer({ min: 3, max: 9 }),
+    W: fc.integer({ min: 3, max: 10 }),
+    K: fc.constantFrom(1, 2, 3),
+    KW: fc.constantFrom(1, 3),
+    stride: fc.integer({ min: 1, max: 2 }),
+    padding: fc.integer({ min: 0, max: 2 }),
+    dilation: fc.integer({ min: 1, max: 2 }),
+    bias: fc.boolean(),
+  })
+  .filter(
+    (c) => c.H + 2 * c.padding >= c.dilation * (c.K - 1) + 1 && c.W + 2 * c.padding >= c.dilation * (c.KW - 1) + 1,
+  );
 
 type ConvCase = typeof convCase extends fc.Arbitrary<infer T> ? T : never;
 function setup(c: ConvCase) {
-  const Cin = c.cinPer * c.groups, Cout = c.coutPer * c.groups;
-  const xs = [c.N, Cin, c.H, c.W], ws = [Cout, c.cinPer, c.K, c.KW];
+  const Cin = c.cinPer * c.groups,
+    Cout = c.coutPer * c.groups;
+  const xs = [c.N, Cin, c.H, c.W],
+    ws = [Cout, c.cinPer, c.K, c.KW];
   const x = Array.from({ length: size(xs) }, (_, i) => Math.fround(Math.sin(i * 0.37)));
   const w = Array.from({ length: size(ws) }, (_, i) => Math.fround(Math.cos(i * 0.53)));
   const b = Array.from({ length: Cout }, (_, i) => Math.fround(0.1 * i - 0.2));
-  const p: ConvParams = { stride: [c.stride, c.stride], padding: [c.padding, c.padding], dilation: [c.dilation, c.dilation], groups: c.groups };
+  const p: ConvParams = {
+    stride: [c.stride, c.stride],
+    padding: [c.padding, c.padding],
+    dilation: [c.dilation, c.dilation],
+    groups: c.groups,
+  };
   const opts = { stride: c.stride, padding: c.padding, dilation: c.dilation, groups: c.groups };
   return { xs, ws, x, w, b, p, opts, Cout };
 }
@@ -38,83 +51,143 @@ function setup(c: ConvCase) {
 describe('conv2d', () => {
   for (const impl of ['gemm', 'direct'] as const) {
     it(`${impl}: forward matches the float64 reference (kernel sizes, strides, paddings, dilations, groups, bias)`, async () => {
-      await fc.assert(fc.asyncProperty(convCase, async (c) => {
-        const { xs, ws, x, w, b, p, opts } = setup(c);
-        const e = refConv(arr(x, xs), arr(w, ws), c.bias ? arr(b, [b.length]) : null, p);
-        const out = q.tidy(() => q.conv2d(q.fromArray(x, xs), q.fromArray(w, ws), c.bias ? q.fromArray(b) : null, { ...opts, impl }));
-        expect(out.shape).toEqual(e.shape);
-        expectClose(await out.toArray(), e.data, 1e-4, 1e-4);
-        out.dispose();
-      }), { numRuns: 25 });
+      await fc.assert(
+        fc.asyncProperty(convCase, async (c) => {
+          const { xs, ws, x, w, b, p, opts } = setup(c);
+          const e = refConv(arr(x, xs), arr(w, ws), c.bias ? arr(b, [b.length]) : null, p);
+          const out = q.tidy(() =>
+            q.conv2d(q.fromArray(x, xs), q.fromArray(w, ws), c.bias ? q.fromArray(b) : null, { ...opts, impl }),
+          );
+          expect(out.shape).toEqual(e.shape);
+          expectClose(await out.toArray(), e.data, 1e-4, 1e-4);
+          out.dispose();
+        }),
+        { numRuns: 25 },
+      );
     });
 
     it(`${impl}: gradients w.r.t. input, weight and bias match finite differences`, async () => {
-      await fc.assert(fc.asyncProperty(convCase, async (c) => {
-        const { xs, ws, x, w, b, p, opts } = setup(c);
-        const inputs = [{ data: x, shape: xs }, { data: w, shape: ws }, ...(c.bias ? [{ data: b, shape: [b.length] }] : [])];
-        const r = await q.gradcheck(([tx, tw, tb]) => q.conv2d(tx, tw, tb ?? null, { ...opts, impl }), inputs, {
-          reference: ([rx, rw, rb]) => refConv({ data: rx, shape: xs }, { data: rw, shape: ws }, rb ? { data: rb, shape: [rb.length] } : null, p).data,
-        });
-        expect(r.ok, r.worst).toBe(true);
-      }), RUNS);
+      await fc.assert(
+        fc.asyncProperty(convCase, async (c) => {
+          const { xs, ws, x, w, b, p, opts } = setup(c);
+          const inputs = [
+            { data: x, shape: xs },
+            { data: w, shape: ws },
+            ...(c.bias ? [{ data: b, shape: [b.length] }] : []),
+          ];
+          const r = await q.gradcheck(([tx, tw, tb]) => q.conv2d(tx, tw, tb ?? null, { ...opts, impl }), inputs, {
+            reference: ([rx, rw, rb]) =>
+              refConv({ data: rx, shape: xs }, { data: rw, shape: ws }, rb ? { data: rb, shape: [rb.length] } : null, p)
+                .data,
+          });
+          expect(r.ok, r.worst).toBe(true);
+        }),
+        RUNS,
+      );
     });
   }
 
   // Winograd F(4x4, 3x3) for any 3x3 stride-1 conv and F(4x4, 2x2) on the phase planes for stride 2,
   // including maps smaller than a tile, partial edge tiles and odd sizes (a phase plane one row short)
-  const winogradCase = fc.record({
-    N: fc.integer({ min: 1, max: 3 }),
-    Cin: fc.integer({ min: 1, max: 5 }),
-    Cout: fc.integer({ min: 1, max: 9 }),
-    H: fc.integer({ min: 1, max: 13 }),
-    W: fc.integer({ min: 1, max: 13 }),
-    stride: fc.constantFrom(1, 2),
-    padH: fc.integer({ min: 0, max: 2 }),
-    padW: fc.integer({ min: 0, max: 2 }),
-    bias: fc.boolean(),
-  }).map((c) => (c.stride === 2 ? { ...c, padW: c.padH } : c))
+  const winogradCase = fc
+    .record({
+      N: fc.integer({ min: 1, max: 3 }),
+      Cin: fc.integer({ min: 1, max: 5 }),
+      Cout: fc.integer({ min: 1, max: 9 }),
+      H: fc.integer({ min: 1, max: 13 }),
+      W: fc.integer({ min: 1, max: 13 }),
+      stride: fc.constantFrom(1, 2),
+      padH: fc.integer({ min: 0, max: 2 }),
+      padW: fc.integer({ min: 0, max: 2 }),
+      bias: fc.boolean(),
+    })
+    .map((c) => (c.stride === 2 ? { ...c, padW: c.padH } : c))
     .filter((c) => c.H + 2 * c.padH >= 3 && c.W + 2 * c.padW >= 3);
   type WinogradCase = typeof winogradCase extends fc.Arbitrary<infer T> ? T : never;
   const winogradSetup = (c: WinogradCase) => {
-    const xs = [c.N, c.Cin, c.H, c.W], ws = [c.Cout, c.Cin, 3, 3];
+    const xs = [c.N, c.Cin, c.H, c.W],
+      ws = [c.Cout, c.Cin, 3, 3];
     const x = Array.from({ length: size(xs) }, (_, i) => Math.fround(Math.sin(i * 0.37)));
     const w = Array.from({ length: size(ws) }, (_, i) => Math.fround(Math.cos(i * 0.53)));
     const b = Array.from({ length: c.Cout }, (_, i) => Math.fround(0.1 * i - 0.2));
     const p: ConvParams = { stride: [c.stride, c.stride], padding: [c.padH, c.padW], dilation: [1, 1], groups: 1 };
-    return { xs, ws, x, w, b, p, opts: { stride: c.stride, padding: [c.padH, c.padW] as [number, number], impl: 'winograd' as const } };
+    return {
+      xs,
+      ws,
+      x,
+      w,
+      b,
+      p,
+      opts: { stride: c.stride, padding: [c.padH, c.padW] as [number, number], impl: 'winograd' as const },
+    };
   };
 
   it('winograd: forward matches the float64 reference (strides 1 and 2, edge tiles, small maps, paddings 0-2, bias)', async () => {
-    await fc.assert(fc.asyncProperty(winogradCase, async (c) => {
-      const { xs, ws, x, w, b, p, opts } = winogradSetup(c);
-      const e = refConv(arr(x, xs), arr(w, ws), c.bias ? arr(b, [b.length]) : null, p);
-      const out = q.tidy(() => q.conv2d(q.fromArray(x, xs), q.fromArray(w, ws), c.bias ? q.fromArray(b) : null, opts));
-      expect(out.shape).toEqual(e.shape);
-      expectClose(await out.toArray(), e.data, 1e-4, 1e-4);
-      out.dispose();
-    }), { numRuns: 40 });
+    await fc.assert(
+      fc.asyncProperty(winogradCase, async (c) => {
+        const { xs, ws, x, w, b, p, opts } = winogradSetup(c);
+        const e = refConv(arr(x, xs), arr(w, ws), c.bias ? arr(b, [b.length]) : null, p);
+        const out = q.tidy(() =>
+          q.conv2d(q.fromArray(x, xs), q.fromArray(w, ws), c.bias ? q.fromArray(b) : null, opts),
+        );
+        expect(out.shape).toEqual(e.shape);
+        expectClose(await out.toArray(), e.data, 1e-4, 1e-4);
+        out.dispose();
+      }),
+      { numRuns: 40 },
+    );
   });
 
   it('winograd: gradients w.r.t. input, weight and bias match finite differences', async () => {
-    await fc.assert(fc.asyncProperty(winogradCase, async (c) => {
-      const { xs, ws, x, w, b, p, opts } = winogradSetup(c);
-      const inputs = [{ data: x, shape: xs }, { data: w, shape: ws }, ...(c.bias ? [{ data: b, shape: [b.length] }] : [])];
-      const r = await q.gradcheck(([tx, tw, tb]) => q.conv2d(tx, tw, tb ?? null, opts), inputs, {
-        reference: ([rx, rw, rb]) => refConv({ data: rx, shape: xs }, { data: rw, shape: ws }, rb ? { data: rb, shape: [rb.length] } : null, p).data,
-      });
-      expect(r.ok, r.worst).toBe(true);
-    }), RUNS);
+    await fc.assert(
+      fc.asyncProperty(winogradCase, async (c) => {
+        const { xs, ws, x, w, b, p, opts } = winogradSetup(c);
+        const inputs = [
+          { data: x, shape: xs },
+          { data: w, shape: ws },
+          ...(c.bias ? [{ data: b, shape: [b.length] }] : []),
+        ];
+        const r = await q.gradcheck(([tx, tw, tb]) => q.conv2d(tx, tw, tb ?? null, opts), inputs, {
+          reference: ([rx, rw, rb]) =>
+            refConv({ data: rx, shape: xs }, { data: rw, shape: ws }, rb ? { data: rb, shape: [rb.length] } : null, p)
+              .data,
+        });
+        expect(r.ok, r.worst).toBe(true);
+      }),
+      RUNS,
+    );
   });
 
   // widths 10 (scalar loads and stores) and 16 (whole vec4 rows)
-  for (const [stride, W] of [[1, 10], [2, 10], [1, 16], [2, 16]]) {
+  for (const [stride, W] of [
+    [1, 10],
+    [2, 10],
+    [1, 16],
+    [2, 16],
+  ]) {
     it(`winograd on a wide stride-${stride} layer of width ${W} (the auto choice) agrees with the implicit GEMM in all three directions, also split into image ranges`, async () => {
-      const xs = [5, 32, 13, W], ws = [24, 32, 3, 3];
+      const xs = [5, 32, 13, W],
+        ws = [24, 32, 3, 3];
       const [OH, OW] = [Math.floor((13 - 1) / stride) + 1, Math.floor((W - 1) / stride) + 1];
-      const x = q.keep(q.fromArray(Array.from({ length: size(xs) }, (_, i) => Math.sin(i * 0.1)), xs));
-      const w = q.keep(q.fromArray(Array.from({ length: size(ws) }, (_, i) => Math.cos(i * 0.2) * 0.1), ws));
+      const x = q.keep(
+        q.fromArray(
+          Array.from({ length: size(xs) }, (_, i) => Math.sin(i * 0.1)),
+          xs,
+        ),
+      );
+      const w = q.keep(
+        q.fromArray(
+          Array.from({ length: size(ws) }, (_, i) => Math.cos(i * 0.2) * 0.1),
+          ws,
+        ),
+      );
       const bias = q.keep(q.fromArray(Array.from({ length: 24 }, (_, i) => 0.05 * i)));
-      const seed = q.keep(q.fromArray(Array.from({ length: 5 * 24 * OH * OW }, (_, i) => Math.cos(i * 0.01)), [5, 24, OH, OW]));
+      const seed = q.keep(
+        q.fromArray(
+          Array.from({ length: 5 * 24 * OH * OW }, (_, i) => Math.cos(i * 0.01)),
+          [5, 24, OH, OW],
+        ),
+      );
       const run = async (impl: 'auto' | 'gemm') => {
         for (const t of [x, w]) t.requiresGrad = true;
         const y = q.conv2d(x, w, bias, { stride, padding: 1, impl });
@@ -127,7 +200,8 @@ describe('conv2d', () => {
       const ref = refConv(arr(await x.toArray(), xs), arr(await w.toArray(), ws), arr(await bias.toArray(), [24]), p);
       const gemm = await run('gemm');
       expectClose(gemm[0], ref.data, 1e-4, 1e-4);
-      for (const limit of [0, 40_000]) { // 40 kB: one image per range
+      for (const limit of [0, 40_000]) {
+        // 40 kB: one image per range
         winogradLimits.maxBinding = limit;
         try {
           const wino = await run('auto');
@@ -143,38 +217,70 @@ describe('conv2d', () => {
   }
 
   it("impl 'winograd' on a conv it cannot compute names what is wrong", () => {
-    const x = q.zeros([1, 2, 8, 8]), w = q.zeros([2, 2, 3, 3]);
-    expect(() => q.conv2d(x, w, null, { stride: 3, impl: 'winograd' })).toThrow(/winograd.*3x3 kernel.*stride 2 with equal paddings.*stride 3x3/);
-    expect(() => q.conv2d(x, w, null, { stride: 2, padding: [1, 0], impl: 'winograd' })).toThrow(/winograd.*stride 2x2.*padding 1x0/);
+    const x = q.zeros([1, 2, 8, 8]),
+      w = q.zeros([2, 2, 3, 3]);
+    expect(() => q.conv2d(x, w, null, { stride: 3, impl: 'winograd' })).toThrow(
+      /winograd.*3x3 kernel.*stride 2 with equal paddings.*stride 3x3/,
+    );
+    expect(() => q.conv2d(x, w, null, { stride: 2, padding: [1, 0], impl: 'winograd' })).toThrow(
+      /winograd.*stride 2x2.*padding 1x0/,
+    );
   });
 
   it('depthwise (groups = channels) and rectangular stride/padding', async () => {
-    const xs = [2, 4, 7, 6], ws = [4, 1, 3, 3];
+    const xs = [2, 4, 7, 6],
+      ws = [4, 1, 3, 3];
     const x = Array.from({ length: size(xs) }, (_, i) => Math.sin(i));
     const w = Array.from({ length: size(ws) }, (_, i) => Math.cos(i));
     const p: ConvParams = { stride: [2, 1], padding: [1, 0], dilation: [1, 2], groups: 4 };
     const e = refConv(arr(x, xs), arr(w, ws), null, p);
-    const out = q.conv2d(q.fromArray(x, xs), q.fromArray(w, ws), null, { stride: [2, 1], padding: [1, 0], dilation: [1, 2], groups: 4 });
+    const out = q.conv2d(q.fromArray(x, xs), q.fromArray(w, ws), null, {
+      stride: [2, 1],
+      padding: [1, 0],
+      dilation: [1, 2],
+      groups: 4,
+    });
     expectClose(await out.toArray(), e.data, 1e-4, 1e-4);
   });
 
   it('a larger layer (wide 3x3, 1x1 fast path) agrees with the reference', async () => {
-    for (const [K, pad] of [[3, 1], [1, 0]]) {
-      const xs = [2, 16, 12, 12], ws = [24, 16, K, K];
+    for (const [K, pad] of [
+      [3, 1],
+      [1, 0],
+    ]) {
+      const xs = [2, 16, 12, 12],
+        ws = [24, 16, K, K];
       const x = Array.from({ length: size(xs) }, (_, i) => Math.sin(i * 0.1));
       const w = Array.from({ length: size(ws) }, (_, i) => Math.cos(i * 0.2) * 0.1);
       const p: ConvParams = { stride: [1, 1], padding: [pad, pad], dilation: [1, 1], groups: 1 };
       const e = refConv(arr(x, xs), arr(w, ws), null, p);
-      expectClose(await q.conv2d(q.fromArray(x, xs), q.fromArray(w, ws), null, { padding: pad }).toArray(), e.data, 1e-4, 1e-4);
+      expectClose(
+        await q.conv2d(q.fromArray(x, xs), q.fromArray(w, ws), null, { padding: pad }).toArray(),
+        e.data,
+        1e-4,
+        1e-4,
+      );
     }
   });
 
   it('weight gradient split into image ranges (storage-binding limit) equals the unsplit one', async () => {
-    const xs = [5, 6, 10, 10], ws = [8, 6, 3, 3];
-    const x = q.keep(q.fromArray(Array.from({ length: size(xs) }, (_, i) => Math.sin(i * 0.3)), xs));
-    const w = q.fromArray(Array.from({ length: size(ws) }, (_, i) => Math.cos(i * 0.7)), ws);
+    const xs = [5, 6, 10, 10],
+      ws = [8, 6, 3, 3];
+    const x = q.keep(
+      q.fromArray(
+        Array.from({ length: size(xs) }, (_, i) => Math.sin(i * 0.3)),
+        xs,
+      ),
+    );
+    const w = q.fromArray(
+      Array.from({ length: size(ws) }, (_, i) => Math.cos(i * 0.7)),
+      ws,
+    );
     w.requiresGrad = true;
-    const dw = async () => { const [g] = q.grad(q.sum(q.mul(q.conv2d(x, w, null, { padding: 1 }), q.conv2d(x, w, null, { padding: 1 }))), [w]); return g.toArray(); };
+    const dw = async () => {
+      const [g] = q.grad(q.sum(q.mul(q.conv2d(x, w, null, { padding: 1 }), q.conv2d(x, w, null, { padding: 1 }))), [w]);
+      return g.toArray();
+    };
     const whole = await dw();
     convLimits.maxBinding = 2 * 100 * 56 * 4; // about 2 images per range: 3 ranges for 5 images
     try {
@@ -199,10 +305,22 @@ describe('conv2d', () => {
           const x = Array.from({ length: size(cse.xs) }, (_, i) => Math.fround(Math.sin(i * 0.37)));
           const w = Array.from({ length: size(cse.ws) }, (_, i) => Math.fround(Math.cos(i * 0.53)));
           const o = cse.opts as { stride: number; padding: number; dilation?: number; impl: 'gemm' };
-          const p: ConvParams = { stride: [o.stride, o.stride], padding: [o.padding, o.padding], dilation: [o.dilation ?? 1, o.dilation ?? 1], groups: 1 };
-          const r = await q.gradcheck(([tx, tw]) => q.conv2d(tx, tw, null, cse.opts), [{ data: x, shape: cse.xs }, { data: w, shape: cse.ws }], {
-            reference: ([rx, rw]) => refConv({ data: rx, shape: cse.xs }, { data: rw, shape: cse.ws }, null, p).data,
-          });
+          const p: ConvParams = {
+            stride: [o.stride, o.stride],
+            padding: [o.padding, o.padding],
+            dilation: [o.dilation ?? 1, o.dilation ?? 1],
+            groups: 1,
+          };
+          const r = await q.gradcheck(
+            ([tx, tw]) => q.conv2d(tx, tw, null, cse.opts),
+            [
+              { data: x, shape: cse.xs },
+              { data: w, shape: cse.ws },
+            ],
+            {
+              reference: ([rx, rw]) => refConv({ data: rx, shape: cse.xs }, { data: rw, shape: cse.ws }, null, p).data,
+            },
+          );
           expect(r.ok, `${JSON.stringify(cse)} limit ${limit}: ${r.worst}`).toBe(true);
         }
       } finally {
@@ -213,7 +331,9 @@ describe('conv2d', () => {
 
   it('errors name the mismatch', () => {
     expect(() => q.conv2d(q.zeros([1, 3, 8, 8]), q.zeros([4, 2, 3, 3]))).toThrow(/expects 2 input channels.*has 3/);
-    expect(() => q.conv2d(q.zeros([1, 4, 8, 8]), q.zeros([6, 2, 3, 3]), null, { groups: 4 })).toThrow(/groups 4 must divide/);
+    expect(() => q.conv2d(q.zeros([1, 4, 8, 8]), q.zeros([6, 2, 3, 3]), null, { groups: 4 })).toThrow(
+      /groups 4 must divide/,
+    );
     expect(() => q.conv2d(q.zeros([3, 8, 8]), q.zeros([4, 3, 3, 3]))).toThrow(/input must be \[N, C, H, W\]/);
     expect(() => q.conv2d(q.zeros([1, 3, 2, 2]), q.zeros([4, 3, 5, 5]))).toThrow(/does not fit/);
   });

@@ -23,8 +23,15 @@ function cifar10Dir(n = 3): string {
   const root = mkdtempSync(join(tmpdir(), 'qs-c10-'));
   const dir = join(root, 'cifar-10-batches-bin');
   mkdirSync(dir);
-  for (let b = 1; b <= 5; b++) writeFileSync(join(dir, `data_batch_${b}.bin`), records(n, (i) => [(b + i) % 10]));
-  writeFileSync(join(dir, 'test_batch.bin'), records(n, (i) => [i % 10]));
+  for (let b = 1; b <= 5; b++)
+    writeFileSync(
+      join(dir, `data_batch_${b}.bin`),
+      records(n, (i) => [(b + i) % 10]),
+    );
+  writeFileSync(
+    join(dir, 'test_batch.bin'),
+    records(n, (i) => [i % 10]),
+  );
   return root;
 }
 
@@ -41,12 +48,17 @@ describe('CIFAR-10 binary layout', () => {
   it('names the file when one is truncated', () => {
     const root = cifar10Dir();
     writeFileSync(join(root, 'cifar-10-batches-bin', 'data_batch_3.bin'), records(2, () => [1]).subarray(0, 5000));
-    expect(() => loadCifar('cifar10', 'train', { dataDir: root })).toThrow(/data_batch_3\.bin: 5000 bytes is not a whole number of 3073-byte records/);
+    expect(() => loadCifar('cifar10', 'train', { dataDir: root })).toThrow(
+      /data_batch_3\.bin: 5000 bytes is not a whole number of 3073-byte records/,
+    );
   });
 
   it('rejects out-of-range labels, missing files and missing folders', () => {
     const root = cifar10Dir();
-    writeFileSync(join(root, 'cifar-10-batches-bin', 'test_batch.bin'), records(2, () => [12]));
+    writeFileSync(
+      join(root, 'cifar-10-batches-bin', 'test_batch.bin'),
+      records(2, () => [12]),
+    );
     expect(() => loadCifar('cifar10', 'test', { dataDir: root })).toThrow(/record 0 has label 12, outside 0..9/);
     expect(() => loadCifar('cifar10', 'train', { dataDir: '/nonexistent-qs' })).toThrow(/data folder not found/);
     const r2 = cifar10Dir();
@@ -62,8 +74,13 @@ describe('CIFAR-10 binary layout', () => {
     writeFileSync(join(dir, 'test_batch.bin'), bytes);
     writeFileSync(join(dir, 'SHA256SUMS'), `${good}  test_batch.bin\n`);
     expect(() => verifyChecksums(dir)).not.toThrow();
-    writeFileSync(join(dir, 'test_batch.bin'), Buffer.concat([bytes.subarray(0, 10), Buffer.from([bytes[10] ^ 1]), bytes.subarray(11)]));
-    expect(() => loadCifar('cifar10', 'test', { dataDir: root, verify: true })).toThrow(/test_batch\.bin: SHA-256 .* corrupt/);
+    writeFileSync(
+      join(dir, 'test_batch.bin'),
+      Buffer.concat([bytes.subarray(0, 10), Buffer.from([bytes[10] ^ 1]), bytes.subarray(11)]),
+    );
+    expect(() => loadCifar('cifar10', 'test', { dataDir: root, verify: true })).toThrow(
+      /test_batch\.bin: SHA-256 .* corrupt/,
+    );
   });
 });
 
@@ -72,8 +89,14 @@ describe('CIFAR-100 binary layout', () => {
     const root = mkdtempSync(join(tmpdir(), 'qs-c100-'));
     const dir = join(root, 'cifar-100-binary');
     mkdirSync(dir);
-    writeFileSync(join(dir, 'train.bin'), records(4, (i) => [i % 20, 90 + i]));
-    writeFileSync(join(dir, 'test.bin'), records(2, (i) => [19 - i, 42 + i]));
+    writeFileSync(
+      join(dir, 'train.bin'),
+      records(4, (i) => [i % 20, 90 + i]),
+    );
+    writeFileSync(
+      join(dir, 'test.bin'),
+      records(2, (i) => [19 - i, 42 + i]),
+    );
     return root;
   }
   it('uses the fine label by default and the coarse one on request', () => {
@@ -88,7 +111,10 @@ describe('CIFAR-100 binary layout', () => {
   });
   it('rejects a file in the CIFAR-10 record size', () => {
     const root = cifar100Dir();
-    writeFileSync(join(root, 'cifar-100-binary', 'test.bin'), records(3, () => [1]));
+    writeFileSync(
+      join(root, 'cifar-100-binary', 'test.bin'),
+      records(3, () => [1]),
+    );
     expect(() => loadCifar('cifar100', 'test', { dataDir: root })).toThrow(/not a whole number of 3074-byte records/);
   });
 });
@@ -115,7 +141,9 @@ describe('batches', () => {
     expect(shifted.x[9]).toBeCloseTo((200 / 255 - set.mean[0]) / set.std[0], 5);
   });
   it('epoch order is a seeded permutation, the same on every call', () => {
-    const a = epochOrder(100, 7, 3), b = epochOrder(100, 7, 3), c = epochOrder(100, 7, 4);
+    const a = epochOrder(100, 7, 3),
+      b = epochOrder(100, 7, 3),
+      c = epochOrder(100, 7, 4);
     expect([...a]).toEqual([...b]);
     expect([...a]).not.toEqual([...c]);
     expect([...a].sort((x, y) => x - y)).toEqual([...Array(100).keys()]);
@@ -123,7 +151,8 @@ describe('batches', () => {
   it('yields every image once per epoch, last batch partial, augmentation reproducible', () => {
     const order = epochOrder(set.count, 1, 0);
     const run = () => [...epochBatches(set, 8, order, { crop: 4, flip: true }, 1, 0)];
-    const r1 = run(), r2 = run();
+    const r1 = run(),
+      r2 = run();
     expect(r1.map((b) => b.n)).toEqual([8, 8, 4]);
     expect(r1.flatMap((b) => [...b.y]).length).toBe(20);
     expect(r1[1].x).toEqual(r2[1].x);
@@ -138,9 +167,31 @@ describe('CIFAR-100 end to end', () => {
     const root = mkdtempSync(join(tmpdir(), 'qs-c100-train-'));
     const dir = join(root, 'cifar-100-binary');
     mkdirSync(dir);
-    writeFileSync(join(dir, 'train.bin'), records(64, (i) => [i % 20, (i * 7) % 100]));
-    writeFileSync(join(dir, 'test.bin'), records(16, (i) => [i % 20, (i * 3) % 100]));
-    const r = await train({ ...SEED_RECIPE, milestones: [], model: 'ResNet_8_demo', dataset: 'cifar100', epochs: 1, batchSize: 32, lr: 0.01, seed: 0, out: join(root, 'run'), evalEvery: 1, dataDir: root }, false, { quiet: true });
+    writeFileSync(
+      join(dir, 'train.bin'),
+      records(64, (i) => [i % 20, (i * 7) % 100]),
+    );
+    writeFileSync(
+      join(dir, 'test.bin'),
+      records(16, (i) => [i % 20, (i * 3) % 100]),
+    );
+    const r = await train(
+      {
+        ...SEED_RECIPE,
+        milestones: [],
+        model: 'ResNet_8_demo',
+        dataset: 'cifar100',
+        epochs: 1,
+        batchSize: 32,
+        lr: 0.01,
+        seed: 0,
+        out: join(root, 'run'),
+        evalEvery: 1,
+        dataDir: root,
+      },
+      false,
+      { quiet: true },
+    );
     expect(r.model.classes).toBe(100);
     expect(r.model.outputWeight().shape).toEqual([100, 64]);
     expect(r.testAcc).toBeGreaterThanOrEqual(0);

@@ -4,7 +4,9 @@ import * as q from '../src/index.js';
 import { ready, expectClose, shapeArb, valuesArb, broadcastPairArb, RUNS } from './helpers.js';
 import { map, size, arr } from './ref.js';
 
-beforeAll(async () => { await ready; });
+beforeAll(async () => {
+  await ready;
+});
 
 // op -> [engine fn, float64 reference, input range [lo, hi, awayFromZero]]
 const UNARY: Record<string, [(x: q.Tensor) => q.Tensor, (v: number) => number, [number, number, number]]> = {
@@ -21,27 +23,54 @@ const UNARY: Record<string, [(x: q.Tensor) => q.Tensor, (v: number) => number, [
   tanh: [q.tanh, Math.tanh, [-4, 4, 0]],
   sigmoid: [q.sigmoid, (v) => 1 / (1 + Math.exp(-v)), [-6, 6, 0]],
   clamp: [(x) => q.clamp(x, -1, 0.5), (v) => Math.min(Math.max(v, -1), 0.5), [-3, 3, 0]],
-  round: [q.round, (v) => { const r = Math.round(v); return Math.abs(v % 1) === 0.5 ? 2 * Math.round(v / 2) : r; }, [-5, 5, 0]],
+  round: [
+    q.round,
+    (v) => {
+      const r = Math.round(v);
+      return Math.abs(v % 1) === 0.5 ? 2 * Math.round(v / 2) : r;
+    },
+    [-5, 5, 0],
+  ],
 };
 
 describe('unary ops', () => {
   for (const [name, [f, ref, [lo, hi, away]]] of Object.entries(UNARY)) {
     it(`${name}: forward matches float64 reference`, async () => {
-      await fc.assert(fc.asyncProperty(shapeArb(0, 3, 6).chain((s) => fc.tuple(fc.constant(s), valuesArb(size(s), lo, hi, away))), async ([s, v]) => {
-        const out = q.tidy(() => f(q.fromArray(v, s)));
-        expect(out.shape).toEqual(s);
-        expectClose(await out.toArray(), v.map(ref), 1e-5, 1e-5);
-        out.dispose();
-      }), RUNS);
+      await fc.assert(
+        fc.asyncProperty(
+          shapeArb(0, 3, 6).chain((s) => fc.tuple(fc.constant(s), valuesArb(size(s), lo, hi, away))),
+          async ([s, v]) => {
+            const out = q.tidy(() => f(q.fromArray(v, s)));
+            expect(out.shape).toEqual(s);
+            expectClose(await out.toArray(), v.map(ref), 1e-5, 1e-5);
+            out.dispose();
+          },
+        ),
+        RUNS,
+      );
     });
     if (name === 'sign' || name === 'round') continue;
     it(`${name}: gradient matches finite differences of the reference`, async () => {
-      await fc.assert(fc.asyncProperty(shapeArb(0, 3, 4).chain((s) => fc.tuple(fc.constant(s), valuesArb(size(s), lo, hi, Math.max(away, 0.01)))), async ([s, v]) => {
-        // keep clamp/relu6 inputs off their kinks, where finite differences are meaningless
-        const vals = v.map((x) => (name === 'clamp' && (Math.abs(x + 1) < 0.01 || Math.abs(x - 0.5) < 0.01) ? x + 0.05 : name === 'relu6' && Math.abs(x - 6) < 0.01 ? x + 0.05 : x));
-        const r = await q.gradcheck(([x]) => f(x), [{ data: vals, shape: s }], { reference: ([x]) => Array.from(x, ref) });
-        expect(r.ok, r.worst).toBe(true);
-      }), RUNS);
+      await fc.assert(
+        fc.asyncProperty(
+          shapeArb(0, 3, 4).chain((s) => fc.tuple(fc.constant(s), valuesArb(size(s), lo, hi, Math.max(away, 0.01)))),
+          async ([s, v]) => {
+            // keep clamp/relu6 inputs off their kinks, where finite differences are meaningless
+            const vals = v.map((x) =>
+              name === 'clamp' && (Math.abs(x + 1) < 0.01 || Math.abs(x - 0.5) < 0.01)
+                ? x + 0.05
+                : name === 'relu6' && Math.abs(x - 6) < 0.01
+                  ? x + 0.05
+                  : x,
+            );
+            const r = await q.gradcheck(([x]) => f(x), [{ data: vals, shape: s }], {
+              reference: ([x]) => Array.from(x, ref),
+            });
+            expect(r.ok, r.worst).toBe(true);
+          },
+        ),
+        RUNS,
+      );
     });
   }
 
@@ -74,34 +103,61 @@ const BINARY: Record<string, [(a: q.Tensor, b: q.Tensor) => q.Tensor, (a: number
   ge: [q.ge, (a, b) => +(a >= b), false],
 };
 
-const pairWithValues = broadcastPairArb.chain(([sa, sb]) => fc.tuple(fc.constant(sa), fc.constant(sb), valuesArb(size(sa), -3, 3, 0.05), valuesArb(size(sb), -3, 3, 0.05)));
+const pairWithValues = broadcastPairArb.chain(([sa, sb]) =>
+  fc.tuple(fc.constant(sa), fc.constant(sb), valuesArb(size(sa), -3, 3, 0.05), valuesArb(size(sb), -3, 3, 0.05)),
+);
 
 describe('binary ops with broadcasting', () => {
   for (const [name, [f, ref, differentiable]] of Object.entries(BINARY)) {
     // pow: positive bases; div: divisors away from 0; add_relu: sums away from the kink (integers + 1/2)
     const fix = (va: number[], vb: number[]): [number[], number[]] =>
-      name === 'add_relu' ? [va.map(Math.round), vb.map((x) => Math.round(x) + 0.5)] :
-      name === 'pow' ? [va.map((x) => Math.abs(x) + 0.2), vb] : name === 'div' ? [va, vb.map((x) => (Math.abs(x) < 0.3 ? x + Math.sign(x || 1) * 0.3 : x))] : [va, vb];
+      name === 'add_relu'
+        ? [va.map(Math.round), vb.map((x) => Math.round(x) + 0.5)]
+        : name === 'pow'
+          ? [va.map((x) => Math.abs(x) + 0.2), vb]
+          : name === 'div'
+            ? [va, vb.map((x) => (Math.abs(x) < 0.3 ? x + Math.sign(x || 1) * 0.3 : x))]
+            : [va, vb];
     it(`${name}: forward matches reference`, async () => {
-      await fc.assert(fc.asyncProperty(pairWithValues, async ([sa, sb, va0, vb0]) => {
-        const [va, vb] = fix(va0, vb0);
-        const expected = map([arr(va, sa), arr(vb, sb)], ref);
-        const out = q.tidy(() => f(q.fromArray(va, sa), q.fromArray(vb, sb)));
-        expect(out.shape).toEqual(expected.shape);
-        expectClose(await out.toArray(), expected.data, 1e-5, 1e-5);
-        out.dispose();
-      }), RUNS);
+      await fc.assert(
+        fc.asyncProperty(pairWithValues, async ([sa, sb, va0, vb0]) => {
+          const [va, vb] = fix(va0, vb0);
+          const expected = map([arr(va, sa), arr(vb, sb)], ref);
+          const out = q.tidy(() => f(q.fromArray(va, sa), q.fromArray(vb, sb)));
+          expect(out.shape).toEqual(expected.shape);
+          expectClose(await out.toArray(), expected.data, 1e-5, 1e-5);
+          out.dispose();
+        }),
+        RUNS,
+      );
     });
     if (!differentiable) continue;
     it(`${name}: gradients w.r.t. both inputs (incl. broadcast dims) match finite differences`, async () => {
-      await fc.assert(fc.asyncProperty(pairWithValues, async ([sa, sb, va0, vb0]) => {
-        let [va, vb] = fix(va0, vb0);
-        if (name === 'maximum' || name === 'minimum') vb = vb.map((x, i) => x + 0.013 * (i + 1)); // avoid ties
-        const r = await q.gradcheck(([a, b]) => f(a, b), [{ data: va, shape: sa }, { data: vb, shape: sb }], {
-          reference: ([a, b]) => map([{ data: a, shape: sa }, { data: b, shape: sb }], ref).data,
-        });
-        expect(r.ok, r.worst).toBe(true);
-      }), RUNS);
+      await fc.assert(
+        fc.asyncProperty(pairWithValues, async ([sa, sb, va0, vb0]) => {
+          let [va, vb] = fix(va0, vb0);
+          if (name === 'maximum' || name === 'minimum') vb = vb.map((x, i) => x + 0.013 * (i + 1)); // avoid ties
+          const r = await q.gradcheck(
+            ([a, b]) => f(a, b),
+            [
+              { data: va, shape: sa },
+              { data: vb, shape: sb },
+            ],
+            {
+              reference: ([a, b]) =>
+                map(
+                  [
+                    { data: a, shape: sa },
+                    { data: b, shape: sb },
+                  ],
+                  ref,
+                ).data,
+            },
+          );
+          expect(r.ok, r.worst).toBe(true);
+        }),
+        RUNS,
+      );
     });
   }
 

@@ -5,7 +5,9 @@ import { ready } from './helpers.js';
 // @ts-expect-error plain .mjs script without types
 import { bundle } from '../scripts/gen-shaders.mjs';
 
-beforeAll(async () => { await ready; });
+beforeAll(async () => {
+  await ready;
+});
 
 describe('bad input gets an error that names the problem', () => {
   it('shape mismatch in broadcasting names both shapes', () => {
@@ -62,20 +64,26 @@ describe('memory', () => {
     const w1 = q.keep(q.mul(q.randn([8, 16], rng), 0.3)).requiresGrad_();
     const w2 = q.keep(q.mul(q.randn([16, 4], rng), 0.3)).requiresGrad_();
     const x = q.keep(q.randn([32, 8], rng));
-    const y = q.keep(q.fromArray(Int32Array.from({ length: 32 }, (_, i) => i % 4), [32]));
-    const step = () => q.tidy(() => {
-      const loss = q.crossEntropy(q.matmul(q.relu(q.matmul(x, w1)), w2), y);
-      loss.backward();
-      q.noGrad(() => {
-        for (const w of [w1, w2]) {
-          const upd = q.sub(w, q.mul(w.grad as q.Tensor, 0.5));
-          q.engine().copy(upd.buffer, 0, w.buffer, 0, w.size * 4);
-          (w.grad as q.Tensor).dispose();
-          w.grad = null;
-        }
+    const y = q.keep(
+      q.fromArray(
+        Int32Array.from({ length: 32 }, (_, i) => i % 4),
+        [32],
+      ),
+    );
+    const step = () =>
+      q.tidy(() => {
+        const loss = q.crossEntropy(q.matmul(q.relu(q.matmul(x, w1)), w2), y);
+        loss.backward();
+        q.noGrad(() => {
+          for (const w of [w1, w2]) {
+            const upd = q.sub(w, q.mul(w.grad as q.Tensor, 0.5));
+            q.engine().copy(upd.buffer, 0, w.buffer, 0, w.size * 4);
+            (w.grad as q.Tensor).dispose();
+            w.grad = null;
+          }
+        });
+        return loss;
       });
-      return loss;
-    });
     const losses: number[] = [];
     const counts: number[] = [];
     for (let i = 0; i < 30; i++) {

@@ -12,16 +12,24 @@ export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
 }
 
 /** A shape of rank lo..hi with dims 1..maxDim. */
-export const shapeArb = (lo = 0, hi = 4, maxDim = 5) => fc.array(fc.integer({ min: 1, max: maxDim }), { minLength: lo, maxLength: hi });
+export const shapeArb = (lo = 0, hi = 4, maxDim = 5) =>
+  fc.array(fc.integer({ min: 1, max: maxDim }), { minLength: lo, maxLength: hi });
 
 /** Values for a shape, in [lo, hi], kept away from 0 when `awayFromZero` (kinks, log/div domains). */
 export function valuesArb(n: number, lo = -3, hi = 3, awayFromZero = 0) {
-  return fc.array(fc.double({ min: lo, max: hi, noNaN: true }), { minLength: n, maxLength: n })
+  return fc
+    .array(fc.double({ min: lo, max: hi, noNaN: true }), { minLength: n, maxLength: n })
     .map((v) => v.map((x) => Math.fround(Math.abs(x) < awayFromZero ? (x < 0 ? -awayFromZero : awayFromZero) : x))); // float32-exact inputs: the reference sees what the GPU sees
 }
 
 /** Two shapes that broadcast together: the second drops leading dims and sets some dims to 1. */
-export const broadcastPairArb = fc.tuple(shapeArb(0, 4, 4), fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }), fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }), fc.integer({ min: 0, max: 4 }))
+export const broadcastPairArb = fc
+  .tuple(
+    shapeArb(0, 4, 4),
+    fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }),
+    fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }),
+    fc.integer({ min: 0, max: 4 }),
+  )
   .map(([s, ones1, ones2, drop]) => {
     const a = s.map((d, i) => (ones1[i] ? 1 : d));
     const b = s.map((d, i) => (ones2[i] ? 1 : d)).slice(Math.min(drop, s.length));

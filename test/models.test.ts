@@ -7,17 +7,35 @@ import { fill, parseRow } from '../src/nn/models/parse.js';
 import { countFlops, foldedLayerMacs } from '../src/experiments/flops.js';
 import { ready, expectClose } from './helpers.js';
 
-beforeAll(async () => { await ready; });
+beforeAll(async () => {
+  await ready;
+});
 
 const PARAMS: Record<string, number> = {
-  ResNet_18: 702_666, ResNet_50: 1_490_826, ResNet_152: 3_686_282, MobileNetV2: 2_025_738, AlexNet: 3_868_746,
-  AlexNet_BN: 3_870_218, VGG_16: 33_646_666, VGG_19: 38_958_922, Inception_BN: 5_885_402, ResNet_18_wide: 11_173_962,
+  ResNet_18: 702_666,
+  ResNet_50: 1_490_826,
+  ResNet_152: 3_686_282,
+  MobileNetV2: 2_025_738,
+  AlexNet: 3_868_746,
+  AlexNet_BN: 3_870_218,
+  VGG_16: 33_646_666,
+  VGG_19: 38_958_922,
+  Inception_BN: 5_885_402,
+  ResNet_18_wide: 11_173_962,
 };
 
 describe('model cfg table', () => {
   it('builds every model with the reference parameter count (10 classes)', () => {
-    expect(modelNames().filter((n) => !n.endsWith('_demo')).sort()).toEqual(Object.keys(PARAMS).sort());
-    expect(modelNames().filter((n) => n.endsWith('_demo')).sort()).toEqual(['AlexNet_demo', 'ResNet_8_demo', 'VGG_demo']);
+    expect(
+      modelNames()
+        .filter((n) => !n.endsWith('_demo'))
+        .sort(),
+    ).toEqual(Object.keys(PARAMS).sort());
+    expect(
+      modelNames()
+        .filter((n) => n.endsWith('_demo'))
+        .sort(),
+    ).toEqual(['AlexNet_demo', 'ResNet_8_demo', 'VGG_demo']);
     for (const [name, n] of Object.entries(PARAMS)) {
       const m = buildModel(name);
       expect(m.numParameters(), name).toBe(n);
@@ -26,10 +44,12 @@ describe('model cfg table', () => {
   });
 
   it('100 classes changes only the output layer', () => {
-    const m10 = buildModel('ResNet_18'), m100 = buildModel('ResNet_18', { classes: 100 });
+    const m10 = buildModel('ResNet_18'),
+      m100 = buildModel('ResNet_18', { classes: 100 });
     expect(m100.numParameters() - m10.numParameters()).toBe(90 * 128 + 90);
     expect(m100.outputWeight().shape).toEqual([100, 128]);
-    m10.dispose(); m100.dispose();
+    m10.dispose();
+    m100.dispose();
   });
 
   it('forward gives [N, classes] logits for all models, finite', async () => {
@@ -39,7 +59,8 @@ describe('model cfg table', () => {
       expect(y.shape, name).toEqual([2, 100]);
       const a = await y.toArray();
       expect(a.every(Number.isFinite), name).toBe(true);
-      y.dispose(); m.dispose();
+      y.dispose();
+      m.dispose();
     }
   });
 
@@ -57,19 +78,22 @@ describe('model cfg table', () => {
         m.dispose();
         return { out, grads, state };
       };
-      const fused = await step({}), plain = await step({ trace: () => undefined });
+      const fused = await step({}),
+        plain = await step({ trace: () => undefined });
       expectClose(fused.out, plain.out, 1e-5, 1e-4);
       fused.grads.forEach((g, i) => expectClose(g, plain.grads[i], 1e-4, 1e-3));
       fused.state.forEach((t, i) => expectClose(t, plain.state[i], 1e-5, 1e-4));
     }
   });
 
-  it('penultimate features have the output layer\'s input width', () => {
+  it("penultimate features have the output layer's input width", () => {
     const m = buildModel('MobileNetV2').eval();
     const { features, logits } = q.tidy(() => q.noGrad(() => m.forwardFeatures(q.randn([3, 3, 32, 32]))));
     expect(features.shape).toEqual([3, 1280]);
     expect(logits.shape).toEqual([3, 10]);
-    features.dispose(); logits.dispose(); m.dispose();
+    features.dispose();
+    logits.dispose();
+    m.dispose();
   });
 
   it('uses PyTorch-style dotted names', () => {

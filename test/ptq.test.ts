@@ -13,13 +13,17 @@ import { SEED_RECIPE, train } from '../src/experiments/train.js';
 import { readJsonl } from '../src/platform/files.js';
 import { ready, expectClose } from './helpers.js';
 
-beforeAll(async () => { await ready; });
+beforeAll(async () => {
+  await ready;
+});
 
 async function randomiseBn(m: ReturnType<typeof buildModel>, seed: number): Promise<void> {
   const rng = new q.Random(seed);
   for (const [name, t] of m.stateDict()) {
     if (!/\.bn\./.test(name)) continue;
-    const vals = Float32Array.from({ length: t.size }, () => (name.endsWith('running_var') ? 0.5 + rng.uniform() : rng.normal() * 0.5 + (name.endsWith('weight') ? 1 : 0)));
+    const vals = Float32Array.from({ length: t.size }, () =>
+      name.endsWith('running_var') ? 0.5 + rng.uniform() : rng.normal() * 0.5 + (name.endsWith('weight') ? 1 : 0),
+    );
     q.engine().write(t.buffer, vals);
   }
 }
@@ -37,7 +41,8 @@ describe('BN folding', () => {
       expect([...m.stateDict().keys()].some((k) => k.includes('.bn.'))).toBe(false);
       const after = await q.tidy(() => q.noGrad(() => m.forward(x))).toArray();
       expectClose(after, before, 2e-4, 2e-3);
-      x.dispose(); m.dispose();
+      x.dispose();
+      m.dispose();
     });
   }
 });
@@ -47,15 +52,23 @@ describe('calibration', () => {
     const m = buildModel('VGG_demo');
     foldBatchNorms(m);
     const rng = new q.Random(1);
-    const batches = [0, 1].map(() => ({ x: Float32Array.from({ length: 4 * 3072 }, () => rng.normal()), y: new Int32Array(4), n: 4 }));
+    const batches = [0, 1].map(() => ({
+      x: Float32Array.from({ length: 4 * 3072 }, () => rng.normal()),
+      y: new Int32Array(4),
+      n: 4,
+    }));
     const cal = await calibrate(m, batches, 10);
     const layers = await quantLayers(m);
     expect(Object.keys(cal).sort()).toEqual(layers.map((l) => l.name).sort());
-    for (const v of Object.values(cal)) { expect(v.inAbsMax).toBeGreaterThan(0); expect(v.outAbsMax).toBeGreaterThan(0); }
+    for (const v of Object.values(cal)) {
+      expect(v.inAbsMax).toBeGreaterThan(0);
+      expect(v.outAbsMax).toBeGreaterThan(0);
+    }
     // the first layer sees the raw input: its range is max|x| over both batches
     const firstIn = Math.max(...batches.flatMap((b) => [...b.x].map(Math.abs)));
     expect(cal['layers.0.conv'].inAbsMax).toBeCloseTo(firstIn, 5);
-    disposeLayers(layers); m.dispose();
+    disposeLayers(layers);
+    m.dispose();
   });
 });
 
@@ -63,9 +76,40 @@ describe('ptq sweep on a trained model', () => {
   it('writes rows with consistent acc_loss, orders INT2 below INT8, and resumes without redoing work', async () => {
     const out = mkdtempSync(join(tmpdir(), 'qs-ptq-'));
     const dataDir = join(process.cwd(), '../shared/data');
-    const r = await train({ ...SEED_RECIPE, milestones: [], model: 'VGG_demo', dataset: 'cifar10', epochs: 2, batchSize: 64, lr: 0.05, subset: 1024, testSubset: 256, seed: 1, out, evalEvery: 0, dataDir }, false, { quiet: true });
+    const r = await train(
+      {
+        ...SEED_RECIPE,
+        milestones: [],
+        model: 'VGG_demo',
+        dataset: 'cifar10',
+        epochs: 2,
+        batchSize: 64,
+        lr: 0.05,
+        subset: 1024,
+        testSubset: 256,
+        seed: 1,
+        out,
+        evalEvery: 0,
+        dataDir,
+      },
+      false,
+      { quiet: true },
+    );
     r.model.dispose();
-    const cfg = { checkpoint: join(out, 'model.safetensors'), dataset: 'cifar10' as const, families: [], bits: [], formats: ['INT8', 'INT2', 'POT4'], calibBatches: 2, calibBatchSize: 64, testSubset: 256, dataDir, out, histBins: 256, quiet: true };
+    const cfg = {
+      checkpoint: join(out, 'model.safetensors'),
+      dataset: 'cifar10' as const,
+      families: [],
+      bits: [],
+      formats: ['INT8', 'INT2', 'POT4'],
+      calibBatches: 2,
+      calibBatchSize: 64,
+      testSubset: 256,
+      dataDir,
+      out,
+      histBins: 256,
+      quiet: true,
+    };
     const rows = await runPtq(cfg);
     expect(rows.map((x) => x.format)).toEqual(['INT8', 'INT2', 'POT4']);
     const [int8, int2] = rows;
@@ -82,7 +126,9 @@ describe('ptq sweep on a trained model', () => {
     expect(again.length).toBe(4);
     expect(again[0]).toEqual(int8);
     expect(readJsonl(join(out, 'ptq.jsonl')).length).toBe(4);
-    expect(readFileSync(join(out, 'ptq.csv'), 'utf8').split('\n')[0]).toMatch(/^model,dataset,format,family,bits,js_param,js_flops/);
+    expect(readFileSync(join(out, 'ptq.csv'), 'utf8').split('\n')[0]).toMatch(
+      /^model,dataset,format,family,bits,js_param,js_flops/,
+    );
     // the seed's calibration (ranges measured through the fake-quantized network) in its own folder
     await expect(runPtq({ ...cfg, calibration: 'quantized' })).rejects.toThrow(/calibrated with "fp", not "quantized"/);
     const qout = mkdtempSync(join(tmpdir(), 'qs-ptq-q-'));
@@ -100,7 +146,8 @@ describe('fits', () => {
     const ys = xs.map((x) => 0.02 + 30 * x - 2000 * x * x);
     const f = fitForm('poly2', xs, ys);
     expect(f?.r2).toBeCloseTo(1, 9);
-    for (const x of [xs[0], xs[10], xs[23]]) expect(predictFit(f as NonNullable<typeof f>, x)).toBeCloseTo(0.02 + 30 * x - 2000 * x * x, 9);
+    for (const x of [xs[0], xs[10], xs[23]])
+      expect(predictFit(f as NonNullable<typeof f>, x)).toBeCloseTo(0.02 + 30 * x - 2000 * x * x, 9);
   });
   it('a power law and a saturating exponential are recovered and chosen by held-out R²', () => {
     const pw = xs.map((x) => 3 * x ** 0.7);
@@ -118,7 +165,9 @@ describe('fits', () => {
     const ys = xs.map((x) => 5 * x + 0.002 * rng.normal());
     const fits = selectFit(xs, ys);
     expect(['poly1', 'poly2', 'power']).toContain(fits[0].form);
-    expect(fits.find((f) => f.form === 'poly4')?.r2).toBeGreaterThanOrEqual(fits.find((f) => f.form === 'poly1')?.r2 ?? 1);
+    expect(fits.find((f) => f.form === 'poly4')?.r2).toBeGreaterThanOrEqual(
+      fits.find((f) => f.form === 'poly1')?.r2 ?? 1,
+    );
   });
 });
 
@@ -131,11 +180,31 @@ describe('fit and predict on sweep results', () => {
     const { encodeSafetensors } = await import('../src/io/safetensors.js');
     const dir = mk(join(tmpdir(), 'qs-fit-'));
     // synthetic sweep rows for two models: acc_loss = 20 * js_flops (+ small model-specific offsets)
-    for (const [model, off] of [['A', 0], ['B', 0.01]] as const) {
+    for (const [model, off] of [
+      ['A', 0],
+      ['B', 0.01],
+    ] as const) {
       mkdirSync(join(dir, model), { recursive: true });
       const rows = Array.from({ length: 12 }, (_, i) => {
         const js = 1e-3 * (i + 1);
-        return { model, dataset: 'cifar10', format: `F${i}`, family: 'INT', bits: i + 2, js_param: js, js_flops: js, js_flops_wt_log: js * 7, js_flops_wt_cbrt: js * 300, js_hist_param: js, js_hist_flops: js, fp_acc: 0.9, q_acc: 0.9 * (1 - 20 * js - off), acc_loss: 20 * js + off, total_macs: 1e7, layers: [] };
+        return {
+          model,
+          dataset: 'cifar10',
+          format: `F${i}`,
+          family: 'INT',
+          bits: i + 2,
+          js_param: js,
+          js_flops: js,
+          js_flops_wt_log: js * 7,
+          js_flops_wt_cbrt: js * 300,
+          js_hist_param: js,
+          js_hist_flops: js,
+          fp_acc: 0.9,
+          q_acc: 0.9 * (1 - 20 * js - off),
+          acc_loss: 20 * js + off,
+          total_macs: 1e7,
+          layers: [],
+        };
       });
       writeFileSync(join(dir, model, 'ptq.jsonl'), rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
     }
@@ -145,12 +214,29 @@ describe('fit and predict on sweep results', () => {
     expect(existsSync(join(dir, 'fit-js_flops-all.png'))).toBe(true);
     expect(existsSync(join(dir, 'fit-js_flops-models.svg'))).toBe(true);
     const m = buildModel('VGG_demo');
-    writeFileSync(join(dir, 'm.safetensors'), encodeSafetensors(await moduleState(m), { arch: 'VGG_demo', classes: '10' }));
+    writeFileSync(
+      join(dir, 'm.safetensors'),
+      encodeSafetensors(await moduleState(m), { arch: 'VGG_demo', classes: '10' }),
+    );
     m.dispose();
-    const [int8, int2] = await predictLoss({ fitFile: join(dir, 'fit.json'), checkpoint: join(dir, 'm.safetensors'), formats: ['INT8', 'INT2'], measure: 'js_flops', scope: 'ALL' });
+    const [int8, int2] = await predictLoss({
+      fitFile: join(dir, 'fit.json'),
+      checkpoint: join(dir, 'm.safetensors'),
+      formats: ['INT8', 'INT2'],
+      measure: 'js_flops',
+      scope: 'ALL',
+    });
     expect(int2.x).toBeGreaterThan(int8.x);
     expect(int2.predicted).toBeGreaterThan(int8.predicted);
     expect(int8.predicted).toBeCloseTo(20 * int8.x + 0.005, 1);
-    await expect(predictLoss({ fitFile: join(dir, 'fit.json'), checkpoint: join(dir, 'm.safetensors'), formats: ['INT8'], measure: 'js_flops', scope: 'C/cifar10' })).rejects.toThrow(/no fit for measure js_flops and scope C\/cifar10/);
+    await expect(
+      predictLoss({
+        fitFile: join(dir, 'fit.json'),
+        checkpoint: join(dir, 'm.safetensors'),
+        formats: ['INT8'],
+        measure: 'js_flops',
+        scope: 'C/cifar10',
+      }),
+    ).rejects.toThrow(/no fit for measure js_flops and scope C\/cifar10/);
   });
 });

@@ -12,7 +12,8 @@ function roundHalfEven(v: number): number {
 export function refNearestLevel(levels: ArrayLike<number>, a: number): number {
   let best = levels[0];
   for (let i = 1; i < levels.length; i++) {
-    const below = f(levels[i - 1]), above = f(levels[i]);
+    const below = f(levels[i - 1]),
+      above = f(levels[i]);
     if (a <= above) return f(above - a) < f(a - below) ? above : below;
     best = above;
   }
@@ -22,13 +23,15 @@ export function refNearestLevel(levels: ArrayLike<number>, a: number): number {
 export function refFakeQuant(x: ArrayLike<number>, fmt: QuantFormat, scale: number): Float64Array {
   const out = new Float64Array(x.length);
   if (fmt.kind === 'block-int') {
-    const bs = fmt.blockSize ?? 32, F = fmt.fracBits ?? 0;
+    const bs = fmt.blockSize ?? 32,
+      F = fmt.fracBits ?? 0;
     for (let s = 0; s < x.length; s += bs) {
       let amax = 0;
       for (let i = s; i < Math.min(s + bs, x.length); i++) amax = Math.max(amax, Math.abs(x[i]));
       const e = amax === 0 ? 0 : Math.floor(Math.log2(amax));
       for (let i = s; i < Math.min(s + bs, x.length); i++) {
-        out[i] = amax === 0 ? 0 : Math.min(fmt.qmax, Math.max(-fmt.qmax, roundHalfEven(x[i] * 2 ** (F - e)))) * 2 ** (e - F);
+        out[i] =
+          amax === 0 ? 0 : Math.min(fmt.qmax, Math.max(-fmt.qmax, roundHalfEven(x[i] * 2 ** (F - e)))) * 2 ** (e - F);
       }
     }
     return out;
@@ -41,7 +44,10 @@ export function refFakeQuant(x: ArrayLike<number>, fmt: QuantFormat, scale: numb
     if (!fmt.unclamped) v = Math.min(qmax, Math.max(-qmax, v));
     let q: number;
     if (fmt.kind === 'int') q = roundHalfEven(v);
-    else { const m = refNearestLevel(Float32Array.from(fmt.levels ?? []), Math.abs(v)); q = v < 0 ? -m : m; }
+    else {
+      const m = refNearestLevel(Float32Array.from(fmt.levels ?? []), Math.abs(v));
+      q = v < 0 ? -m : m;
+    }
     out[i] = f(q * sc);
   }
   return out;

@@ -4,14 +4,35 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as q from '../src/index.js';
-import { absMax, fakeQuant, floatFormat, getFormat, histogram, histogramJs, intFormat, jsDivergence, jsFromCounts, potFormat, quantizeTensor, scaleFor, sweepFormats } from '../src/quant/index.js';
+import {
+  absMax,
+  fakeQuant,
+  floatFormat,
+  getFormat,
+  histogram,
+  histogramJs,
+  intFormat,
+  jsDivergence,
+  jsFromCounts,
+  potFormat,
+  quantizeTensor,
+  scaleFor,
+  sweepFormats,
+} from '../src/quant/index.js';
 import { ready } from './helpers.js';
 import { refFakeQuant } from './quant-ref.js';
 
-beforeAll(async () => { await ready; });
+beforeAll(async () => {
+  await ready;
+});
 
 const ALL = () => sweepFormats(['INT', 'POT', 'FLOAT', 'OCP', 'MX'], [2, 3, 4, 5, 6, 7, 8, 16]);
-const signedLevels = (m: Float64Array) => [...m].reverse().map((v) => -v).concat([...m].slice(1)).filter((v, i, a) => i === 0 || v !== a[i - 1]);
+const signedLevels = (m: Float64Array) =>
+  [...m]
+    .reverse()
+    .map((v) => -v)
+    .concat([...m].slice(1))
+    .filter((v, i, a) => i === 0 || v !== a[i - 1]);
 
 describe('format level sets', () => {
   it('INT-k: qmax = 2^(k-1) - 1', () => {
@@ -44,7 +65,10 @@ describe('format level sets', () => {
   });
 
   it('OCP element formats match the spec (max values and code counts)', () => {
-    const max = (n: string) => { const l = getFormat(n).levels as Float64Array; return l[l.length - 1]; };
+    const max = (n: string) => {
+      const l = getFormat(n).levels as Float64Array;
+      return l[l.length - 1];
+    };
     expect(max('FP8_E4M3')).toBe(448);
     expect(max('FP8_E5M2')).toBe(57344);
     expect(max('FP6_E3M2')).toBe(28);
@@ -69,7 +93,9 @@ describe('fake quantization on the GPU', () => {
   it('every format matches the reference on random and edge values', async () => {
     const rng = new q.Random(3);
     const edge = [0, 1, -1, 0.5, -0.5, 1e-8, -1e-8, 3, -3, 2.9999, 1e-3, 1e-40, 0.1, 0.15, 0.2];
-    const xs = Float32Array.from({ length: 3000 }, (_, i) => (i < edge.length ? edge[i] : Math.max(-2.9, Math.min(2.9, rng.normal() * (i % 7 === 0 ? 0.01 : 1)))));
+    const xs = Float32Array.from({ length: 3000 }, (_, i) =>
+      i < edge.length ? edge[i] : Math.max(-2.9, Math.min(2.9, rng.normal() * (i % 7 === 0 ? 0.01 : 1))),
+    );
     const x = q.keep(q.fromArray(xs));
     const amax = await absMax(x);
     expect(amax).toBe(3);
@@ -80,7 +106,8 @@ describe('fake quantization on the GPU', () => {
       let mism = -1;
       for (let i = 0; i < xs.length && mism < 0; i++) if (y[i] !== r[i]) mism = i;
       expect(mism, `${f.name}: x=${xs[mism]} gpu=${y[mism]} ref=${r[mism]}`).toBe(-1);
-      if (f.kind !== 'block-int') { // ±max stays exactly ±max; 0 stays 0
+      if (f.kind !== 'block-int') {
+        // ±max stays exactly ±max; 0 stays 0
         expect(Math.abs(y[7]), f.name).toBeCloseTo(3, 5);
         expect(y[0], f.name).toBe(0);
       }
@@ -96,22 +123,38 @@ describe('fake quantization on the GPU', () => {
   });
 
   it('property: outputs match the reference and quantizing twice changes nothing', async () => {
-    await fc.assert(fc.asyncProperty(fc.constantFrom(...ALL().filter((f) => f.kind !== 'block-int')), fc.array(fc.float({ min: -4, max: 4, noNaN: true }).map((v) => (Math.abs(v) < 1e-20 ? 0 : v)), { minLength: 1, maxLength: 64 }), async (f, vals) => {
-      const xs = Float32Array.from(vals);
-      const amax = xs.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-      const s = scaleFor(f, amax);
-      const y = q.fromArray(xs);
-      const once = fakeQuant(y, f, s);
-      const a = await once.toArray(), b = await fakeQuant(once, f, s).toArray();
-      const z = (v: ArrayLike<number>) => Array.from(v, (t) => t + 0); // -0 and +0 are the same value
-      expect(z(b)).toEqual(z(a));
-      expect(z(a)).toEqual(z(refFakeQuant(xs, f, s)));
-    }), { numRuns: 25 });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...ALL().filter((f) => f.kind !== 'block-int')),
+        fc.array(
+          fc.float({ min: -4, max: 4, noNaN: true }).map((v) => (Math.abs(v) < 1e-20 ? 0 : v)),
+          { minLength: 1, maxLength: 64 },
+        ),
+        async (f, vals) => {
+          const xs = Float32Array.from(vals);
+          const amax = xs.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+          const s = scaleFor(f, amax);
+          const y = q.fromArray(xs);
+          const once = fakeQuant(y, f, s);
+          const a = await once.toArray(),
+            b = await fakeQuant(once, f, s).toArray();
+          const z = (v: ArrayLike<number>) => Array.from(v, (t) => t + 0); // -0 and +0 are the same value
+          expect(z(b)).toEqual(z(a));
+          expect(z(a)).toEqual(z(refFakeQuant(xs, f, s)));
+        },
+      ),
+      { numRuns: 25 },
+    );
   });
 
   it('MXINT8 shares one power-of-two scale per 32 values', async () => {
     const xs = new Float32Array(64);
-    xs[0] = 1; xs[1] = 3 / 128; xs[2] = 0.3; xs[3] = 1 / 128; xs[32] = 100; xs[33] = 0.3;
+    xs[0] = 1;
+    xs[1] = 3 / 128;
+    xs[2] = 0.3;
+    xs[3] = 1 / 128;
+    xs[32] = 100;
+    xs[33] = 0.3;
     const y = await fakeQuant(q.fromArray(xs), getFormat('MXINT8'), 0).toArray();
     expect(y[1]).toBe(1 / 32); // block max 1 -> X = 1, step 2^-6: 1.5 steps round (half to even) to 2
     expect(y[3]).toBe(0); // 0.5 steps round to 0
@@ -127,7 +170,9 @@ describe('fake quantization on the GPU', () => {
   });
 
   it('NaN and infinite inputs are errors naming the problem', async () => {
-    await expect(quantizeTensor(q.fromArray([1, NaN, 2]), intFormat(8))).rejects.toThrow(/holds NaN or infinite values/);
+    await expect(quantizeTensor(q.fromArray([1, NaN, 2]), intFormat(8))).rejects.toThrow(
+      /holds NaN or infinite values/,
+    );
     expect(() => scaleFor(intFormat(8), Infinity)).toThrow(/infinite/);
     expect(() => fakeQuant(q.fromArray([1], [1], 'int32'), intFormat(8), 1)).toThrow(/float32/);
   });
@@ -137,7 +182,9 @@ describe('histograms and JS divergence', () => {
   it('GPU histogram counts equal a CPU count', async () => {
     const rng = new q.Random(5);
     const xs = Float32Array.from({ length: 100_000 }, () => rng.normal());
-    const bins = 2048, lo = -3, hi = 3;
+    const bins = 2048,
+      lo = -3,
+      hi = 3;
     const inv = Math.fround(bins / (hi - lo));
     const ref = new Uint32Array(bins);
     for (const v of xs) ref[Math.min(bins - 1, Math.max(0, Math.floor(Math.fround(Math.fround(v - lo) * inv))))]++;
@@ -157,16 +204,24 @@ describe('histograms and JS divergence', () => {
     const w = Float32Array.from({ length: 48 }, () => rng.normal());
     const wq = Float32Array.from(refFakeQuant(w, intFormat(3), 3 / 3));
     const ref = (() => {
-      const sm = (a: Float32Array, o: number, r: number) => { // softmax over dim 1 at (o, ·, r)
+      const sm = (a: Float32Array, o: number, r: number) => {
+        // softmax over dim 1 at (o, ·, r)
         const v = [0, 1, 2].map((i) => a[o * 12 + i * 4 + r]);
-        const mx = Math.max(...v), e = v.map((x) => Math.exp(x - mx)), s = e.reduce((x, y) => x + y);
+        const mx = Math.max(...v),
+          e = v.map((x) => Math.exp(x - mx)),
+          s = e.reduce((x, y) => x + y);
         return e.map((x) => x / s);
       };
       let js = 0;
-      for (let o = 0; o < 4; o++) for (let r = 0; r < 4; r++) {
-        const p = sm(wq, o, r), qq = sm(w, o, r);
-        for (let i = 0; i < 3; i++) { const m = (p[i] + qq[i]) / 2; js += 0.5 * p[i] * Math.log(p[i] / m) + 0.5 * qq[i] * Math.log(qq[i] / m); }
-      }
+      for (let o = 0; o < 4; o++)
+        for (let r = 0; r < 4; r++) {
+          const p = sm(wq, o, r),
+            qq = sm(w, o, r);
+          for (let i = 0; i < 3; i++) {
+            const m = (p[i] + qq[i]) / 2;
+            js += 0.5 * p[i] * Math.log(p[i] / m) + 0.5 * qq[i] * Math.log(qq[i] / m);
+          }
+        }
       return js;
     })();
     const got = await jsDivergence(q.fromArray(wq, shape), q.fromArray(w, shape)).item();

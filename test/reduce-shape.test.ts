@@ -4,41 +4,54 @@ import * as q from '../src/index.js';
 import { ready, expectClose, shapeArb, valuesArb, RUNS } from './helpers.js';
 import { reduce, sumF, size, arr, permute as refPermute, slice as refSlice, concat as refConcat } from './ref.js';
 
-beforeAll(async () => { await ready; });
+beforeAll(async () => {
+  await ready;
+});
 
-const withAxes = shapeArb(1, 4, 5).chain((s) => fc.tuple(
-  fc.constant(s),
-  fc.subarray([...s.keys()], { minLength: 1 }),
-  fc.boolean(),
-  valuesArb(size(s), -3, 3),
-));
+const withAxes = shapeArb(1, 4, 5).chain((s) =>
+  fc.tuple(fc.constant(s), fc.subarray([...s.keys()], { minLength: 1 }), fc.boolean(), valuesArb(size(s), -3, 3)),
+);
 
 const REDUCTIONS: Record<string, [(x: q.Tensor, axes: number[], k: boolean) => q.Tensor, (v: number[]) => number]> = {
   sum: [q.sum, sumF],
   mean: [q.mean, (v) => sumF(v) / v.length],
   max: [q.max, (v) => Math.max(...v)],
   min: [q.min, (v) => Math.min(...v)],
-  var: [(x, a, k) => q.variance(x, a, { keepdim: k }), (v) => { const m = sumF(v) / v.length; return v.length > 1 ? sumF(v.map((x) => (x - m) ** 2)) / (v.length - 1) : NaN; }],
+  var: [
+    (x, a, k) => q.variance(x, a, { keepdim: k }),
+    (v) => {
+      const m = sumF(v) / v.length;
+      return v.length > 1 ? sumF(v.map((x) => (x - m) ** 2)) / (v.length - 1) : NaN;
+    },
+  ],
 };
 
 describe('reductions over any axes', () => {
   for (const [name, [f, ref]] of Object.entries(REDUCTIONS)) {
     it(`${name}: forward matches reference`, async () => {
-      await fc.assert(fc.asyncProperty(withAxes, async ([s, axes, keep, v]) => {
-        const e = reduce(arr(v, s), axes, ref, keep);
-        const out = q.tidy(() => f(q.fromArray(v, s), axes, keep));
-        expect(out.shape).toEqual(e.shape);
-        expectClose(await out.toArray(), e.data, 1e-4, 1e-4);
-        out.dispose();
-      }), RUNS);
+      await fc.assert(
+        fc.asyncProperty(withAxes, async ([s, axes, keep, v]) => {
+          const e = reduce(arr(v, s), axes, ref, keep);
+          const out = q.tidy(() => f(q.fromArray(v, s), axes, keep));
+          expect(out.shape).toEqual(e.shape);
+          expectClose(await out.toArray(), e.data, 1e-4, 1e-4);
+          out.dispose();
+        }),
+        RUNS,
+      );
     });
     it(`${name}: gradient matches finite differences`, async () => {
-      await fc.assert(fc.asyncProperty(withAxes, async ([s, axes, keep, v]) => {
-        if (name === 'var' && axes.reduce((p, a) => p * s[a], 1) < 2) return;
-        const vals = v.map((x, i) => x + 1e-3 * i); // distinct values: no ties for max/min
-        const r = await q.gradcheck(([x]) => f(x, axes, keep), [{ data: vals, shape: s }], { reference: ([x]) => reduce({ data: x, shape: s }, axes, ref, keep).data });
-        expect(r.ok, r.worst).toBe(true);
-      }), RUNS);
+      await fc.assert(
+        fc.asyncProperty(withAxes, async ([s, axes, keep, v]) => {
+          if (name === 'var' && axes.reduce((p, a) => p * s[a], 1) < 2) return;
+          const vals = v.map((x, i) => x + 1e-3 * i); // distinct values: no ties for max/min
+          const r = await q.gradcheck(([x]) => f(x, axes, keep), [{ data: vals, shape: s }], {
+            reference: ([x]) => reduce({ data: x, shape: s }, axes, ref, keep).data,
+          });
+          expect(r.ok, r.worst).toBe(true);
+        }),
+        RUNS,
+      );
     });
   }
 
@@ -46,9 +59,15 @@ describe('reductions over any axes', () => {
     const n = 100_000;
     const v = Float32Array.from({ length: n }, (_, i) => Math.sin(i));
     const s = await q.sum(q.fromArray(v)).item();
-    expect(s).toBeCloseTo(v.reduce((a, b) => a + b, 0), 2);
+    expect(s).toBeCloseTo(
+      v.reduce((a, b) => a + b, 0),
+      2,
+    );
     const x = q.fromArray(v, [4, 25_000]);
-    expectClose(await q.max(x, 1).toArray(), [0, 1, 2, 3].map((r) => Math.max(...v.slice(r * 25000, (r + 1) * 25000))));
+    expectClose(
+      await q.max(x, 1).toArray(),
+      [0, 1, 2, 3].map((r) => Math.max(...v.slice(r * 25000, (r + 1) * 25000))),
+    );
   });
 
   it('max shares the gradient among ties (amax semantics)', async () => {
@@ -69,41 +88,94 @@ describe('reductions over any axes', () => {
 
 describe('shape ops', () => {
   it('permute matches reference and its gradient is the inverse permutation', async () => {
-    await fc.assert(fc.asyncProperty(shapeArb(1, 4, 4).chain((s) => fc.tuple(fc.constant(s), fc.shuffledSubarray([...s.keys()], { minLength: s.length, maxLength: s.length }), valuesArb(size(s)))), async ([s, perm, v]) => {
-      const e = refPermute(arr(v, s), perm);
-      const out = q.permute(q.fromArray(v, s), perm);
-      expect(out.shape).toEqual(e.shape);
-      expectClose(await out.toArray(), e.data);
-      const r = await q.gradcheck(([x]) => q.permute(x, perm), [{ data: v, shape: s }], { reference: ([x]) => refPermute({ data: x, shape: s }, perm).data });
-      expect(r.ok, r.worst).toBe(true);
-    }), RUNS);
+    await fc.assert(
+      fc.asyncProperty(
+        shapeArb(1, 4, 4).chain((s) =>
+          fc.tuple(
+            fc.constant(s),
+            fc.shuffledSubarray([...s.keys()], { minLength: s.length, maxLength: s.length }),
+            valuesArb(size(s)),
+          ),
+        ),
+        async ([s, perm, v]) => {
+          const e = refPermute(arr(v, s), perm);
+          const out = q.permute(q.fromArray(v, s), perm);
+          expect(out.shape).toEqual(e.shape);
+          expectClose(await out.toArray(), e.data);
+          const r = await q.gradcheck(([x]) => q.permute(x, perm), [{ data: v, shape: s }], {
+            reference: ([x]) => refPermute({ data: x, shape: s }, perm).data,
+          });
+          expect(r.ok, r.worst).toBe(true);
+        },
+      ),
+      RUNS,
+    );
   });
 
   it('slice (any axis, negative bounds, steps) and its gradient', async () => {
-    const arb = shapeArb(1, 4, 6).chain((s) => fc.tuple(fc.constant(s), fc.integer({ min: 0, max: s.length - 1 }), fc.integer({ min: -7, max: 7 }), fc.integer({ min: -7, max: 8 }), fc.integer({ min: 1, max: 3 }), valuesArb(size(s))));
-    await fc.assert(fc.asyncProperty(arb, async ([s, axis, start, end, step, v]) => {
-      const e = refSlice(arr(v, s), axis, start, end, step);
-      const out = q.slice(q.fromArray(v, s), axis, start, end, step);
-      expect(out.shape).toEqual(e.shape);
-      expectClose(await out.toArray(), e.data);
-      if (!e.data.length) return;
-      const r = await q.gradcheck(([x]) => q.slice(x, axis, start, end, step), [{ data: v, shape: s }], { reference: ([x]) => refSlice({ data: x, shape: s }, axis, start, end, step).data });
-      expect(r.ok, r.worst).toBe(true);
-    }), RUNS);
+    const arb = shapeArb(1, 4, 6).chain((s) =>
+      fc.tuple(
+        fc.constant(s),
+        fc.integer({ min: 0, max: s.length - 1 }),
+        fc.integer({ min: -7, max: 7 }),
+        fc.integer({ min: -7, max: 8 }),
+        fc.integer({ min: 1, max: 3 }),
+        valuesArb(size(s)),
+      ),
+    );
+    await fc.assert(
+      fc.asyncProperty(arb, async ([s, axis, start, end, step, v]) => {
+        const e = refSlice(arr(v, s), axis, start, end, step);
+        const out = q.slice(q.fromArray(v, s), axis, start, end, step);
+        expect(out.shape).toEqual(e.shape);
+        expectClose(await out.toArray(), e.data);
+        if (!e.data.length) return;
+        const r = await q.gradcheck(([x]) => q.slice(x, axis, start, end, step), [{ data: v, shape: s }], {
+          reference: ([x]) => refSlice({ data: x, shape: s }, axis, start, end, step).data,
+        });
+        expect(r.ok, r.worst).toBe(true);
+      }),
+      RUNS,
+    );
   });
 
   it('concat along any axis and its gradient', async () => {
-    const arb = shapeArb(1, 4, 4).chain((s) => fc.tuple(fc.constant(s), fc.integer({ min: 0, max: s.length - 1 }), fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 1, maxLength: 3 })));
-    await fc.assert(fc.asyncProperty(arb, async ([s, axis, sizes]) => {
-      const shapes = sizes.map((k) => s.map((d, i) => (i === axis ? k : d)));
-      const datas = shapes.map((sh, j) => Array.from({ length: size(sh) }, (_, i) => Math.sin(i + 10 * j)));
-      const e = refConcat(datas.map((d, j) => arr(d, shapes[j])), axis);
-      const out = q.concat(datas.map((d, j) => q.fromArray(d, shapes[j])), axis);
-      expect(out.shape).toEqual(e.shape);
-      expectClose(await out.toArray(), e.data);
-      const r = await q.gradcheck((xs) => q.concat(xs, axis), datas.map((d, j) => ({ data: d, shape: shapes[j] })), { reference: (xs) => refConcat(xs.map((d, j) => ({ data: d, shape: shapes[j] })), axis).data });
-      expect(r.ok, r.worst).toBe(true);
-    }), RUNS);
+    const arb = shapeArb(1, 4, 4).chain((s) =>
+      fc.tuple(
+        fc.constant(s),
+        fc.integer({ min: 0, max: s.length - 1 }),
+        fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 1, maxLength: 3 }),
+      ),
+    );
+    await fc.assert(
+      fc.asyncProperty(arb, async ([s, axis, sizes]) => {
+        const shapes = sizes.map((k) => s.map((d, i) => (i === axis ? k : d)));
+        const datas = shapes.map((sh, j) => Array.from({ length: size(sh) }, (_, i) => Math.sin(i + 10 * j)));
+        const e = refConcat(
+          datas.map((d, j) => arr(d, shapes[j])),
+          axis,
+        );
+        const out = q.concat(
+          datas.map((d, j) => q.fromArray(d, shapes[j])),
+          axis,
+        );
+        expect(out.shape).toEqual(e.shape);
+        expectClose(await out.toArray(), e.data);
+        const r = await q.gradcheck(
+          (xs) => q.concat(xs, axis),
+          datas.map((d, j) => ({ data: d, shape: shapes[j] })),
+          {
+            reference: (xs) =>
+              refConcat(
+                xs.map((d, j) => ({ data: d, shape: shapes[j] })),
+                axis,
+              ).data,
+          },
+        );
+        expect(r.ok, r.worst).toBe(true);
+      }),
+      RUNS,
+    );
   });
 
   it('reshape shares the buffer; -1 is inferred; expand broadcasts and sums back in backward', async () => {

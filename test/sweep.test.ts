@@ -14,13 +14,19 @@ const dataDir = join(process.cwd(), '../shared/data');
 function tinyConfig(models: string[]): string {
   const dir = mkdtempSync(join(tmpdir(), 'qs-sweep-'));
   const path = join(dir, 'sweep.json');
-  writeFileSync(path, JSON.stringify({
-    out: 'out', models, datasets: ['cifar10'], dataDir,
-    train: { epochs: 1, subset: 256, testSubset: 128, batchSize: 64 },
-    ptq: { formats: ['INT8', 'INT2', 'POT4'], calibBatches: 1, testSubset: 128 },
-    gen: { epochs: 1, iters: 2, batchSize: 16, fakeBatches: 2 },
-    robust: { formats: ['INT8'], testSubset: 32, fakeLimit: 32, calibBatches: 1 },
-  }));
+  writeFileSync(
+    path,
+    JSON.stringify({
+      out: 'out',
+      models,
+      datasets: ['cifar10'],
+      dataDir,
+      train: { epochs: 1, subset: 256, testSubset: 128, batchSize: 64 },
+      ptq: { formats: ['INT8', 'INT2', 'POT4'], calibBatches: 1, testSubset: 128 },
+      gen: { epochs: 1, iters: 2, batchSize: 16, fakeBatches: 2 },
+      robust: { formats: ['INT8'], testSubset: 32, fakeLimit: 32, calibBatches: 1 },
+    }),
+  );
   return path;
 }
 
@@ -29,8 +35,15 @@ describe('sweep job graph', () => {
     const c = loadSweepConfig(tinyConfig(['VGG_demo', 'AlexNet_demo']));
     const jobs = sweepJobs(c);
     expect(jobs.map((j) => j.id)).toEqual([
-      'train-VGG_demo-cifar10', 'ptq-VGG_demo-cifar10', 'gen-VGG_demo-cifar10', 'robust-VGG_demo-cifar10',
-      'train-AlexNet_demo-cifar10', 'ptq-AlexNet_demo-cifar10', 'gen-AlexNet_demo-cifar10', 'robust-AlexNet_demo-cifar10', 'report',
+      'train-VGG_demo-cifar10',
+      'ptq-VGG_demo-cifar10',
+      'gen-VGG_demo-cifar10',
+      'robust-VGG_demo-cifar10',
+      'train-AlexNet_demo-cifar10',
+      'ptq-AlexNet_demo-cifar10',
+      'gen-AlexNet_demo-cifar10',
+      'robust-AlexNet_demo-cifar10',
+      'report',
     ]);
     expect(jobs.find((j) => j.id === 'robust-VGG_demo-cifar10')?.deps).toEqual(['gen-VGG_demo-cifar10']);
     expect(jobs.find((j) => j.id === 'report')?.deps.length).toBe(8);
@@ -47,7 +60,9 @@ describe('sweep job graph', () => {
     const submit = readFileSync(join(dir, 'submit.sh'), 'utf8');
     expect(submit).toMatch(/ptq=\$\(sbatch --parsable --dependency=aftercorr:\$train ptq\.sbatch\)/);
     expect(submit).toMatch(/robust=\$\(sbatch --parsable --dependency=aftercorr:\$gen robust\.sbatch\)/);
-    expect(submit).toMatch(/report=\$\(sbatch --parsable --dependency=afterany:\$train:\$ptq:\$gen:\$robust report\.sbatch\)/);
+    expect(submit).toMatch(
+      /report=\$\(sbatch --parsable --dependency=afterany:\$train:\$ptq:\$gen:\$robust report\.sbatch\)/,
+    );
   });
 
   it('rejects configs that cannot work, naming the field', () => {
@@ -68,7 +83,9 @@ describe('local sweep', () => {
     expect(s.failed).toEqual(['train-NoSuchNet-cifar10']);
     expect(s.skipped.sort()).toEqual(['gen-NoSuchNet-cifar10', 'ptq-NoSuchNet-cifar10', 'robust-NoSuchNet-cifar10']);
     expect(s.done).toContain('report');
-    expect(readFileSync(readStatus(c, 'train-NoSuchNet-cifar10')?.log as string, 'utf8')).toMatch(/unknown model "NoSuchNet"/);
+    expect(readFileSync(readStatus(c, 'train-NoSuchNet-cifar10')?.log as string, 'utf8')).toMatch(
+      /unknown model "NoSuchNet"/,
+    );
     expect(readJsonl(join(c.out, 'runs', 'AlexNet_demo-cifar10', 'ptq.jsonl')).length).toBe(3);
     expect(readJsonl(join(c.out, 'runs', 'AlexNet_demo-cifar10', 'gen', 'robust.jsonl')).length).toBe(4); // fp32 + INT8 on test and fake
     const html = readFileSync(join(c.out, 'report', 'index.html'), 'utf8');
@@ -83,7 +100,11 @@ describe('local sweep', () => {
     // wait until training is done and the next job has started, then kill the sweep without warning
     for (let i = 0; i < 600; i++) {
       await new Promise((r) => setTimeout(r, 200));
-      if (readStatus(c, 'train-VGG_demo-cifar10')?.state === 'done' && ['ptq', 'gen'].some((s) => readStatus(c, `${s}-VGG_demo-cifar10`))) break;
+      if (
+        readStatus(c, 'train-VGG_demo-cifar10')?.state === 'done' &&
+        ['ptq', 'gen'].some((s) => readStatus(c, `${s}-VGG_demo-cifar10`))
+      )
+        break;
     }
     child.kill('SIGKILL');
     const trainDone = readStatus(c, 'train-VGG_demo-cifar10');

@@ -4,16 +4,36 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { NonFiniteLossError, SEED_RECIPE, train, loadTrainedModel, type TrainConfig } from '../src/experiments/train.js';
+import {
+  NonFiniteLossError,
+  SEED_RECIPE,
+  train,
+  loadTrainedModel,
+  type TrainConfig,
+} from '../src/experiments/train.js';
 import { moduleState } from '../src/nn/state.js';
 import { readJsonl } from '../src/platform/files.js';
 import { ready } from './helpers.js';
 
-beforeAll(async () => { await ready; });
+beforeAll(async () => {
+  await ready;
+});
 
 const config = (out: string, extra: Partial<TrainConfig> = {}): TrainConfig => ({
-  ...SEED_RECIPE, milestones: [2], model: 'ResNet_18', dataset: 'cifar10', epochs: 3, batchSize: 64, lr: 0.05, subset: 256, testSubset: 128,
-  seed: 3, out, evalEvery: 0, dataDir: join(process.cwd(), '../shared/data'), ...extra,
+  ...SEED_RECIPE,
+  milestones: [2],
+  model: 'ResNet_18',
+  dataset: 'cifar10',
+  epochs: 3,
+  batchSize: 64,
+  lr: 0.05,
+  subset: 256,
+  testSubset: 128,
+  seed: 3,
+  out,
+  evalEvery: 0,
+  dataDir: join(process.cwd(), '../shared/data'),
+  ...extra,
 });
 
 describe('train', () => {
@@ -31,8 +51,11 @@ describe('train', () => {
     expect(existsSync(join(outA, 'result.json'))).toBe(true);
     uninterrupted = await moduleState(r.model);
     const reloaded = loadTrainedModel(join(outA, 'model.safetensors'));
-    expect((await moduleState(reloaded)).get('layers.7.weight')?.data).toEqual(uninterrupted.get('layers.7.weight')?.data);
-    r.model.dispose(); reloaded.dispose();
+    expect((await moduleState(reloaded)).get('layers.7.weight')?.data).toEqual(
+      uninterrupted.get('layers.7.weight')?.data,
+    );
+    r.model.dispose();
+    reloaded.dispose();
   });
 
   it('a run killed mid-epoch and resumed ends with the same parameters', async () => {
@@ -51,7 +74,9 @@ describe('train', () => {
     const out = mkdtempSync(join(tmpdir(), 'qs-train-nan-'));
     const ok = await train(config(out, { epochs: 1 }), false, { quiet: true });
     ok.model.dispose();
-    const err = await train(config(out, { epochs: 2, lr: 1e30, warmupEpochs: 0, milestones: [] }), true, { quiet: true }).catch((e) => e);
+    const err = await train(config(out, { epochs: 2, lr: 1e30, warmupEpochs: 0, milestones: [] }), true, {
+      quiet: true,
+    }).catch((e) => e);
     expect(err).toBeInstanceOf(NonFiniteLossError);
     expect(String(err.message)).toMatch(/loss became (NaN|Infinity).*last good checkpoint \(after epoch 1\)/);
     const kept = loadTrainedModel(join(out, 'checkpoint.safetensors'));

@@ -16,30 +16,47 @@ import { ready } from './helpers.js';
 
 const root = resolve(import.meta.dirname, '..');
 const dist = join(root, 'web/dist');
-const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json', '.svg': 'image/svg+xml' };
+const TYPES: Record<string, string> = {
+  '.html': 'text/html',
+  '.js': 'text/javascript',
+  '.css': 'text/css',
+  '.json': 'application/json',
+  '.svg': 'image/svg+xml',
+};
 let server: Server;
 let browser: Browser;
 let url = '';
 
 function chromiumPath(): string {
   for (const p of ['/usr/bin/chromium', '/usr/bin/chromium-browser']) if (existsSync(p)) return p;
-  throw new Error('Chromium not found: the setup script installs Debian\'s chromium (apt-get install chromium)');
+  throw new Error("Chromium not found: the setup script installs Debian's chromium (apt-get install chromium)");
 }
 
 beforeAll(async () => {
   await ready;
   await buildWebAssets({ quiet: true });
-  execFileSync(process.execPath, [join(root, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'web/vite.config.ts', '--logLevel', 'error'], { cwd: root, stdio: 'inherit' });
+  execFileSync(
+    process.execPath,
+    [join(root, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'web/vite.config.ts', '--logLevel', 'error'],
+    { cwd: root, stdio: 'inherit' },
+  );
   server = createServer((req, res) => {
     const path = join(dist, decodeURIComponent((req.url ?? '/').split('?')[0]).replace(/\/$/, '/index.html'));
-    if (!path.startsWith(dist) || !existsSync(path) || !statSync(path).isFile()) { res.writeHead(404); res.end(); return; }
+    if (!path.startsWith(dist) || !existsSync(path) || !statSync(path).isFile()) {
+      res.writeHead(404);
+      res.end();
+      return;
+    }
     res.writeHead(200, { 'content-type': TYPES[extname(path)] ?? 'application/octet-stream' });
     createReadStream(path).pipe(res);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const addr = server.address();
   url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/`;
-  browser = await chromium.launch({ executablePath: chromiumPath(), args: ['--headless', '--no-sandbox', '--enable-unsafe-webgpu'] });
+  browser = await chromium.launch({
+    executablePath: chromiumPath(),
+    args: ['--headless', '--no-sandbox', '--enable-unsafe-webgpu'],
+  });
 }, 600_000);
 
 afterAll(async () => {
@@ -48,10 +65,13 @@ afterAll(async () => {
 });
 
 describe('browser page', () => {
-  it('loads the demo model, quantizes in two formats, and shows the Node engine\'s numbers', async () => {
+  it("loads the demo model, quantizes in two formats, and shows the Node engine's numbers", async () => {
     // the Node side: same model, same slices, same code path
     const assets = join(root, 'web/public/assets');
-    const model = classifierFromSafetensors(new Uint8Array(readFileSync(join(assets, 'demo-model.safetensors'))), 'demo-model.safetensors');
+    const model = classifierFromSafetensors(
+      new Uint8Array(readFileSync(join(assets, 'demo-model.safetensors'))),
+      'demo-model.safetensors',
+    );
     const norm = NORMALIZATION.cifar10;
     const calib = parseRecords(new Uint8Array(readFileSync(join(assets, 'calib-slice.bin'))), 10, norm, 'calib');
     const test = parseRecords(new Uint8Array(readFileSync(join(assets, 'test-slice.bin'))), 10, norm, 'test');
@@ -61,18 +81,28 @@ describe('browser page', () => {
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(url);
-    await page.waitForFunction(() => document.getElementById('status')?.textContent?.includes('WebGPU ready'), null, { timeout: 120_000 });
+    await page.waitForFunction(() => document.getElementById('status')?.textContent?.includes('WebGPU ready'), null, {
+      timeout: 120_000,
+    });
     await page.click('#load-demo');
-    await page.waitForFunction(() => document.getElementById('status')?.textContent === 'model ready', null, { timeout: 300_000 });
+    await page.waitForFunction(() => document.getElementById('status')?.textContent === 'model ready', null, {
+      timeout: 300_000,
+    });
     const value = async (id: string) => Number(await page.getAttribute(`#${id}`, 'data-value'));
     expect(await value('fp-acc')).toBeCloseTo(session.fpAcc, 6);
-    for (const [family, bits, format] of [['INT', '4', 'INT4'], ['POT', '5', 'POT5'], ['FLOAT', '6', 'FLOAT6_E3']]) {
+    for (const [family, bits, format] of [
+      ['INT', '4', 'INT4'],
+      ['POT', '5', 'POT5'],
+      ['FLOAT', '6', 'FLOAT6_E3'],
+    ]) {
       await page.selectOption('#family', family);
       await page.selectOption('#bits', bits);
       if (family === 'FLOAT') expect(await page.locator('#format option').count()).toBe(4); // E1..E4 at 6 bits
       await page.selectOption('#format', format);
       await page.click('#run');
-      await page.waitForFunction((fmt) => document.getElementById('status')?.textContent === `done: ${fmt}`, format, { timeout: 300_000 });
+      await page.waitForFunction((fmt) => document.getElementById('status')?.textContent === `done: ${fmt}`, format, {
+        timeout: 300_000,
+      });
       const node = await session.evaluate(format);
       // BN folding runs on each GPU (SwiftShader vs lavapipe round sqrt/div differently by an ulp), so a
       // few weights sitting on a level boundary can round the other way: js_flops agrees to ~1e-3
@@ -84,7 +114,9 @@ describe('browser page', () => {
       expect(await page.locator('#samples canvas').count()).toBe(8);
     }
     await page.click('#attack');
-    await page.waitForFunction(() => document.getElementById('status')?.textContent === 'attack done', null, { timeout: 300_000 });
+    await page.waitForFunction(() => document.getElementById('status')?.textContent === 'attack done', null, {
+      timeout: 300_000,
+    });
     expect(await page.locator('#attack-result canvas').count()).toBe(2);
     mkdirSync(join(root, 'test-artifacts'), { recursive: true });
     await page.screenshot({ path: join(root, 'test-artifacts/web.png'), fullPage: true });

@@ -17,9 +17,16 @@ import type { Fit } from '../src/quant/fit.js';
 
 const CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
-const status = (s: string) => { $('status').textContent = s; $('status').dataset.state = s; };
+const status = (s: string) => {
+  $('status').textContent = s;
+  $('status').dataset.state = s;
+};
 const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
-function show(id: string, value: number | null, text: string): void { const el = $(id); el.textContent = text; el.dataset.value = value === null ? '' : String(value); }
+function show(id: string, value: number | null, text: string): void {
+  const el = $(id);
+  el.textContent = text;
+  el.dataset.value = value === null ? '' : String(value);
+}
 
 let session: QuantSession | null = null;
 let test: ImageSet | null = null;
@@ -42,13 +49,15 @@ async function loadData(): Promise<{ calib: ImageSet; test: ImageSet }> {
 
 async function useModel(bytes: Uint8Array, source: string): Promise<void> {
   status('loading model…');
-  session?.dispose(); fpModel?.dispose();
+  session?.dispose();
+  fpModel?.dispose();
   const data = await loadData();
   test = data.test;
   fpModel = classifierFromSafetensors(bytes, source).eval();
   session = await QuantSession.create(classifierFromSafetensors(bytes, source).eval(), data.calib, data.test);
   $('model-info').textContent = `${session.model.arch}, ${fpModel.numParameters().toLocaleString('en-US')} parameters`;
-  $('slice-info').textContent = `Accuracy on the first ${test.count} CIFAR-10 test images; activation ranges calibrated on ${data.calib.count} training images.`;
+  $('slice-info').textContent =
+    `Accuracy on the first ${test.count} CIFAR-10 test images; activation ranges calibrated on ${data.calib.count} training images.`;
   show('fp-acc', session.fpAcc, pct(session.fpAcc));
   ($('run') as HTMLButtonElement).disabled = false;
   ($('attack') as HTMLButtonElement).disabled = false;
@@ -57,8 +66,14 @@ async function useModel(bytes: Uint8Array, source: string): Promise<void> {
 
 async function drawChart(r: FormatResult): Promise<void> {
   const spec = compile({
-    width: 560, height: Math.max(120, r.layers.length * 16), data: { values: r.layers.map((l) => ({ layer: l.name, js: l.js })) },
-    mark: 'bar', encoding: { y: { field: 'layer', type: 'nominal', sort: null, title: null }, x: { field: 'js', type: 'quantitative', title: `JS divergence (${r.format})` } },
+    width: 560,
+    height: Math.max(120, r.layers.length * 16),
+    data: { values: r.layers.map((l) => ({ layer: l.name, js: l.js })) },
+    mark: 'bar',
+    encoding: {
+      y: { field: 'layer', type: 'nominal', sort: null, title: null },
+      x: { field: 'js', type: 'quantitative', title: `JS divergence (${r.format})` },
+    },
   } as never).spec;
   const view = new vega.View(vega.parse(spec), { renderer: 'none' });
   $('chart').innerHTML = await view.toSVG();
@@ -67,10 +82,12 @@ async function drawChart(r: FormatResult): Promise<void> {
 
 function canvasOf(pixels: ArrayLike<number>, scale = 1): HTMLCanvasElement {
   const c = document.createElement('canvas');
-  c.width = 32; c.height = 32;
+  c.width = 32;
+  c.height = 32;
   const ctx = c.getContext('2d') as CanvasRenderingContext2D;
   const img = ctx.createImageData(32, 32);
-  for (let i = 0; i < 1024; i++) for (let ch = 0; ch < 3; ch++) img.data[i * 4 + ch] = Math.round(pixels[ch * 1024 + i] * scale);
+  for (let i = 0; i < 1024; i++)
+    for (let ch = 0; ch < 3; ch++) img.data[i * 4 + ch] = Math.round(pixels[ch * 1024 + i] * scale);
   for (let i = 0; i < 1024; i++) img.data[i * 4 + 3] = 255;
   ctx.putImageData(img, 0, 0);
   return c;
@@ -126,11 +143,14 @@ async function attack(): Promise<void> {
   const y = keep(fromArray(test.labels.subarray(0, 1), [1], 'int32'));
   const adv = pgd(fpModel, normaliser(test), x, y, { eps: 8 / 255, steps: 10, alpha: 2 / 255, seed: 0 });
   const a = (await adv.toArray()) as Float32Array;
-  const [pc] = await predict(fpModel, await x.toArray() as Float32Array, 1);
+  const [pc] = await predict(fpModel, (await x.toArray()) as Float32Array, 1);
   const [pa] = await predict(fpModel, a, 1);
   const box = $('attack-result');
   box.innerHTML = '';
-  for (const [pixels, label, scale] of [[test.images.subarray(0, 3072), `clean: ${CLASSES[pc]}`, 1], [a, `adversarial: ${CLASSES[pa]}`, 255]] as const) {
+  for (const [pixels, label, scale] of [
+    [test.images.subarray(0, 3072), `clean: ${CLASSES[pc]}`, 1],
+    [a, `adversarial: ${CLASSES[pa]}`, 255],
+  ] as const) {
     const fig = document.createElement('figure');
     fig.append(canvasOf(pixels, scale));
     const cap = document.createElement('figcaption');
@@ -138,24 +158,31 @@ async function attack(): Promise<void> {
     fig.append(cap);
     box.append(fig);
   }
-  box.dataset.clean = String(pc); box.dataset.adversarial = String(pa);
-  x.dispose(); y.dispose(); adv.dispose();
+  box.dataset.clean = String(pc);
+  box.dataset.adversarial = String(pa);
+  x.dispose();
+  y.dispose();
+  adv.dispose();
   status('attack done');
 }
 
 /** Family and bit width pick the format; FLOAT widths offer each exponent split, OCP each element type. */
 function setupFormatPicker(): void {
   const all = sweepFormats(['INT', 'POT', 'FLOAT', 'OCP', 'MX'], [2, 3, 4, 5, 6, 7, 8, 16]);
-  const family = $('family') as HTMLSelectElement, bits = $('bits') as HTMLSelectElement, format = $('format') as HTMLSelectElement;
+  const family = $('family') as HTMLSelectElement,
+    bits = $('bits') as HTMLSelectElement,
+    format = $('format') as HTMLSelectElement;
   for (const f of [...new Set(all.map((x) => x.family))]) family.add(new Option(f, f));
   const fillFormats = () => {
     format.innerHTML = '';
-    for (const f of all.filter((x) => x.family === family.value && String(x.bits) === bits.value)) format.add(new Option(f.name, f.name));
+    for (const f of all.filter((x) => x.family === family.value && String(x.bits) === bits.value))
+      format.add(new Option(f.name, f.name));
   };
   const fillBits = () => {
     const keep = bits.value;
     bits.innerHTML = '';
-    for (const b of [...new Set(all.filter((x) => x.family === family.value).map((x) => x.bits))]) bits.add(new Option(String(b), String(b)));
+    for (const b of [...new Set(all.filter((x) => x.family === family.value).map((x) => x.bits))])
+      bits.add(new Option(String(b), String(b)));
     if (Array.from(bits.options).some((o) => o.value === keep)) bits.value = keep;
     fillFormats();
   };
@@ -168,18 +195,29 @@ function setupFormatPicker(): void {
 }
 
 async function main(): Promise<void> {
-  if (!navigator.gpu) { status('this browser has no WebGPU (navigator.gpu is missing)'); return; }
+  if (!navigator.gpu) {
+    status('this browser has no WebGPU (navigator.gpu is missing)');
+    return;
+  }
   await initEngine(navigator.gpu);
   setupFormatPicker();
   try {
     const report = await (await fetch('assets/fit.json')).json();
-    const e = report.fits.find((x: { measure: string; scope: string }) => x.measure === 'js_flops' && x.scope === 'ALL');
+    const e = report.fits.find(
+      (x: { measure: string; scope: string }) => x.measure === 'js_flops' && x.scope === 'ALL',
+    );
     fit = e ? e.best : null;
-  } catch { fit = null; }
-  $('load-demo').onclick = () => fetchBytes('assets/demo-model.safetensors').then((b) => useModel(b, 'demo-model.safetensors')).catch((e) => status(`error: ${e.message}`));
+  } catch {
+    fit = null;
+  }
+  $('load-demo').onclick = () =>
+    fetchBytes('assets/demo-model.safetensors')
+      .then((b) => useModel(b, 'demo-model.safetensors'))
+      .catch((e) => status(`error: ${e.message}`));
   ($('file') as HTMLInputElement).onchange = async (ev) => {
     const file = (ev.target as HTMLInputElement).files?.[0];
-    if (file) await useModel(new Uint8Array(await file.arrayBuffer()), file.name).catch((e) => status(`error: ${e.message}`));
+    if (file)
+      await useModel(new Uint8Array(await file.arrayBuffer()), file.name).catch((e) => status(`error: ${e.message}`));
   };
   $('run').onclick = () => run().catch((e) => status(`error: ${e.message}`));
   $('attack').onclick = () => attack().catch((e) => status(`error: ${e.message}`));

@@ -22,7 +22,10 @@ function topoOrder(root: Tensor): Tensor[] {
     if (i < inputs.length) {
       top[1]++;
       const c = inputs[i];
-      if (c.requiresGrad && !seen.has(c)) { seen.add(c); stack.push([c, 0]); }
+      if (c.requiresGrad && !seen.has(c)) {
+        seen.add(c);
+        stack.push([c, 0]);
+      }
     } else {
       stack.pop();
       order.push(t);
@@ -33,9 +36,14 @@ function topoOrder(root: Tensor): Tensor[] {
 
 /** Propagate from `root`; returns the gradients of `targets` (leaves by default). */
 function propagate(root: Tensor, seed: Tensor | undefined, targets: Set<Tensor> | null): Map<Tensor, Tensor> {
-  if (!root.requiresGrad) throw new Error(`backward: ${root.describe()} does not require grad (no input requires grad, or it was computed under noGrad)`);
-  if (!seed && root.size !== 1) throw new Error(`backward: ${root.describe()} is not a scalar; pass a gradient of the same shape`);
-  if (seed && seed.shape.join() !== root.shape.join()) throw new Error(`backward: gradient shape ${fmt(seed.shape)} does not match ${fmt(root.shape)}`);
+  if (!root.requiresGrad)
+    throw new Error(
+      `backward: ${root.describe()} does not require grad (no input requires grad, or it was computed under noGrad)`,
+    );
+  if (!seed && root.size !== 1)
+    throw new Error(`backward: ${root.describe()} is not a scalar; pass a gradient of the same shape`);
+  if (seed && seed.shape.join() !== root.shape.join())
+    throw new Error(`backward: gradient shape ${fmt(seed.shape)} does not match ${fmt(root.shape)}`);
   return noGrad(() => {
     const grads = new Map<Tensor, Tensor>();
     const result = new Map<Tensor, Tensor>();
@@ -46,7 +54,10 @@ function propagate(root: Tensor, seed: Tensor | undefined, targets: Set<Tensor> 
     const drop = (t: Tensor) => {
       const n = (refs.get(t) ?? 0) - 1;
       if (n > 0) refs.set(t, n);
-      else { refs.delete(t); if (t !== seed) t.dispose(); }
+      else {
+        refs.delete(t);
+        if (t !== seed) t.dispose();
+      }
     };
     const s0 = seed ?? ones(root.shape);
     grads.set(root, s0);
@@ -57,14 +68,20 @@ function propagate(root: Tensor, seed: Tensor | undefined, targets: Set<Tensor> 
       grads.delete(t);
       const wanted = targets ? targets.has(t) : !t.node;
       if (wanted) result.set(t, g);
-      else if (!t.node) { drop(g); continue; }
+      else if (!t.node) {
+        drop(g);
+        continue;
+      }
       if (t.node) {
         const rule = GRADIENTS[t.node.op];
         if (!rule) throw new Error(`no gradient rule for op "${t.node.op}"`);
         const inputGrads = rule(g, t.node, t);
         t.node.inputs.forEach((x, i) => {
           const gi = inputGrads[i];
-          if (!gi || !x.requiresGrad) { if (gi && gi !== g && !refs.has(gi)) gi.dispose(); return; }
+          if (!gi || !x.requiresGrad) {
+            if (gi && gi !== g && !refs.has(gi)) gi.dispose();
+            return;
+          }
           const prev = grads.get(x);
           if (prev) {
             const total = add(prev, gi);

@@ -3,7 +3,22 @@
 // each is as fast and as tested as the forward ops; a few fused helpers (relu_bw, ...) avoid extra passes.
 import type { Tensor } from '../tensor/tensor.js';
 import type { Node } from './tape.js';
-import { ewRaw, add, mul, div, neg, sub, exp, log, sign, pow, eq, gt, scaleShift, where } from '../tensor/ops/elementwise.js';
+import {
+  ewRaw,
+  add,
+  mul,
+  div,
+  neg,
+  sub,
+  exp,
+  log,
+  sign,
+  pow,
+  eq,
+  gt,
+  scaleShift,
+  where,
+} from '../tensor/ops/elementwise.js';
 import { sum, reduceRaw } from '../tensor/ops/reduce-ops.js';
 import { expand, permute, reshape, slice, sliceScatter } from '../tensor/ops/shape-ops.js';
 import { bmmGradA, bmmGradB } from '../tensor/ops/linalg.js';
@@ -22,7 +37,9 @@ export function sumToShape(g: Tensor, shape: readonly number[]): Tensor {
   if (g.rank === shape.length && g.shape.every((d, i) => d === shape[i])) return g;
   const lead = g.rank - shape.length;
   const axes: number[] = [];
-  g.shape.forEach((d, i) => { if (i < lead || (shape[i - lead] === 1 && d !== 1)) axes.push(i); });
+  g.shape.forEach((d, i) => {
+    if (i < lead || (shape[i - lead] === 1 && d !== 1)) axes.push(i);
+  });
   const r = reduceRaw('sum', g, axes);
   return reshape(r, shape);
 }
@@ -32,7 +49,10 @@ function unreduce(g: Tensor, node: Node): Tensor {
   const { axes, keepdim } = node.ctx as { axes: number[]; keepdim: boolean };
   if (keepdim) return g;
   const x = node.inputs[0];
-  return reshape(g, x.shape.map((d, i) => (axes.includes(i) ? 1 : d)));
+  return reshape(
+    g,
+    x.shape.map((d, i) => (axes.includes(i) ? 1 : d)),
+  );
 }
 
 const p = (node: Node) => (node.ctx.params as number[]) ?? [];
@@ -70,7 +90,10 @@ export const GRADIENTS: Record<string, Rule> = {
     return [sumToShape(gm, n.inputs[0].shape), sumToShape(gm, n.inputs[1].shape)];
   },
   sub: (g, n) => [sumToShape(g, n.inputs[0].shape), sumToShape(neg(g), n.inputs[1].shape)],
-  mul: (g, n) => [sumToShape(mul(g, n.inputs[1]), n.inputs[0].shape), sumToShape(mul(g, n.inputs[0]), n.inputs[1].shape)],
+  mul: (g, n) => [
+    sumToShape(mul(g, n.inputs[1]), n.inputs[0].shape),
+    sumToShape(mul(g, n.inputs[0]), n.inputs[1].shape),
+  ],
   div: (g, n, out) => {
     const [a, b] = n.inputs;
     return [sumToShape(div(g, b), a.shape), sumToShape(neg(div(mul(g, out), b)), b.shape)];
@@ -107,7 +130,9 @@ export const GRADIENTS: Record<string, Rule> = {
   permute: (g, n) => {
     const perm = n.ctx.perm as number[];
     const inv = new Array<number>(perm.length);
-    perm.forEach((a, i) => { inv[a] = i; });
+    perm.forEach((a, i) => {
+      inv[a] = i;
+    });
     return [permute(g, inv)];
   },
   expand: (g, n) => [sumToShape(g, n.ctx.from as number[])],
@@ -118,14 +143,21 @@ export const GRADIENTS: Record<string, Rule> = {
   concat: (g, n) => {
     const { axis, sizes } = n.ctx as { axis: number; sizes: number[] };
     let off = 0;
-    return sizes.map((s) => { const r = slice(g, axis, off, off + s); off += s; return r; });
+    return sizes.map((s) => {
+      const r = slice(g, axis, off, off + s);
+      off += s;
+      return r;
+    });
   },
 
   bmm: (g, n) => {
     const [a, b] = n.inputs;
     const [batch, M, K] = a.shape;
     const N = b.shape[2];
-    return [a.requiresGrad ? bmmGradA(g, b, batch, M, K, N) : null, b.requiresGrad ? bmmGradB(a, g, batch, M, K, N) : null];
+    return [
+      a.requiresGrad ? bmmGradA(g, b, batch, M, K, N) : null,
+      b.requiresGrad ? bmmGradB(a, g, batch, M, K, N) : null,
+    ];
   },
 
   softmax: (g, n, out) => {
@@ -139,9 +171,16 @@ export const GRADIENTS: Record<string, Rule> = {
   conv2d: (g, n) => {
     const { g: geo, impl } = n.ctx as { g: ConvGeometry; impl: ConvImpl };
     const [x, w, b] = n.inputs;
-    let dx: Tensor | null = null, dw: Tensor | null = null;
-    if (x.requiresGrad) { dx = empty(x.shape); conv2dInputGrad(g.buffer, w.buffer, dx.buffer, geo, impl); }
-    if (w.requiresGrad) { dw = empty(w.shape); conv2dWeightGrad(g.buffer, x.buffer, dw.buffer, geo, impl); }
+    let dx: Tensor | null = null,
+      dw: Tensor | null = null;
+    if (x.requiresGrad) {
+      dx = empty(x.shape);
+      conv2dInputGrad(g.buffer, w.buffer, dx.buffer, geo, impl);
+    }
+    if (w.requiresGrad) {
+      dw = empty(w.shape);
+      conv2dWeightGrad(g.buffer, x.buffer, dw.buffer, geo, impl);
+    }
     const db = b?.requiresGrad ? reshape(reduceRaw('sum', g, [0, 2, 3]), [geo.Cout]) : null;
     return [dx, dw, db];
   },
@@ -149,17 +188,34 @@ export const GRADIENTS: Record<string, Rule> = {
     // d mean / dx = 1 / count, d var / dx = 2 (x - mean) / count: one channel-affine pass over x
     const { N, P } = n.ctx as { N: number; P: number };
     const count = N * P;
-    return [channelAffine(n.inputs[0], channelRow(out, 0), scaleShift(channelRow(g, 1), 2 / count), scaleShift(channelRow(g, 0), 1 / count))];
+    return [
+      channelAffine(
+        n.inputs[0],
+        channelRow(out, 0),
+        scaleShift(channelRow(g, 1), 2 / count),
+        scaleShift(channelRow(g, 0), 1 / count),
+      ),
+    ];
   },
   batch_norm: (g, n, out) => {
     // dx = w rstd (g - mean(g) - xhat mean(g xhat)) with xhat = (x - m) rstd: one reduction, one
     // per-channel step, one pass over x and g (g masked by out > 0 inside both when a ReLU was fused)
-    const { N, C, P, stats, hasWeight, hasBias, relu } = n.ctx as { N: number; C: number; P: number; stats: Tensor; hasWeight: boolean; hasBias: boolean; relu: boolean };
+    const { N, C, P, stats, hasWeight, hasBias, relu } = n.ctx as {
+      N: number;
+      C: number;
+      P: number;
+      stats: Tensor;
+      hasWeight: boolean;
+      hasBias: boolean;
+      relu: boolean;
+    };
     const x = n.inputs[0];
     const mask = relu ? out.buffer : null;
     const sums = empty([2, C]); // (sum g (x - m), sum g) per channel; m is row 0 of stats
     channelAffineGrad(g.buffer, x.buffer, stats.buffer, sums.buffer, N, C, P, mask);
-    const params = empty([4, C]), dw = empty([C]), db = empty([C]);
+    const params = empty([4, C]),
+      dw = empty([C]),
+      db = empty([C]);
     bnTrainBackwardParams(stats.buffer, sums.buffer, params.buffer, dw.buffer, db.buffer, C, N * P);
     let dx: Tensor | null = null;
     if (x.requiresGrad) {
@@ -208,4 +264,3 @@ export const GRADIENTS: Record<string, Rule> = {
     return [gx];
   },
 };
-

@@ -10,13 +10,19 @@ export interface Node {
 
 let gradEnabled = true;
 
-export function isGradEnabled(): boolean { return gradEnabled; }
+export function isGradEnabled(): boolean {
+  return gradEnabled;
+}
 
 /** Run fn without recording (evaluation, optimizer updates, attacks' projection steps). */
 export function noGrad<T>(fn: () => T): T {
   const prev = gradEnabled;
   gradEnabled = false;
-  try { return fn(); } finally { gradEnabled = prev; }
+  try {
+    return fn();
+  } finally {
+    gradEnabled = prev;
+  }
 }
 
 export function record(out: Tensor, op: string, inputs: Tensor[], ctx: Record<string, unknown> = {}): Tensor {

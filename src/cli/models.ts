@@ -8,16 +8,20 @@ import { initNode } from '../platform/node.js';
 import { classesOf, dataset, int, list, modelName, num } from './options.js';
 
 export function registerModelsCommands(program: Command): void {
-  program.command('models').description('list the model cfg entries with parameter counts').action(async () => {
-    await initNode();
-    for (const n of modelNames()) {
-      const m = buildModel(n);
-      console.log(`${n.padEnd(16)} ${m.numParameters().toLocaleString('en-US').padStart(12)} params (10 classes)`);
-      m.dispose();
-    }
-  });
+  program
+    .command('models')
+    .description('list the model cfg entries with parameter counts')
+    .action(async () => {
+      await initNode();
+      for (const n of modelNames()) {
+        const m = buildModel(n);
+        console.log(`${n.padEnd(16)} ${m.numParameters().toLocaleString('en-US').padStart(12)} params (10 classes)`);
+        m.dispose();
+      }
+    });
 
-  program.command('train')
+  program
+    .command('train')
     .description("train a full-precision model with the seed's recipe (SGD+nesterov, MultiStepLR, warm-up)")
     .requiredOption('--model <name>', 'model cfg name', modelName)
     .option('--dataset <name>', 'cifar10 | cifar100', dataset, 'cifar10')
@@ -26,7 +30,9 @@ export function registerModelsCommands(program: Command): void {
     .option('--lr <x>', 'base learning rate', num('--lr'), SEED_RECIPE.lr)
     .option('--momentum <x>', 'SGD momentum', num('--momentum'), SEED_RECIPE.momentum)
     .option('--weight-decay <x>', 'weight decay', num('--weight-decay'), SEED_RECIPE.weightDecay)
-    .option('--milestones <list>', 'MultiStepLR milestones (epochs)', (v) => list(v).map(Number), [...SEED_RECIPE.milestones])
+    .option('--milestones <list>', 'MultiStepLR milestones (epochs)', (v) => list(v).map(Number), [
+      ...SEED_RECIPE.milestones,
+    ])
     .option('--gamma <x>', 'MultiStepLR gamma', num('--gamma'), SEED_RECIPE.gamma)
     .option('--warmup-epochs <n>', 'linear per-batch warm-up epochs', int('--warmup-epochs'), SEED_RECIPE.warmupEpochs)
     .option('--subset <n>', 'train on the first N training images', int('--subset'))
@@ -41,19 +47,44 @@ export function registerModelsCommands(program: Command): void {
       await initNode();
       const out = resolve(o.out ?? `runs/${o.model}-${o.dataset}`);
       try {
-        const r = await train({
-          model: o.model, dataset: o.dataset, epochs: o.epochs, batchSize: o.batchSize, lr: o.lr, momentum: o.momentum, weightDecay: o.weightDecay,
-          nesterov: true, milestones: o.milestones, gamma: o.gamma, warmupEpochs: o.warmupEpochs, subset: o.subset, testSubset: o.testSubset,
-          seed: o.seed, dataDir: o.dataDir, out, evalEvery: o.evalEvery,
-        }, o.resume, { quiet: o.quiet });
-        console.log(`${o.model} on ${o.dataset}: test accuracy ${(r.testAcc * 100).toFixed(2)}% (train ${(r.trainAcc * 100).toFixed(2)}%); files in ${out}`);
+        const r = await train(
+          {
+            model: o.model,
+            dataset: o.dataset,
+            epochs: o.epochs,
+            batchSize: o.batchSize,
+            lr: o.lr,
+            momentum: o.momentum,
+            weightDecay: o.weightDecay,
+            nesterov: true,
+            milestones: o.milestones,
+            gamma: o.gamma,
+            warmupEpochs: o.warmupEpochs,
+            subset: o.subset,
+            testSubset: o.testSubset,
+            seed: o.seed,
+            dataDir: o.dataDir,
+            out,
+            evalEvery: o.evalEvery,
+          },
+          o.resume,
+          { quiet: o.quiet },
+        );
+        console.log(
+          `${o.model} on ${o.dataset}: test accuracy ${(r.testAcc * 100).toFixed(2)}% (train ${(r.trainAcc * 100).toFixed(2)}%); files in ${out}`,
+        );
       } catch (e) {
-        if (e instanceof NonFiniteLossError) { console.error(`error: ${e.message}`); process.exitCode = 3; return; }
+        if (e instanceof NonFiniteLossError) {
+          console.error(`error: ${e.message}`);
+          process.exitCode = 3;
+          return;
+        }
         throw e;
       }
     });
 
-  program.command('flops')
+  program
+    .command('flops')
     .description('per-layer params and MACs (ptflops convention) for one 32x32 image')
     .requiredOption('--model <name>', 'model cfg name', modelName)
     .option('--dataset <name>', 'cifar10 | cifar100', dataset, 'cifar10')

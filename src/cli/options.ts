@@ -7,7 +7,8 @@ import { modelNames } from '../nn/models/build.js';
 
 export const int = (name: string) => (v: string) => {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a non-negative integer, got "${v}"`);
+  if (!Number.isInteger(n) || n < 0)
+    throw new InvalidArgumentError(`${name} must be a non-negative integer, got "${v}"`);
   return n;
 };
 export const num = (name: string) => (v: string) => {
@@ -15,19 +16,29 @@ export const num = (name: string) => (v: string) => {
   if (!Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number, got "${v}"`);
   return n;
 };
-export const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
+export const list = (v: string) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 export const modelName = (v: string) => {
-  if (!modelNames().includes(v)) throw new InvalidArgumentError(`unknown model "${v}" (known: ${modelNames().join(', ')})`);
+  if (!modelNames().includes(v))
+    throw new InvalidArgumentError(`unknown model "${v}" (known: ${modelNames().join(', ')})`);
   return v;
 };
 export const dataset = (v: string) => {
-  try { return parseDatasetName(v); } catch (e) { throw new InvalidArgumentError((e as Error).message); }
+  try {
+    return parseDatasetName(v);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
 };
 export const classesOf = (d: string) => (d === 'cifar100' ? 100 : 10);
 
 /** --checkpoint, or the train command's default location for --model/--dataset. */
 export function checkpointOf(cmd: string, o: { checkpoint?: string; model?: string; dataset: string }): string {
-  if (!o.checkpoint && !o.model) throw new Error(`${cmd}: give --checkpoint FILE or --model NAME (to use runs/<model>-<dataset>/model.safetensors)`);
+  if (!o.checkpoint && !o.model)
+    throw new Error(`${cmd}: give --checkpoint FILE or --model NAME (to use runs/<model>-<dataset>/model.safetensors)`);
   return resolve(o.checkpoint ?? `runs/${o.model}-${o.dataset}/model.safetensors`);
 }
 

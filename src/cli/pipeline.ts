@@ -8,8 +8,11 @@ import { initNode } from '../platform/node.js';
 import { int, list } from './options.js';
 
 export function registerPipelineCommands(program: Command): void {
-  program.command('sweep')
-    .description('run the full grid (train, ptq, gen, robust per model x dataset) as dependency-ordered jobs, then the report')
+  program
+    .command('sweep')
+    .description(
+      'run the full grid (train, ptq, gen, robust per model x dataset) as dependency-ordered jobs, then the report',
+    )
     .requiredOption('--config <file>', 'sweep config (JSON; see examples/sweep-tiny.json)')
     .option('--concurrency <n>', 'jobs at a time (local)', int('--concurrency'))
     .option('--slurm', 'write sbatch scripts (job arrays + dependencies) instead of running locally', false)
@@ -26,11 +29,14 @@ export function registerPipelineCommands(program: Command): void {
         return;
       }
       const s = await runSweepLocal(c, o.concurrency);
-      console.log(`sweep: ${s.done.length} done, ${s.failed.length} failed${s.failed.length ? ` (${s.failed.join(', ')}; logs in ${join(c.out, 'logs')})` : ''}, ${s.skipped.length} skipped; report ${join(c.out, 'report', 'index.html')}`);
+      console.log(
+        `sweep: ${s.done.length} done, ${s.failed.length} failed${s.failed.length ? ` (${s.failed.join(', ')}; logs in ${join(c.out, 'logs')})` : ''}, ${s.skipped.length} skipped; report ${join(c.out, 'report', 'index.html')}`,
+      );
       if (s.failed.length) process.exitCode = 2;
     });
 
-  program.command('sweep-job')
+  program
+    .command('sweep-job')
     .description('run one job of a sweep (used by the Slurm scripts)')
     .requiredOption('--config <file>', 'sweep config')
     .requiredOption('--stage <name>', STAGES.join(' | '))
@@ -43,8 +49,11 @@ export function registerPipelineCommands(program: Command): void {
       console.log(`${s.id}: ${s.state}${s.reason ? ` (${s.reason}; log ${s.log})` : ''}`);
     });
 
-  program.command('demo')
-    .description('the whole pipeline at small scale on the real CIFAR-10 (minutes on 2 CPU cores); writes an HTML report')
+  program
+    .command('demo')
+    .description(
+      'the whole pipeline at small scale on the real CIFAR-10 (minutes on 2 CPU cores); writes an HTML report',
+    )
     .option('--out <dir>', 'output folder', 'demo-out')
     .option('--data-dir <dir>', 'folder holding cifar-10-batches-bin')
     .option('--models <list>', 'models to train', list, DEMO_DEFAULTS.models)
@@ -55,11 +64,22 @@ export function registerPipelineCommands(program: Command): void {
     .option('--quiet', 'no progress output', false)
     .action(async (o) => {
       await initNode();
-      const path = await runDemo({ ...DEMO_DEFAULTS, out: resolve(o.out), dataDir: o.dataDir, models: o.models, subset: o.subset, testSubset: o.testSubset, epochs: o.epochs, bits: o.bits, quiet: o.quiet });
+      const path = await runDemo({
+        ...DEMO_DEFAULTS,
+        out: resolve(o.out),
+        dataDir: o.dataDir,
+        models: o.models,
+        subset: o.subset,
+        testSubset: o.testSubset,
+        epochs: o.epochs,
+        bits: o.bits,
+        quiet: o.quiet,
+      });
       console.log(`report: ${path}`);
     });
 
-  program.command('report')
+  program
+    .command('report')
     .description('rebuild the HTML report, figures and tables from a results folder')
     .option('--results <dir>', 'results folder', 'runs')
     .option('--out <dir>', 'report folder (default <results>/report)')

@@ -8,46 +8,76 @@ import { initNode } from '../platform/node.js';
 import { checkpointOf, dataset, int, list, modelName, splitFormats } from './options.js';
 
 export function registerQuantCommands(program: Command): void {
-  program.command('ptq')
+  program
+    .command('ptq')
     .description('post-training quantization sweep: js_param, js_flops, q_acc, acc_loss per format and bit width')
     .option('--model <name>', 'model cfg name (default: from the checkpoint metadata)', modelName)
     .option('--dataset <name>', 'cifar10 | cifar100', dataset, 'cifar10')
     .option('--checkpoint <file>', 'trained model (default runs/<model>-<dataset>/model.safetensors)')
-    .option('--formats <list>', 'format families (INT,POT,FLOAT,OCP,MX) or explicit names (INT8,FP8_E4M3,...)', list, ['INT', 'POT', 'FLOAT'])
+    .option('--formats <list>', 'format families (INT,POT,FLOAT,OCP,MX) or explicit names (INT8,FP8_E4M3,...)', list, [
+      'INT',
+      'POT',
+      'FLOAT',
+    ])
     .option('--bits <list>', 'bit widths', (v) => list(v).map(Number), [2, 3, 4, 5, 6, 7, 8])
     .option('--calib-batches <n>', 'training batches for activation ranges', int('--calib-batches'), 100)
     .option('--calib-batch-size <n>', 'calibration batch size', int('--calib-batch-size'), 128)
     .option('--test-subset <n>', 'evaluate on the first N test images', int('--test-subset'))
     .option('--hist-bins <n>', 'bins of the histogram JS divergence', int('--hist-bins'), 2048)
-    .option('--calibration <mode>', 'fp: ranges from the full-precision model once; quantized: per format through the fake-quantized network (the seed)', (v) => {
-      if (v !== 'fp' && v !== 'quantized') throw new InvalidArgumentError(`--calibration must be fp or quantized, got "${v}"`);
-      return v;
-    }, 'fp')
+    .option(
+      '--calibration <mode>',
+      'fp: ranges from the full-precision model once; quantized: per format through the fake-quantized network (the seed)',
+      (v) => {
+        if (v !== 'fp' && v !== 'quantized')
+          throw new InvalidArgumentError(`--calibration must be fp or quantized, got "${v}"`);
+        return v;
+      },
+      'fp',
+    )
     .option('--data-dir <dir>', 'folder holding the datasets')
-    .option('--out <dir>', 'output folder (default: the checkpoint\'s folder)')
+    .option('--out <dir>', "output folder (default: the checkpoint's folder)")
     .option('--quiet', 'no progress output', false)
     .action(async (o) => {
       await initNode();
       const checkpoint = checkpointOf('ptq', o);
       const rows = await runPtq({
-        checkpoint, model: o.model, dataset: o.dataset, ...splitFormats(o.formats), bits: o.bits, calibBatches: o.calibBatches,
-        calibBatchSize: o.calibBatchSize, calibration: o.calibration, testSubset: o.testSubset, dataDir: o.dataDir, out: resolve(o.out ?? dirname(checkpoint)), histBins: o.histBins, quiet: o.quiet,
+        checkpoint,
+        model: o.model,
+        dataset: o.dataset,
+        ...splitFormats(o.formats),
+        bits: o.bits,
+        calibBatches: o.calibBatches,
+        calibBatchSize: o.calibBatchSize,
+        calibration: o.calibration,
+        testSubset: o.testSubset,
+        dataDir: o.dataDir,
+        out: resolve(o.out ?? dirname(checkpoint)),
+        histBins: o.histBins,
+        quiet: o.quiet,
       });
-      for (const r of rows) console.log(`${r.model} ${r.format.padEnd(12)} js_flops ${r.js_flops.toExponential(3)}  q_acc ${(r.q_acc * 100).toFixed(2)}%  acc_loss ${r.acc_loss.toFixed(4)}`);
+      for (const r of rows)
+        console.log(
+          `${r.model} ${r.format.padEnd(12)} js_flops ${r.js_flops.toExponential(3)}  q_acc ${(r.q_acc * 100).toFixed(2)}%  acc_loss ${r.acc_loss.toFixed(4)}`,
+        );
     });
 
-  program.command('fit')
-    .description('fit js_flops (and variants) -> acc_loss per model and overall; write fit.json, fit.csv, PNG/SVG figures')
+  program
+    .command('fit')
+    .description(
+      'fit js_flops (and variants) -> acc_loss per model and overall; write fit.json, fit.csv, PNG/SVG figures',
+    )
     .option('--results <dir>', 'folder searched for ptq.jsonl files', 'runs')
     .option('--out <dir>', 'where to write fit.json and figures (default: --results)')
     .action(async (o) => {
-      const dir = resolve(o.results), out = resolve(o.out ?? dir);
+      const dir = resolve(o.results),
+        out = resolve(o.out ?? dir);
       const report = await runFit(dir, out);
       console.log(formatFitTable(report.fits));
       console.log(`fits and figures in ${out}`);
     });
 
-  program.command('predict')
+  program
+    .command('predict')
     .description('predict the accuracy loss of quantizing a model from a saved fit (no test data needed)')
     .requiredOption('--fit <file>', 'fit.json written by `quantscope fit`')
     .requiredOption('--checkpoint <file>', 'trained model (safetensors)')
@@ -57,7 +87,17 @@ export function registerQuantCommands(program: Command): void {
     .option('--scope <name>', 'which fit: ALL or a model/dataset scope', 'ALL')
     .action(async (o) => {
       await initNode();
-      const rows = await predictLoss({ fitFile: resolve(o.fit), checkpoint: resolve(o.checkpoint), formats: o.format, model: o.model, measure: o.measure, scope: o.scope });
-      for (const r of rows) console.log(`${r.model} ${r.format.padEnd(12)} ${o.measure} ${r.x.toExponential(3)}  predicted acc_loss ${r.predicted.toFixed(4)}  (${r.fit})`);
+      const rows = await predictLoss({
+        fitFile: resolve(o.fit),
+        checkpoint: resolve(o.checkpoint),
+        formats: o.format,
+        model: o.model,
+        measure: o.measure,
+        scope: o.scope,
+      });
+      for (const r of rows)
+        console.log(
+          `${r.model} ${r.format.padEnd(12)} ${o.measure} ${r.x.toExponential(3)}  predicted acc_loss ${r.predicted.toFixed(4)}  (${r.fit})`,
+        );
     });
 }

@@ -7,8 +7,14 @@ import { initNode } from '../platform/node.js';
 import { checkpointOf, dataset, int, list, modelName, num, splitFormats, withAttackOptions } from './options.js';
 
 export function registerRobustCommands(program: Command): void {
-  withAttackOptions(program.command('gen'), { eps: GEN_DEFAULTS.eps, steps: GEN_DEFAULTS.pgdSteps, alpha: GEN_DEFAULTS.pgdAlpha })
-    .description("train the Qimera-style generator against a trained classifier (the seed's procedure); writes a fixed fake dataset")
+  withAttackOptions(program.command('gen'), {
+    eps: GEN_DEFAULTS.eps,
+    steps: GEN_DEFAULTS.pgdSteps,
+    alpha: GEN_DEFAULTS.pgdAlpha,
+  })
+    .description(
+      "train the Qimera-style generator against a trained classifier (the seed's procedure); writes a fixed fake dataset",
+    )
     .option('--model <name>', 'model cfg name (default: from the checkpoint metadata)', modelName)
     .option('--dataset <name>', 'cifar10 | cifar100', dataset, 'cifar10')
     .option('--checkpoint <file>', 'trained classifier (default runs/<model>-<dataset>/model.safetensors)')
@@ -18,20 +24,48 @@ export function registerRobustCommands(program: Command): void {
     .option('--batch-size <n>', 'batch size', int('--batch-size'), GEN_DEFAULTS.batchSize)
     .option('--lr <x>', 'Adam learning rate (default 0.001 for CIFAR-10, 0.005 for CIFAR-100)', num('--lr'))
     .option('--milestones <list>', 'MultiStepLR milestones', (v) => list(v).map(Number), GEN_DEFAULTS.milestones)
-    .option('--gamma <x>', 'MultiStepLR gamma (the seed code: 0.2; its README: 0.1)', num('--gamma'), GEN_DEFAULTS.gamma)
+    .option(
+      '--gamma <x>',
+      'MultiStepLR gamma (the seed code: 0.2; its README: 0.1)',
+      num('--gamma'),
+      GEN_DEFAULTS.gamma,
+    )
     .option('--bns-weight <x>', 'weight of the BN-statistics loss', num('--bns-weight'), GEN_DEFAULTS.bnsWeight)
-    .option('--multi-label-num <k>', 'labels mixed in boundary samples', int('--multi-label-num'), GEN_DEFAULTS.multiLabelNum)
+    .option(
+      '--multi-label-num <k>',
+      'labels mixed in boundary samples',
+      int('--multi-label-num'),
+      GEN_DEFAULTS.multiLabelNum,
+    )
     .option('--mix-prob <p>', 'share of training batches with mixed labels', num('--mix-prob'), GEN_DEFAULTS.mixProb)
     .option('--freeze-embedding', 'keep the label embedding fixed', false)
     .option('--fake-batches <n>', 'batches in the saved fake set', int('--fake-batches'), GEN_DEFAULTS.fakeBatches)
-    .option('--adjust', 'adjust against the classifier\'s real clean/PGD accuracy (the seed rule)', false)
+    .option('--adjust', "adjust against the classifier's real clean/PGD accuracy (the seed rule)", false)
     .option('--adjust-rounds <n>', 'maximum adjust rounds', int('--adjust-rounds'), GEN_DEFAULTS.adjustRounds)
-    .option('--adjust-fake-batches <n>', 'fake batches measured per adjust round', int('--adjust-fake-batches'), GEN_DEFAULTS.adjustFakeBatches)
+    .option(
+      '--adjust-fake-batches <n>',
+      'fake batches measured per adjust round',
+      int('--adjust-fake-batches'),
+      GEN_DEFAULTS.adjustFakeBatches,
+    )
     .option('--org-bound <pp>', 'clean-accuracy bound (percentage points)', num('--org-bound'), GEN_DEFAULTS.orgBound)
     .option('--pgd-bound <pp>', 'PGD-accuracy bound (percentage points)', num('--pgd-bound'), GEN_DEFAULTS.pgdBound)
-    .option('--widen-every <n>', 'rounds between widenings of both bounds by 1', int('--widen-every'), GEN_DEFAULTS.widenEvery)
-    .option('--real-clean <acc>', 'classifier clean accuracy on real test data (fraction; measured when absent)', num('--real-clean'))
-    .option('--real-pgd <acc>', 'classifier PGD accuracy on real test data (fraction; measured when absent)', num('--real-pgd'))
+    .option(
+      '--widen-every <n>',
+      'rounds between widenings of both bounds by 1',
+      int('--widen-every'),
+      GEN_DEFAULTS.widenEvery,
+    )
+    .option(
+      '--real-clean <acc>',
+      'classifier clean accuracy on real test data (fraction; measured when absent)',
+      num('--real-clean'),
+    )
+    .option(
+      '--real-pgd <acc>',
+      'classifier PGD accuracy on real test data (fraction; measured when absent)',
+      num('--real-pgd'),
+    )
     .option('--test-subset <n>', 'test images for the real accuracies', int('--test-subset'))
     .option('--seed <n>', 'seed', int('--seed'), 0)
     .option('--data-dir <dir>', 'folder holding the datasets')
@@ -40,17 +74,47 @@ export function registerRobustCommands(program: Command): void {
       await initNode();
       const checkpoint = checkpointOf('gen', o);
       const r = await runGen({
-        ...GEN_DEFAULTS, checkpoint, model: o.model, dataset: o.dataset, out: resolve(o.out ?? join(dirname(checkpoint), 'gen')), epochs: o.epochs, itersPerEpoch: o.iters,
-        batchSize: o.batchSize, lr: o.lr ?? defaultGenLr(o.dataset), milestones: o.milestones, gamma: o.gamma, bnsWeight: o.bnsWeight, multiLabelNum: o.multiLabelNum,
-        mixProb: o.mixProb, freezeEmbedding: o.freezeEmbedding, fakeBatches: o.fakeBatches, adjust: o.adjust, adjustRounds: o.adjustRounds,
-        adjustFakeBatches: o.adjustFakeBatches, orgBound: o.orgBound, pgdBound: o.pgdBound, widenEvery: o.widenEvery, realClean: o.realClean, realPgd: o.realPgd,
-        eps: o.eps, pgdSteps: o.pgdSteps, pgdAlpha: o.pgdAlpha, testSubset: o.testSubset, seed: o.seed, dataDir: o.dataDir, quiet: o.quiet,
+        ...GEN_DEFAULTS,
+        checkpoint,
+        model: o.model,
+        dataset: o.dataset,
+        out: resolve(o.out ?? join(dirname(checkpoint), 'gen')),
+        epochs: o.epochs,
+        itersPerEpoch: o.iters,
+        batchSize: o.batchSize,
+        lr: o.lr ?? defaultGenLr(o.dataset),
+        milestones: o.milestones,
+        gamma: o.gamma,
+        bnsWeight: o.bnsWeight,
+        multiLabelNum: o.multiLabelNum,
+        mixProb: o.mixProb,
+        freezeEmbedding: o.freezeEmbedding,
+        fakeBatches: o.fakeBatches,
+        adjust: o.adjust,
+        adjustRounds: o.adjustRounds,
+        adjustFakeBatches: o.adjustFakeBatches,
+        orgBound: o.orgBound,
+        pgdBound: o.pgdBound,
+        widenEvery: o.widenEvery,
+        realClean: o.realClean,
+        realPgd: o.realPgd,
+        eps: o.eps,
+        pgdSteps: o.pgdSteps,
+        pgdAlpha: o.pgdAlpha,
+        testSubset: o.testSubset,
+        seed: o.seed,
+        dataDir: o.dataDir,
+        quiet: o.quiet,
       });
-      console.log(`generator: gen acc ${(r.genAcc * 100).toFixed(1)}%; fake set ${r.fakePath}${r.adjustPath ? `; adjusted (${r.rounds} rounds) ${r.adjustPath}` : ''}`);
+      console.log(
+        `generator: gen acc ${(r.genAcc * 100).toFixed(1)}%; fake set ${r.fakePath}${r.adjustPath ? `; adjusted (${r.rounds} rounds) ${r.adjustPath}` : ''}`,
+      );
     });
 
   withAttackOptions(program.command('robust'), ROBUST_DEFAULTS)
-    .description('clean/FGSM/PGD accuracy of the full-precision and quantized models on fake vs real data; fits, PCA pictures, image grid')
+    .description(
+      'clean/FGSM/PGD accuracy of the full-precision and quantized models on fake vs real data; fits, PCA pictures, image grid',
+    )
     .option('--model <name>', 'model cfg name (default: from the checkpoint metadata)', modelName)
     .option('--dataset <name>', 'cifar10 | cifar100', dataset, 'cifar10')
     .option('--checkpoint <file>', 'trained classifier (default runs/<model>-<dataset>/model.safetensors)')
@@ -61,7 +125,12 @@ export function registerRobustCommands(program: Command): void {
     .option('--batch-size <n>', 'batch size', int('--batch-size'), ROBUST_DEFAULTS.batchSize)
     .option('--test-subset <n>', 'test images', int('--test-subset'))
     .option('--fake-limit <n>', 'fake images', int('--fake-limit'))
-    .option('--calib-batches <n>', 'fake batches for activation ranges', int('--calib-batches'), ROBUST_DEFAULTS.calibBatches)
+    .option(
+      '--calib-batches <n>',
+      'fake batches for activation ranges',
+      int('--calib-batches'),
+      ROBUST_DEFAULTS.calibBatches,
+    )
     .option('--out <dir>', 'output folder (default: the gen folder)')
     .option('--data-dir <dir>', 'folder holding the datasets')
     .option('--quiet', 'no progress output', false)
@@ -70,10 +139,27 @@ export function registerRobustCommands(program: Command): void {
       const checkpoint = checkpointOf('robust', o);
       const genDir = resolve(o.genDir ?? join(dirname(checkpoint), 'gen'));
       const rows = await runRobust({
-        checkpoint, model: o.model, dataset: o.dataset, genDir, adjust: o.adjust, ...splitFormats(o.formats), bits: o.bits, eps: o.eps,
-        steps: o.pgdSteps, alpha: o.pgdAlpha, batchSize: o.batchSize, testSubset: o.testSubset, fakeLimit: o.fakeLimit, calibBatches: o.calibBatches,
-        out: resolve(o.out ?? genDir), dataDir: o.dataDir, quiet: o.quiet,
+        checkpoint,
+        model: o.model,
+        dataset: o.dataset,
+        genDir,
+        adjust: o.adjust,
+        ...splitFormats(o.formats),
+        bits: o.bits,
+        eps: o.eps,
+        steps: o.pgdSteps,
+        alpha: o.pgdAlpha,
+        batchSize: o.batchSize,
+        testSubset: o.testSubset,
+        fakeLimit: o.fakeLimit,
+        calibBatches: o.calibBatches,
+        out: resolve(o.out ?? genDir),
+        dataDir: o.dataDir,
+        quiet: o.quiet,
       });
-      for (const r of rows) console.log(`${r.model} ${r.format.padEnd(12)} ${r.data.padEnd(12)} clean ${(r.clean * 100).toFixed(1)}%  fgsm ${(r.fgsm * 100).toFixed(1)}%  pgd ${(r.pgd * 100).toFixed(1)}%`);
+      for (const r of rows)
+        console.log(
+          `${r.model} ${r.format.padEnd(12)} ${r.data.padEnd(12)} clean ${(r.clean * 100).toFixed(1)}%  fgsm ${(r.fgsm * 100).toFixed(1)}%  pgd ${(r.pgd * 100).toFixed(1)}%`,
+        );
     });
 }

@@ -4,25 +4,39 @@
 import seedrandom from 'seedrandom';
 import { IMAGE_BYTES, type ImageSet } from './cifar-meta.js';
 
-export interface Batch { x: Float32Array; y: Int32Array; n: number }
+export interface Batch {
+  x: Float32Array;
+  y: Int32Array;
+  n: number;
+}
 
 export function epochOrder(count: number, seed: number | string, epoch: number): Int32Array {
   const rng = seedrandom(`order:${seed}:${epoch}`);
   const idx = Int32Array.from({ length: count }, (_, i) => i);
   for (let i = count - 1; i > 0; i--) {
     const j = Math.floor(rng.quick() * (i + 1));
-    const t = idx[i]; idx[i] = idx[j]; idx[j] = t;
+    const t = idx[i];
+    idx[i] = idx[j];
+    idx[j] = t;
   }
   return idx;
 }
 
-export interface AugmentOptions { crop?: number; flip?: boolean }
+export interface AugmentOptions {
+  crop?: number;
+  flip?: boolean;
+}
 
 /**
  * Assemble a batch. Augmentation randomness comes from `rng` (seeded per batch by the caller), so batch b
  * of epoch e is the same in a resumed run.
  */
-export function makeBatch(set: ImageSet, indices: ArrayLike<number>, aug: AugmentOptions | null, rng: () => number): Batch {
+export function makeBatch(
+  set: ImageSet,
+  indices: ArrayLike<number>,
+  aug: AugmentOptions | null,
+  rng: () => number,
+): Batch {
   const n = indices.length;
   const x = new Float32Array(n * IMAGE_BYTES);
   const y = new Int32Array(n);
@@ -36,7 +50,8 @@ export function makeBatch(set: ImageSet, indices: ArrayLike<number>, aug: Augmen
     const dy = pad ? Math.floor(rng() * (2 * pad + 1)) - pad : 0;
     const flip = aug?.flip ? rng() < 0.5 : false;
     for (let c = 0; c < 3; c++) {
-      const plane = src + c * 1024, out = b * IMAGE_BYTES + c * 1024;
+      const plane = src + c * 1024,
+        out = b * IMAGE_BYTES + c * 1024;
       for (let r = 0; r < 32; r++) {
         const sr = r + dy;
         for (let col = 0; col < 32; col++) {
@@ -52,11 +67,21 @@ export function makeBatch(set: ImageSet, indices: ArrayLike<number>, aug: Augmen
 }
 
 /** Batches of one epoch in order; `aug` null for evaluation. The last partial batch is kept. */
-export function* epochBatches(set: ImageSet, batchSize: number, order: Int32Array | null, aug: AugmentOptions | null, seed: number | string, epoch: number, startBatch = 0): Generator<Batch & { index: number }> {
+export function* epochBatches(
+  set: ImageSet,
+  batchSize: number,
+  order: Int32Array | null,
+  aug: AugmentOptions | null,
+  seed: number | string,
+  epoch: number,
+  startBatch = 0,
+): Generator<Batch & { index: number }> {
   const count = set.count;
   const batches = Math.ceil(count / batchSize);
   for (let i = startBatch; i < batches; i++) {
-    const idx = order ? order.subarray(i * batchSize, Math.min(count, (i + 1) * batchSize)) : Int32Array.from({ length: Math.min(batchSize, count - i * batchSize) }, (_, k) => i * batchSize + k);
+    const idx = order
+      ? order.subarray(i * batchSize, Math.min(count, (i + 1) * batchSize))
+      : Int32Array.from({ length: Math.min(batchSize, count - i * batchSize) }, (_, k) => i * batchSize + k);
     const rng = seedrandom(`aug:${seed}:${epoch}:${i}`);
     yield { ...makeBatch(set, idx, aug, () => rng.quick()), index: i };
   }

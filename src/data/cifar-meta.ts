@@ -21,4 +21,3 @@ export const NORMALIZATION: Record<DatasetName, { mean: number[]; std: number[] 
   cifar10: { mean: [0.4914, 0.4822, 0.4465], std: [0.247, 0.2435, 0.2616] },
   cifar100: { mean: [0.5071, 0.4865, 0.4409], std: [0.2673, 0.2564, 0.2762] },
 };
-

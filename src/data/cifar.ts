@@ -11,13 +11,31 @@ import { IMAGE_BYTES, NORMALIZATION, type DatasetName, type ImageSet, type Split
 
 export { IMAGE_BYTES, NORMALIZATION, type DatasetName, type ImageSet, type Split };
 
-interface Layout { dir: string; files: Record<Split, string[]>; labelBytes: number; labelOffset: number; classes: number }
+interface Layout {
+  dir: string;
+  files: Record<Split, string[]>;
+  labelBytes: number;
+  labelOffset: number;
+  classes: number;
+}
 
 function layout(name: DatasetName, opts: { coarse?: boolean }): Layout {
   if (name === 'cifar10') {
-    return { dir: 'cifar-10-batches-bin', files: { train: [1, 2, 3, 4, 5].map((i) => `data_batch_${i}.bin`), test: ['test_batch.bin'] }, labelBytes: 1, labelOffset: 0, classes: 10 };
+    return {
+      dir: 'cifar-10-batches-bin',
+      files: { train: [1, 2, 3, 4, 5].map((i) => `data_batch_${i}.bin`), test: ['test_batch.bin'] },
+      labelBytes: 1,
+      labelOffset: 0,
+      classes: 10,
+    };
   }
-  return { dir: 'cifar-100-binary', files: { train: ['train.bin'], test: ['test.bin'] }, labelBytes: 2, labelOffset: opts.coarse ? 0 : 1, classes: opts.coarse ? 20 : 100 };
+  return {
+    dir: 'cifar-100-binary',
+    files: { train: ['train.bin'], test: ['test.bin'] },
+    labelBytes: 2,
+    labelOffset: opts.coarse ? 0 : 1,
+    classes: opts.coarse ? 20 : 100,
+  };
 }
 
 export function parseDatasetName(s: string): DatasetName {
@@ -41,25 +59,39 @@ export function verifyChecksums(dir: string): void {
     const file = join(dir, m[2]);
     if (!existsSync(file)) continue;
     const got = createHash('sha256').update(readFileSync(file)).digest('hex');
-    if (got !== m[1]) throw new Error(`${file}: SHA-256 ${got} does not match SHA256SUMS (${m[1]}): the file is corrupt`);
+    if (got !== m[1])
+      throw new Error(`${file}: SHA-256 ${got} does not match SHA256SUMS (${m[1]}): the file is corrupt`);
   }
 }
 
-export interface LoadCifarOptions { dataDir?: string; coarse?: boolean; verify?: boolean; limit?: number }
+export interface LoadCifarOptions {
+  dataDir?: string;
+  coarse?: boolean;
+  verify?: boolean;
+  limit?: number;
+}
 
 export function loadCifar(name: DatasetName, split: Split, opts: LoadCifarOptions = {}): ImageSet {
   const lay = layout(name, opts);
   const dir = join(opts.dataDir ?? defaultDataDir(), lay.dir);
-  if (!existsSync(dir)) throw new Error(`${name}: data folder not found: ${dir} (set --data-dir or QUANTSCOPE_DATA to the folder holding ${lay.dir}/)`);
+  if (!existsSync(dir))
+    throw new Error(
+      `${name}: data folder not found: ${dir} (set --data-dir or QUANTSCOPE_DATA to the folder holding ${lay.dir}/)`,
+    );
   if (opts.verify) verifyChecksums(dir);
   const rec = lay.labelBytes + IMAGE_BYTES;
   const parts: Uint8Array[] = [];
   for (const f of lay.files[split]) {
     const path = join(dir, f);
-    if (!existsSync(path)) throw new Error(`${name}: missing file ${path} (expected the official binary layout: ${lay.files[split].join(', ')})`);
+    if (!existsSync(path))
+      throw new Error(
+        `${name}: missing file ${path} (expected the official binary layout: ${lay.files[split].join(', ')})`,
+      );
     const b = readFileSync(path);
     if (b.length === 0 || b.length % rec !== 0) {
-      throw new Error(`${path}: ${b.length} bytes is not a whole number of ${rec}-byte records (truncated or not the ${name} binary layout)`);
+      throw new Error(
+        `${path}: ${b.length} bytes is not a whole number of ${rec}-byte records (truncated or not the ${name} binary layout)`,
+      );
     }
     parts.push(new Uint8Array(b.buffer, b.byteOffset, b.length));
   }
@@ -73,7 +105,10 @@ export function loadCifar(name: DatasetName, split: Split, opts: LoadCifarOption
     for (let r = 0; r < p.length / rec && i < count; r++, i++) {
       const o = r * rec;
       const label = p[o + lay.labelOffset];
-      if (label >= lay.classes) throw new Error(`${join(dir, lay.files[split][f])}: record ${r} has label ${label}, outside 0..${lay.classes - 1} (corrupt file or wrong layout)`);
+      if (label >= lay.classes)
+        throw new Error(
+          `${join(dir, lay.files[split][f])}: record ${r} has label ${label}, outside 0..${lay.classes - 1} (corrupt file or wrong layout)`,
+        );
       labels[i] = label;
       images.set(p.subarray(o + lay.labelBytes, o + rec), i * IMAGE_BYTES);
     }

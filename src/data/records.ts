@@ -2,14 +2,22 @@
 // memory: platform-neutral, used for fake sets in Node and for the browser page's bundled slices.
 import { IMAGE_BYTES, type ImageSet } from './cifar-meta.js';
 
-export function parseRecords(bytes: Uint8Array, classes: number, norm: { mean: readonly number[]; std: readonly number[] }, source: string): ImageSet {
+export function parseRecords(
+  bytes: Uint8Array,
+  classes: number,
+  norm: { mean: readonly number[]; std: readonly number[] },
+  source: string,
+): ImageSet {
   const rec = IMAGE_BYTES + 1;
-  if (bytes.length === 0 || bytes.length % rec) throw new Error(`${source}: ${bytes.length} bytes is not a whole number of ${rec}-byte records`);
+  if (bytes.length === 0 || bytes.length % rec)
+    throw new Error(`${source}: ${bytes.length} bytes is not a whole number of ${rec}-byte records`);
   const n = bytes.length / rec;
-  const images = new Uint8Array(n * IMAGE_BYTES), labels = new Int32Array(n);
+  const images = new Uint8Array(n * IMAGE_BYTES),
+    labels = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     labels[i] = bytes[i * rec];
-    if (labels[i] >= classes) throw new Error(`${source}: record ${i} has label ${labels[i]}, outside 0..${classes - 1}`);
+    if (labels[i] >= classes)
+      throw new Error(`${source}: record ${i} has label ${labels[i]}, outside 0..${classes - 1}`);
     images.set(bytes.subarray(i * rec + 1, (i + 1) * rec), i * IMAGE_BYTES);
   }
   return { images, labels, classes, count: n, mean: norm.mean, std: norm.std, source };

@@ -35,30 +35,68 @@ export interface DemoConfig {
 }
 
 export const DEMO_DEFAULTS: Omit<DemoConfig, 'out'> = {
-  models: ['VGG_demo', 'AlexNet_demo'], subset: 10000, testSubset: 2000, epochs: 6, batchSize: 64,
-  bits: [2, 3, 4, 5, 6, 8], families: ['INT', 'POT', 'FLOAT'], calibBatches: 20,
-  robustModel: 'VGG_demo', genEpochs: 2, genIters: 25, robustFormats: ['INT4', 'INT8', 'POT4', 'FLOAT6_E3', 'FP4_E2M1'],
-  robustTestSubset: 200, robustFakeLimit: 128, eps: 2 / 255,
+  models: ['VGG_demo', 'AlexNet_demo'],
+  subset: 10000,
+  testSubset: 2000,
+  epochs: 6,
+  batchSize: 64,
+  bits: [2, 3, 4, 5, 6, 8],
+  families: ['INT', 'POT', 'FLOAT'],
+  calibBatches: 20,
+  robustModel: 'VGG_demo',
+  genEpochs: 2,
+  genIters: 25,
+  robustFormats: ['INT4', 'INT8', 'POT4', 'FLOAT6_E3', 'FP4_E2M1'],
+  robustTestSubset: 200,
+  robustFakeLimit: 128,
+  eps: 2 / 255,
 };
 
 export async function runDemo(c: DemoConfig): Promise<string> {
   const t0 = Date.now();
   for (const model of c.models) {
     const out = join(c.out, `${model}-cifar10`);
-    if (existsSync(join(out, 'result.json'))) { log(`demo: ${model} already trained (${out})`); continue; }
+    if (existsSync(join(out, 'result.json'))) {
+      log(`demo: ${model} already trained (${out})`);
+      continue;
+    }
     log(`demo: training ${model} on ${c.subset} CIFAR-10 images for ${c.epochs} epochs`);
-    const r = await train({
-      ...SEED_RECIPE, milestones: [Math.ceil(c.epochs * 0.6), Math.ceil(c.epochs * 0.85)], model, dataset: 'cifar10', epochs: c.epochs, batchSize: c.batchSize,
-      lr: 0.05, subset: c.subset, testSubset: c.testSubset, seed: 0, out, evalEvery: 0, dataDir: c.dataDir,
-    }, true, { quiet: c.quiet });
+    const r = await train(
+      {
+        ...SEED_RECIPE,
+        milestones: [Math.ceil(c.epochs * 0.6), Math.ceil(c.epochs * 0.85)],
+        model,
+        dataset: 'cifar10',
+        epochs: c.epochs,
+        batchSize: c.batchSize,
+        lr: 0.05,
+        subset: c.subset,
+        testSubset: c.testSubset,
+        seed: 0,
+        out,
+        evalEvery: 0,
+        dataDir: c.dataDir,
+      },
+      true,
+      { quiet: c.quiet },
+    );
     r.model.dispose();
   }
   for (const model of c.models) {
     const out = join(c.out, `${model}-cifar10`);
     log(`demo: PTQ sweep of ${model} (${c.families.join('/')} at ${c.bits.join(',')} bits)`);
     await runPtq({
-      checkpoint: join(out, 'model.safetensors'), dataset: 'cifar10', families: c.families, bits: c.bits, calibBatches: c.calibBatches, calibBatchSize: 128,
-      testSubset: c.testSubset, dataDir: c.dataDir, out, histBins: 2048, quiet: c.quiet,
+      checkpoint: join(out, 'model.safetensors'),
+      dataset: 'cifar10',
+      families: c.families,
+      bits: c.bits,
+      calibBatches: c.calibBatches,
+      calibBatchSize: 128,
+      testSubset: c.testSubset,
+      dataDir: c.dataDir,
+      out,
+      histBins: 2048,
+      quiet: c.quiet,
     });
   }
   // data-free robustness: generator (short training + a few adjust rounds), then PGD on fake vs real
@@ -66,13 +104,42 @@ export async function runDemo(c: DemoConfig): Promise<string> {
   const checkpoint = join(c.out, `${c.robustModel}-cifar10`, 'model.safetensors');
   log(`demo: generator for ${c.robustModel} (${c.genEpochs} epochs x ${c.genIters} iterations, then adjust)`);
   await runGen({
-    ...GEN_DEFAULTS, checkpoint, dataset: 'cifar10', out: genDir, epochs: c.genEpochs, itersPerEpoch: c.genIters, batchSize: 64, lr: 0.005, milestones: [c.genEpochs],
-    fakeBatches: 4, adjust: true, adjustRounds: 6, adjustFakeBatches: 2, testSubset: c.robustTestSubset, dataDir: c.dataDir, quiet: c.quiet, eps: c.eps,
+    ...GEN_DEFAULTS,
+    checkpoint,
+    dataset: 'cifar10',
+    out: genDir,
+    epochs: c.genEpochs,
+    itersPerEpoch: c.genIters,
+    batchSize: 64,
+    lr: 0.005,
+    milestones: [c.genEpochs],
+    fakeBatches: 4,
+    adjust: true,
+    adjustRounds: 6,
+    adjustFakeBatches: 2,
+    testSubset: c.robustTestSubset,
+    dataDir: c.dataDir,
+    quiet: c.quiet,
+    eps: c.eps,
   });
   log(`demo: robustness of ${c.robustModel} and ${c.robustFormats.length} quantized versions on fake vs real data`);
   await runRobust({
-    ...ROBUST_DEFAULTS, checkpoint, dataset: 'cifar10', genDir, adjust: true, families: [], bits: [], formats: c.robustFormats, testSubset: c.robustTestSubset,
-    fakeLimit: c.robustFakeLimit, calibBatches: 4, out: genDir, dataDir: c.dataDir, quiet: c.quiet, eps: c.eps, alpha: c.eps / 4,
+    ...ROBUST_DEFAULTS,
+    checkpoint,
+    dataset: 'cifar10',
+    genDir,
+    adjust: true,
+    families: [],
+    bits: [],
+    formats: c.robustFormats,
+    testSubset: c.robustTestSubset,
+    fakeLimit: c.robustFakeLimit,
+    calibBatches: 4,
+    out: genDir,
+    dataDir: c.dataDir,
+    quiet: c.quiet,
+    eps: c.eps,
+    alpha: c.eps / 4,
   });
   const minutes = ((Date.now() - t0) / 60000).toFixed(1);
   const path = await buildReport(c.out, join(c.out, 'report'), {

@@ -7,7 +7,12 @@ import { Progress } from './progress.js';
 
 export { countCorrect };
 
-export interface EvalOptions { batchSize?: number; ctx?: ForwardContext; label?: string; quiet?: boolean }
+export interface EvalOptions {
+  batchSize?: number;
+  ctx?: ForwardContext;
+  label?: string;
+  quiet?: boolean;
+}
 
 export async function accuracy(model: Classifier, set: ImageSet, o: EvalOptions = {}): Promise<number> {
   const bar = new Progress(o.label ?? 'eval', Math.ceil(set.count / (o.batchSize ?? 256)), o.quiet ?? true);

@@ -11,8 +11,21 @@ import { BatchNorm2d, Conv2d, Fn, Linear } from '../nn/layers.js';
 import type { Module } from '../nn/module.js';
 import type { Classifier } from '../nn/models/build.js';
 
-export interface LayerCount { name: string; kind: string; input: number[]; output: number[]; params: number; macs: number }
-export interface FlopsTable { model: string; layers: LayerCount[]; totalParams: number; totalMacs: number; totalFlops: number }
+export interface LayerCount {
+  name: string;
+  kind: string;
+  input: number[];
+  output: number[];
+  params: number;
+  macs: number;
+}
+export interface FlopsTable {
+  model: string;
+  layers: LayerCount[];
+  totalParams: number;
+  totalMacs: number;
+  totalFlops: number;
+}
 
 const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 
@@ -26,9 +39,18 @@ function macsOf(m: Module, input: readonly number[], output: readonly number[]):
   if (m instanceof BatchNorm2d) return prod(input) * (m.affine ? 2 : 1);
   if (m instanceof Fn) {
     switch (m.kind) {
-      case 'relu': case 'relu6': case 'leaky_relu': case 'tanh': case 'upsample': return prod(output);
-      case 'maxpool': case 'avgpool': case 'adaptive_avgpool': return prod(input);
-      default: return 0;
+      case 'relu':
+      case 'relu6':
+      case 'leaky_relu':
+      case 'tanh':
+      case 'upsample':
+        return prod(output);
+      case 'maxpool':
+      case 'avgpool':
+      case 'adaptive_avgpool':
+        return prod(input);
+      default:
+        return 0;
     }
   }
   return null; // a container: its children are counted
@@ -38,16 +60,18 @@ export function countFlops(model: Classifier): FlopsTable {
   const layers: LayerCount[] = [];
   const wasTraining = model.training;
   model.eval();
-  tidy(() => noGrad(() => {
-    model.forward(randn([1, 3, 32, 32]), {
-      trace: (m, x, y) => {
-        const macs = macsOf(m, x.shape, y.shape);
-        if (macs === null) return;
-        const params = m.namedParameters().reduce((s, [, t]) => s + t.size, 0);
-        layers.push({ name: m.path, kind: m.kind, input: [...x.shape], output: [...y.shape], params, macs });
-      },
-    });
-  }));
+  tidy(() =>
+    noGrad(() => {
+      model.forward(randn([1, 3, 32, 32]), {
+        trace: (m, x, y) => {
+          const macs = macsOf(m, x.shape, y.shape);
+          if (macs === null) return;
+          const params = m.namedParameters().reduce((s, [, t]) => s + t.size, 0);
+          layers.push({ name: m.path, kind: m.kind, input: [...x.shape], output: [...y.shape], params, macs });
+        },
+      });
+    }),
+  );
   model.train(wasTraining);
   const totalMacs = layers.reduce((s, l) => s + l.macs, 0);
   return { model: model.arch, layers, totalParams: model.numParameters(), totalMacs, totalFlops: 2 * totalMacs };
@@ -60,19 +84,41 @@ export function foldedLayerMacs(table: FlopsTable): Map<string, { macs: number; 
     if (l.kind === 'conv' || l.kind === 'linear') out.set(l.name, { macs: l.macs, params: l.params });
     else if (l.kind === 'bn' && l.name.endsWith('.bn')) {
       const conv = out.get(`${l.name.slice(0, -3)}.conv`);
-      if (conv) { conv.macs += l.macs; conv.params += l.params; }
+      if (conv) {
+        conv.macs += l.macs;
+        conv.params += l.params;
+      }
     }
   }
   return out;
 }
 
-const human = (n: number) => (n >= 1e9 ? `${(n / 1e9).toFixed(2)} G` : n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} K` : String(n));
+const human = (n: number) =>
+  n >= 1e9
+    ? `${(n / 1e9).toFixed(2)} G`
+    : n >= 1e6
+      ? `${(n / 1e6).toFixed(2)} M`
+      : n >= 1e3
+        ? `${(n / 1e3).toFixed(1)} K`
+        : String(n);
 
 export function formatFlopsTable(t: FlopsTable): string {
-  const rows = t.layers.map((l) => [l.name, l.kind, `[${l.output.slice(1).join('x')}]`, l.params.toLocaleString('en-US'), human(l.macs), `${((100 * l.macs) / t.totalMacs).toFixed(2)}%`]);
+  const rows = t.layers.map((l) => [
+    l.name,
+    l.kind,
+    `[${l.output.slice(1).join('x')}]`,
+    l.params.toLocaleString('en-US'),
+    human(l.macs),
+    `${((100 * l.macs) / t.totalMacs).toFixed(2)}%`,
+  ]);
   const head = ['layer', 'kind', 'output', 'params', 'MACs', 'share'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (r: string[]) => r.map((c, i) => (i >= 3 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ');
-  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line), '',
-    `${t.model}: ${t.totalParams.toLocaleString('en-US')} params, ${human(t.totalMacs)}MACs (${human(t.totalFlops)}FLOPs = 2 x MACs) per 32x32 image`].join('\n');
+  return [
+    line(head),
+    widths.map((w) => '-'.repeat(w)).join('  '),
+    ...rows.map(line),
+    '',
+    `${t.model}: ${t.totalParams.toLocaleString('en-US')} params, ${human(t.totalMacs)}MACs (${human(t.totalFlops)}FLOPs = 2 x MACs) per 32x32 image`,
+  ].join('\n');
 }

@@ -63,9 +63,27 @@ export interface GenConfig {
 }
 
 export const GEN_DEFAULTS = {
-  epochs: 20, itersPerEpoch: 200, batchSize: 128, betas: [0.5, 0.999] as [number, number], milestones: [15], gamma: 0.2, bnsWeight: 0.1,
-  multiLabelNum: 2, mixProb: 0.5, freezeEmbedding: false, seed: 0, fakeBatches: 20, adjust: false, adjustRounds: 1000, adjustFakeBatches: 20,
-  orgBound: ADJUST_DEFAULTS.orgBound, pgdBound: ADJUST_DEFAULTS.pgdBound, widenEvery: ADJUST_DEFAULTS.widenEvery, eps: PGD_DEFAULTS.eps, pgdSteps: PGD_DEFAULTS.steps, pgdAlpha: PGD_DEFAULTS.alpha,
+  epochs: 20,
+  itersPerEpoch: 200,
+  batchSize: 128,
+  betas: [0.5, 0.999] as [number, number],
+  milestones: [15],
+  gamma: 0.2,
+  bnsWeight: 0.1,
+  multiLabelNum: 2,
+  mixProb: 0.5,
+  freezeEmbedding: false,
+  seed: 0,
+  fakeBatches: 20,
+  adjust: false,
+  adjustRounds: 1000,
+  adjustFakeBatches: 20,
+  orgBound: ADJUST_DEFAULTS.orgBound,
+  pgdBound: ADJUST_DEFAULTS.pgdBound,
+  widenEvery: ADJUST_DEFAULTS.widenEvery,
+  eps: PGD_DEFAULTS.eps,
+  pgdSteps: PGD_DEFAULTS.steps,
+  pgdAlpha: PGD_DEFAULTS.alpha,
 };
 export const defaultGenLr = (d: DatasetName) => (d === 'cifar100' ? 0.005 : 0.001);
 
@@ -76,14 +94,28 @@ export async function embeddingFrom(teacher: Classifier): Promise<{ data: Float3
   return { data: (await w.toArray()) as Float32Array, latent };
 }
 
-interface StepResult { ce: Tensor; bns: Tensor; correct: Tensor }
+interface StepResult {
+  ce: Tensor;
+  bns: Tensor;
+  correct: Tensor;
+}
 
 /**
  * One generator update on N samples. mode 'single' | 'mixed' picks the labels; withPgd adds PGD-perturbed
  * copies (the perturbation is found against the teacher and added as a constant, so the gradient still
  * reaches the generator through the clean image).
  */
-export function generatorStep(gen: Generator, teacher: Classifier, opt: Adam, n: number, k: number, withPgd: boolean, rng: Random, c: Pick<GenConfig, 'bnsWeight' | 'eps' | 'pgdSteps' | 'pgdAlpha' | 'dataset'>, norm: { mean: readonly number[]; std: readonly number[] }): StepResult {
+export function generatorStep(
+  gen: Generator,
+  teacher: Classifier,
+  opt: Adam,
+  n: number,
+  k: number,
+  withPgd: boolean,
+  rng: Random,
+  c: Pick<GenConfig, 'bnsWeight' | 'eps' | 'pgdSteps' | 'pgdAlpha' | 'dataset'>,
+  norm: { mean: readonly number[]; std: readonly number[] },
+): StepResult {
   const classes = teacher.classes;
   const draw = drawLabels(n, classes, gen.o.latent, k, rng);
   return tidy(() => {
@@ -94,10 +126,16 @@ export function generatorStep(gen: Generator, teacher: Classifier, opt: Adam, n:
     let target = mix;
     if (withPgd) {
       // pixel-space PGD on a detached copy, applied as a constant offset in normalised space
-      const mean = fromArray(Float32Array.from(norm.mean), [1, 3, 1, 1]), std = fromArray(Float32Array.from(norm.std), [1, 3, 1, 1]);
+      const mean = fromArray(Float32Array.from(norm.mean), [1, 3, 1, 1]),
+        std = fromArray(Float32Array.from(norm.std), [1, 3, 1, 1]);
       const px = noGrad(() => clamp(add(mul(images, std), mean), 0, 1));
       const labels = fromArray(draw.labels, [n], 'int32');
-      const adv = pgd(teacher, normaliser(norm), px, labels, { eps: c.eps, steps: c.pgdSteps, alpha: c.pgdAlpha, seed: rng.int(1 << 30) });
+      const adv = pgd(teacher, normaliser(norm), px, labels, {
+        eps: c.eps,
+        steps: c.pgdSteps,
+        alpha: c.pgdAlpha,
+        seed: rng.int(1 << 30),
+      });
       const delta = noGrad(() => div(sub(adv, px), std));
       inputs = concat([images, add(images, delta)], 0);
       target = concat([mix, mix], 0);
@@ -110,16 +148,22 @@ export function generatorStep(gen: Generator, teacher: Classifier, opt: Adam, n:
     backward(loss);
     opt.stepUpdate();
     opt.zeroGrad();
-    const sampled = fromArray(withPgd ? Int32Array.from([...draw.labels, ...draw.labels]) : draw.labels, [inputs.shape[0]], 'int32');
+    const sampled = fromArray(
+      withPgd ? Int32Array.from([...draw.labels, ...draw.labels]) : draw.labels,
+      [inputs.shape[0]],
+      'int32',
+    );
     const correct = noGrad(() => countCorrect(logits, sampled));
     return { ce: noGrad(() => mul(ce, 1)), bns: noGrad(() => mul(bns, 1)), correct };
   });
 }
 
-
 async function saveGenerator(path: string, gen: Generator, opt: Adam, meta: Record<string, string>): Promise<void> {
-  const all = new Map<string, StTensor>([...await moduleState(gen), ...await optimizerState(opt)]);
-  writeFileAtomic(path, encodeSafetensors(all, { ...meta, adam_steps: JSON.stringify(opt.paramSteps), optimizer_step: String(opt.step) }));
+  const all = new Map<string, StTensor>([...(await moduleState(gen)), ...(await optimizerState(opt))]);
+  writeFileAtomic(
+    path,
+    encodeSafetensors(all, { ...meta, adam_steps: JSON.stringify(opt.paramSteps), optimizer_step: String(opt.step) }),
+  );
 }
 
 function loadGenerator(path: string, gen: Generator, opt: Adam | null): Record<string, string> {
@@ -134,13 +178,23 @@ function loadGenerator(path: string, gen: Generator, opt: Adam | null): Record<s
 }
 
 /** Generate N single-label images with a fixed seed, as uint8 pixels. */
-export async function generateFakeSet(gen: Generator, classes: number, n: number, batch: number, seed: string, dataset: DatasetName): Promise<{ images: Uint8Array; labels: Int32Array }> {
+export async function generateFakeSet(
+  gen: Generator,
+  classes: number,
+  n: number,
+  batch: number,
+  seed: string,
+  dataset: DatasetName,
+): Promise<{ images: Uint8Array; labels: Int32Array }> {
   const rng = new Random(seed);
-  const images = new Uint8Array(n * 3072), labels = new Int32Array(n);
+  const images = new Uint8Array(n * 3072),
+    labels = new Int32Array(n);
   for (let s = 0; s < n; s += batch) {
     const m = Math.min(batch, n - s);
     const d = drawLabels(m, classes, gen.o.latent, 1, rng);
-    const x = noGrad(() => tidy(() => gen.forward(fromArray(d.mix, [m, classes]), {}, fromArray(d.noise, [m, gen.o.latent]))));
+    const x = noGrad(() =>
+      tidy(() => gen.forward(fromArray(d.mix, [m, classes]), {}, fromArray(d.noise, [m, gen.o.latent]))),
+    );
     images.set(toPixels((await x.toArray()) as Float32Array, m, dataset), s * 3072);
     labels.set(d.labels, s);
     x.dispose();
@@ -148,12 +202,20 @@ export async function generateFakeSet(gen: Generator, classes: number, n: number
   return { images, labels };
 }
 
-export interface GenResult { genAcc: number; fakePath: string; adjustPath?: string; rounds?: number }
+export interface GenResult {
+  genAcc: number;
+  fakePath: string;
+  adjustPath?: string;
+  rounds?: number;
+}
 
 export async function runGen(c: GenConfig, resume = true): Promise<GenResult> {
   const teacher = loadTrainedModel(c.checkpoint, c.model).eval();
   const { data: embInit, latent } = await embeddingFrom(teacher);
-  const gen = new Generator({ classes: teacher.classes, latent, seed: c.seed, freezeEmbedding: c.freezeEmbedding }, embInit);
+  const gen = new Generator(
+    { classes: teacher.classes, latent, seed: c.seed, freezeEmbedding: c.freezeEmbedding },
+    embInit,
+  );
   const opt = new Adam(gen.trainable(), { lr: c.lr, betas: c.betas });
   const ckpt = join(c.out, 'generator.safetensors');
   let startEpoch = 0;
@@ -172,22 +234,49 @@ export async function runGen(c: GenConfig, resume = true): Promise<GenResult> {
       gen.train();
       opt.lr = lrAt({ epoch, batch: 0, batchesPerEpoch: c.itersPerEpoch });
       const bar = new Progress(`gen epoch ${epoch + 1}/${c.epochs}`, c.itersPerEpoch, c.quiet);
-      let ce = 0, bns = 0, correct = 0, seen = 0;
+      let ce = 0,
+        bns = 0,
+        correct = 0,
+        seen = 0;
       for (let it = 0; it < c.itersPerEpoch; it++) {
         const rng = new Random(`gen:${c.seed}:${epoch}:${it}`);
         const mixed = c.multiLabelNum > 1 && rng.uniform() < c.mixProb;
         const r = generatorStep(gen, teacher, opt, c.batchSize, mixed ? c.multiLabelNum : 1, false, rng, c, norm);
         const vals = [await r.ce.item(), await r.bns.item(), await r.correct.item()];
-        r.ce.dispose(); r.bns.dispose(); r.correct.dispose();
-        if (!vals.every(Number.isFinite)) throw new Error(`gen: loss became non-finite in epoch ${epoch + 1} iteration ${it + 1}; the last good generator is kept at ${ckpt}`);
-        ce += vals[0]; bns += vals[1];
-        if (!mixed) { correct += vals[2]; seen += c.batchSize; }
+        r.ce.dispose();
+        r.bns.dispose();
+        r.correct.dispose();
+        if (!vals.every(Number.isFinite))
+          throw new Error(
+            `gen: loss became non-finite in epoch ${epoch + 1} iteration ${it + 1}; the last good generator is kept at ${ckpt}`,
+          );
+        ce += vals[0];
+        bns += vals[1];
+        if (!mixed) {
+          correct += vals[2];
+          seen += c.batchSize;
+        }
         bar.update(it + 1, { ce: ce / (it + 1), bns: bns / (it + 1), gen_acc: seen ? correct / seen : 0 });
       }
       genAcc = seen ? correct / seen : NaN;
-      await saveGenerator(ckpt, gen, opt, { epochs_done: String(epoch + 1), arch: teacher.arch, classes: String(teacher.classes), latent: String(latent) });
-      appendJsonl(jsonl, { epoch, loss: (ce + c.bnsWeight * bns) / c.itersPerEpoch, ce: ce / c.itersPerEpoch, bns: bns / c.itersPerEpoch, gen_acc: genAcc, lr: opt.lr });
-      if (!c.quiet) log(`gen epoch ${epoch + 1}/${c.epochs}: ce ${(ce / c.itersPerEpoch).toFixed(4)} bns ${(bns / c.itersPerEpoch).toFixed(4)} gen acc ${(genAcc * 100).toFixed(1)}%`);
+      await saveGenerator(ckpt, gen, opt, {
+        epochs_done: String(epoch + 1),
+        arch: teacher.arch,
+        classes: String(teacher.classes),
+        latent: String(latent),
+      });
+      appendJsonl(jsonl, {
+        epoch,
+        loss: (ce + c.bnsWeight * bns) / c.itersPerEpoch,
+        ce: ce / c.itersPerEpoch,
+        bns: bns / c.itersPerEpoch,
+        gen_acc: genAcc,
+        lr: opt.lr,
+      });
+      if (!c.quiet)
+        log(
+          `gen epoch ${epoch + 1}/${c.epochs}: ce ${(ce / c.itersPerEpoch).toFixed(4)} bns ${(bns / c.itersPerEpoch).toFixed(4)} gen acc ${(genAcc * 100).toFixed(1)}%`,
+        );
     }
   });
   const n = c.fakeBatches * c.batchSize;
@@ -202,11 +291,18 @@ export async function runGen(c: GenConfig, resume = true): Promise<GenResult> {
   }
   const result: GenResult = { genAcc, fakePath };
   if (c.adjust) Object.assign(result, await runAdjust(c, gen, opt, teacher, norm));
-  teacher.dispose(); gen.dispose();
+  teacher.dispose();
+  gen.dispose();
   return result;
 }
 
-async function runAdjust(c: GenConfig, gen: Generator, opt: Adam, teacher: Classifier, norm: { mean: number[]; std: number[] }): Promise<{ adjustPath: string; rounds: number }> {
+async function runAdjust(
+  c: GenConfig,
+  gen: Generator,
+  opt: Adam,
+  teacher: Classifier,
+  norm: { mean: number[]; std: number[] },
+): Promise<{ adjustPath: string; rounds: number }> {
   const adjustPath = join(c.out, 'fake-adjust.bin');
   const logPath = join(c.out, 'adjust.jsonl');
   const ckpt = join(c.out, 'generator-adjust.safetensors');
@@ -217,12 +313,19 @@ async function runAdjust(c: GenConfig, gen: Generator, opt: Adam, teacher: Class
   if (!real && existsSync(realPath)) real = JSON.parse(readFileSync(realPath, 'utf8'));
   if (!real) {
     const test = loadCifar(c.dataset, 'test', { dataDir: c.dataDir, limit: c.testSubset });
-    const r = await robustAccuracy(teacher, test, { eps: c.eps, steps: c.pgdSteps, alpha: c.pgdAlpha, batchSize: c.batchSize });
+    const r = await robustAccuracy(teacher, test, {
+      eps: c.eps,
+      steps: c.pgdSteps,
+      alpha: c.pgdAlpha,
+      batchSize: c.batchSize,
+    });
     real = { clean: r.clean, pgd: r.pgd };
     writeJsonAtomic(realPath, { ...real, fgsm: r.fgsm, count: r.count });
   }
   let startRound = 0;
-  if (existsSync(ckpt)) { startRound = Number(loadGenerator(ckpt, gen, opt).rounds_done ?? 0); }
+  if (existsSync(ckpt)) {
+    startRound = Number(loadGenerator(ckpt, gen, opt).rounds_done ?? 0);
+  }
   keepJsonl<{ round: number }>(logPath, (r) => r.round < startRound);
   const base = { org: c.orgBound, pgd: c.pgdBound };
   const bar = new Progress('adjust', c.adjustRounds, c.quiet);
@@ -230,26 +333,75 @@ async function runAdjust(c: GenConfig, gen: Generator, opt: Adam, teacher: Class
   let decision: AdjustDecision = 'single';
   await withFrozenParamsAsync(teacher, async () => {
     for (; round < c.adjustRounds; round++) {
-      const fake = await generateFakeSet(gen, teacher.classes, c.adjustFakeBatches * c.batchSize, c.batchSize, `adjust:${c.seed}:${round}`, c.dataset);
+      const fake = await generateFakeSet(
+        gen,
+        teacher.classes,
+        c.adjustFakeBatches * c.batchSize,
+        c.batchSize,
+        `adjust:${c.seed}:${round}`,
+        c.dataset,
+      );
       const set = { ...fake, count: fake.labels.length, mean: norm.mean, std: norm.std };
-      const acc = await robustAccuracy(teacher, set, { eps: c.eps, steps: c.pgdSteps, alpha: c.pgdAlpha, batchSize: c.batchSize, seed: round });
+      const acc = await robustAccuracy(teacher, set, {
+        eps: c.eps,
+        steps: c.pgdSteps,
+        alpha: c.pgdAlpha,
+        batchSize: c.batchSize,
+        seed: round,
+      });
       const bounds = boundsAt(round, base, c.widenEvery);
       const d = adjustDecision(acc, real as { clean: number; pgd: number }, bounds);
       decision = d.decision;
-      appendJsonl(logPath, { round, fake_clean: acc.clean, fake_fgsm: acc.fgsm, fake_pgd: acc.pgd, real_clean: real?.clean, real_pgd: real?.pgd, org_diff: d.orgDiff, pgd_diff: d.pgdDiff, org_bound: bounds.org, pgd_bound: bounds.pgd, decision });
+      appendJsonl(logPath, {
+        round,
+        fake_clean: acc.clean,
+        fake_fgsm: acc.fgsm,
+        fake_pgd: acc.pgd,
+        real_clean: real?.clean,
+        real_pgd: real?.pgd,
+        org_diff: d.orgDiff,
+        pgd_diff: d.pgdDiff,
+        org_bound: bounds.org,
+        pgd_bound: bounds.pgd,
+        decision,
+      });
       bar.update(round + 1, { decision, org_diff: d.orgDiff, pgd_diff: d.pgdDiff });
       if (decision === 'stop') break;
       gen.train();
       const rng = new Random(`adjust-step:${c.seed}:${round}`);
-      const r = generatorStep(gen, teacher, opt, c.batchSize, decision === 'mixed' ? c.multiLabelNum : 1, decision === 'single+pgd', rng, c, norm);
-      r.ce.dispose(); r.bns.dispose(); r.correct.dispose();
+      const r = generatorStep(
+        gen,
+        teacher,
+        opt,
+        c.batchSize,
+        decision === 'mixed' ? c.multiLabelNum : 1,
+        decision === 'single+pgd',
+        rng,
+        c,
+        norm,
+      );
+      r.ce.dispose();
+      r.bns.dispose();
+      r.correct.dispose();
       if (round % 10 === 9) await saveGenerator(ckpt, gen, opt, { rounds_done: String(round + 1), arch: teacher.arch });
     }
   });
-  const fake = await generateFakeSet(gen, teacher.classes, c.fakeBatches * c.batchSize, c.batchSize, `fake:${c.seed}`, c.dataset);
+  const fake = await generateFakeSet(
+    gen,
+    teacher.classes,
+    c.fakeBatches * c.batchSize,
+    c.batchSize,
+    `fake:${c.seed}`,
+    c.dataset,
+  );
   await saveGenerator(ckpt, gen, opt, { rounds_done: String(round), arch: teacher.arch, stopped: decision });
   writeImageSet(adjustPath, fake.images, fake.labels);
-  writeJsonAtomic(join(c.out, 'fake-adjust.json'), { count: fake.labels.length, seed: c.seed, rounds: round, last_decision: decision, adjusted: true });
+  writeJsonAtomic(join(c.out, 'fake-adjust.json'), {
+    count: fake.labels.length,
+    seed: c.seed,
+    rounds: round,
+    last_decision: decision,
+    adjusted: true,
+  });
   return { adjustPath, rounds: round };
 }
-

@@ -13,7 +13,11 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
 }
 
 export function svgToPng(svg: string, scale = 2): Uint8Array {
-  const r = new Resvg(svg, { fitTo: { mode: 'zoom', value: scale }, font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' }, background: 'white' });
+  const r = new Resvg(svg, {
+    fitTo: { mode: 'zoom', value: scale },
+    font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' },
+    background: 'white',
+  });
   return r.render().asPng();
 }
 
@@ -25,10 +29,20 @@ export async function saveFigure(spec: TopLevelSpec, base: string): Promise<{ sv
   return { svg: `${base}.svg`, png: `${base}.png` };
 }
 
-export interface Series { name: string; points: { x: number; y: number; label?: string }[]; curve?: { x: number; y: number }[] }
+export interface Series {
+  name: string;
+  points: { x: number; y: number; label?: string }[];
+  curve?: { x: number; y: number }[];
+}
 
 /** Scatter per series with an optional fitted curve per series (same colour). */
-export function scatterWithCurves(title: string, xTitle: string, yTitle: string, series: Series[], opts: { logX?: boolean; width?: number; height?: number } = {}): TopLevelSpec {
+export function scatterWithCurves(
+  title: string,
+  xTitle: string,
+  yTitle: string,
+  series: Series[],
+  opts: { logX?: boolean; width?: number; height?: number } = {},
+): TopLevelSpec {
   const points = series.flatMap((s) => s.points.map((p) => ({ series: s.name, x: p.x, y: p.y, label: p.label ?? '' })));
   const curves = series.flatMap((s) => (s.curve ?? []).map((p, i) => ({ series: s.name, x: p.x, y: p.y, order: i })));
   const xScale = opts.logX && points.every((p) => p.x > 0) ? { type: 'log' as const } : { zero: false };
@@ -36,10 +50,24 @@ export function scatterWithCurves(title: string, xTitle: string, yTitle: string,
   const y = { field: 'y', type: 'quantitative' as const, title: yTitle };
   const color = { field: 'series', type: 'nominal' as const, title: null, legend: { labelLimit: 420 } };
   return {
-    title, width: opts.width ?? 520, height: opts.height ?? 340,
+    title,
+    width: opts.width ?? 520,
+    height: opts.height ?? 340,
     layer: [
-      { data: { values: points }, mark: { type: 'point', filled: true, size: 40, opacity: 0.8 }, encoding: { x, y, color, tooltip: [{ field: 'label' }, { field: 'x' }, { field: 'y' }] } },
-      ...(curves.length ? [{ data: { values: curves }, mark: { type: 'line' as const, strokeWidth: 2 }, encoding: { x, y, color, order: { field: 'order' } } }] : []),
+      {
+        data: { values: points },
+        mark: { type: 'point', filled: true, size: 40, opacity: 0.8 },
+        encoding: { x, y, color, tooltip: [{ field: 'label' }, { field: 'x' }, { field: 'y' }] },
+      },
+      ...(curves.length
+        ? [
+            {
+              data: { values: curves },
+              mark: { type: 'line' as const, strokeWidth: 2 },
+              encoding: { x, y, color, order: { field: 'order' } },
+            },
+          ]
+        : []),
     ],
   } as TopLevelSpec;
 }
@@ -47,8 +75,14 @@ export function scatterWithCurves(title: string, xTitle: string, yTitle: string,
 /** Horizontal bars, e.g. per-layer JS divergence. */
 export function barChart(title: string, rows: { name: string; value: number }[], valueTitle: string): TopLevelSpec {
   return {
-    title, width: 520, height: Math.max(120, rows.length * 14), data: { values: rows },
+    title,
+    width: 520,
+    height: Math.max(120, rows.length * 14),
+    data: { values: rows },
     mark: 'bar',
-    encoding: { y: { field: 'name', type: 'nominal', sort: null, title: null }, x: { field: 'value', type: 'quantitative', title: valueTitle } },
+    encoding: {
+      y: { field: 'name', type: 'nominal', sort: null, title: null },
+      x: { field: 'value', type: 'quantitative', title: valueTitle },
+    },
   } as TopLevelSpec;
 }

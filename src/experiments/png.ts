@@ -28,27 +28,42 @@ export function encodePng(rgb: Uint8Array, width: number, height: number): Uint8
   for (let y = 0; y < height; y++) raw.set(rgb.subarray(y * width * 3, (y + 1) * width * 3), y * (1 + width * 3) + 1);
   const ihdr = new Uint8Array(13);
   const dv = new DataView(ihdr.buffer);
-  dv.setUint32(0, width); dv.setUint32(4, height);
+  dv.setUint32(0, width);
+  dv.setUint32(4, height);
   ihdr.set([8, 2, 0, 0, 0], 8);
-  const parts = [new Uint8Array([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', new Uint8Array(0))];
+  const parts = [
+    new Uint8Array([137, 80, 78, 71, 13, 10, 26, 10]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(raw)),
+    chunk('IEND', new Uint8Array(0)),
+  ];
   const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
   let o = 0;
-  for (const p of parts) { out.set(p, o); o += p.length; }
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
   return out;
 }
 
 /** Rows of CHW uint8 32x32 images -> one grid PNG, each image scaled `scale` times, 2-pixel white gaps. */
 export function imageGrid(rows: Uint8Array[][], scale = 3): Uint8Array {
-  const cell = 32 * scale, gap = 2;
+  const cell = 32 * scale,
+    gap = 2;
   const cols = Math.max(...rows.map((r) => r.length));
-  const W = cols * (cell + gap) + gap, H = rows.length * (cell + gap) + gap;
+  const W = cols * (cell + gap) + gap,
+    H = rows.length * (cell + gap) + gap;
   const rgb = new Uint8Array(W * H * 3).fill(255);
-  rows.forEach((row, r) => row.forEach((img, c) => {
-    for (let y = 0; y < cell; y++) for (let x = 0; x < cell; x++) {
-      const sy = Math.floor(y / scale), sx = Math.floor(x / scale);
-      const o = ((r * (cell + gap) + gap + y) * W + c * (cell + gap) + gap + x) * 3;
-      for (let ch = 0; ch < 3; ch++) rgb[o + ch] = img[ch * 1024 + sy * 32 + sx];
-    }
-  }));
+  rows.forEach((row, r) =>
+    row.forEach((img, c) => {
+      for (let y = 0; y < cell; y++)
+        for (let x = 0; x < cell; x++) {
+          const sy = Math.floor(y / scale),
+            sx = Math.floor(x / scale);
+          const o = ((r * (cell + gap) + gap + y) * W + c * (cell + gap) + gap + x) * 3;
+          for (let ch = 0; ch < 3; ch++) rgb[o + ch] = img[ch * 1024 + sy * 32 + sx];
+        }
+    }),
+  );
   return encodePng(rgb, W, H);
 }

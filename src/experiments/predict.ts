@@ -4,12 +4,29 @@ import { readFileSync } from 'node:fs';
 import { countFlops, foldedLayerMacs } from './flops.js';
 import { loadTrainedModel } from './train.js';
 import { describeFit, predictFit } from '../quant/fit.js';
-import { disposeLayers, foldBatchNorms, getFormat, layerShares, modelSimilarity, quantLayers, weightSimilarities } from '../quant/index.js';
+import {
+  disposeLayers,
+  foldBatchNorms,
+  getFormat,
+  layerShares,
+  modelSimilarity,
+  quantLayers,
+  weightSimilarities,
+} from '../quant/index.js';
 import type { FitReport, Measure } from './fit.js';
 
-export interface PredictOptions { fitFile: string; checkpoint: string; formats: string[]; model?: string; measure: string; scope: string }
+export interface PredictOptions {
+  fitFile: string;
+  checkpoint: string;
+  formats: string[];
+  model?: string;
+  measure: string;
+  scope: string;
+}
 
-export async function predictLoss(o: PredictOptions): Promise<{ model: string; format: string; x: number; predicted: number; fit: string }[]> {
+export async function predictLoss(
+  o: PredictOptions,
+): Promise<{ model: string; format: string; x: number; predicted: number; fit: string }[]> {
   const report = JSON.parse(readFileSync(o.fitFile, 'utf8')) as FitReport;
   const entry = report.fits.find((f) => f.measure === o.measure && f.scope === o.scope);
   if (!entry) {
@@ -29,7 +46,13 @@ export async function predictLoss(o: PredictOptions): Promise<{ model: string; f
       const sim = modelSimilarity(await weightSimilarities(layers, f, shares), table.totalMacs);
       const x = sim[o.measure as Measure];
       if (x === undefined) throw new Error(`unknown measure ${o.measure}`);
-      out.push({ model: model.arch, format: f.name, x, predicted: predictFit(entry.best, x), fit: `${entry.best.form} fit on ${entry.scope}, R² ${entry.best.r2.toFixed(3)}: ${describeFit(entry.best)}` });
+      out.push({
+        model: model.arch,
+        format: f.name,
+        x,
+        predicted: predictFit(entry.best, x),
+        fit: `${entry.best.form} fit on ${entry.scope}, R² ${entry.best.r2.toFixed(3)}: ${describeFit(entry.best)}`,
+      });
     }
   } finally {
     disposeLayers(layers);

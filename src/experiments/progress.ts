@@ -3,7 +3,11 @@ export class Progress {
   private last = 0;
   private readonly start = Date.now();
   private readonly tty = Boolean(process.stderr.isTTY);
-  constructor(private readonly label: string, private readonly total: number, private readonly quiet = false) {}
+  constructor(
+    private readonly label: string,
+    private readonly total: number,
+    private readonly quiet = false,
+  ) {}
 
   update(done: number, info: Record<string, string | number> = {}): void {
     if (this.quiet) return;
@@ -15,7 +19,9 @@ export class Progress {
     const bar = '█'.repeat(Math.round(frac * width)).padEnd(width, '·');
     const secs = (now - this.start) / 1000;
     const eta = frac > 0 ? secs / frac - secs : 0;
-    const extra = Object.entries(info).map(([k, v]) => `${k} ${typeof v === 'number' ? fmtNum(v) : v}`).join('  ');
+    const extra = Object.entries(info)
+      .map(([k, v]) => `${k} ${typeof v === 'number' ? fmtNum(v) : v}`)
+      .join('  ');
     const line = `${this.label} ${bar} ${done}/${this.total}  ${secs.toFixed(0)}s (eta ${eta.toFixed(0)}s)  ${extra}`;
     if (this.tty) process.stderr.write(`\r\x1b[K${line}${done >= this.total ? '\n' : ''}`);
     else process.stderr.write(`${line}\n`);
@@ -27,4 +33,6 @@ function fmtNum(v: number): string {
   return Math.abs(v) >= 100 ? v.toFixed(1) : v.toFixed(4);
 }
 
-export function log(msg: string): void { process.stderr.write(`${msg}\n`); }
+export function log(msg: string): void {
+  process.stderr.write(`${msg}\n`);
+}

@@ -10,8 +10,18 @@ import { accuracy } from './evaluate.js';
 import { log, Progress } from './progress.js';
 import { appendJsonl, readJsonl, writeFileAtomic, writeJsonAtomic } from '../platform/files.js';
 import {
-  applyFormat, calibrate, disposeLayers, formatContext, getFormat, prepareQuantization, quantizeBiases, modelSimilarity, restore, sweepFormats,
-  type Calibration, type QuantFormat,
+  applyFormat,
+  calibrate,
+  disposeLayers,
+  formatContext,
+  getFormat,
+  prepareQuantization,
+  quantizeBiases,
+  modelSimilarity,
+  restore,
+  sweepFormats,
+  type Calibration,
+  type QuantFormat,
 } from '../quant/index.js';
 
 export interface PtqConfig {
@@ -38,15 +48,45 @@ export interface PtqConfig {
 }
 
 export interface PtqRow {
-  model: string; dataset: string; format: string; family: string; bits: number; calibration?: string;
-  js_param: number; js_flops: number; js_flops_wt_log: number; js_flops_wt_cbrt: number; js_hist_param: number; js_hist_flops: number;
-  fp_acc: number; q_acc: number; acc_loss: number; total_macs: number; layers: { name: string; js: number; js_hist: number; mac_share: number; param_share: number }[];
+  model: string;
+  dataset: string;
+  format: string;
+  family: string;
+  bits: number;
+  calibration?: string;
+  js_param: number;
+  js_flops: number;
+  js_flops_wt_log: number;
+  js_flops_wt_cbrt: number;
+  js_hist_param: number;
+  js_hist_flops: number;
+  fp_acc: number;
+  q_acc: number;
+  acc_loss: number;
+  total_macs: number;
+  layers: { name: string; js: number; js_hist: number; mac_share: number; param_share: number }[];
 }
 
-export const PTQ_COLUMNS = ['model', 'dataset', 'format', 'family', 'bits', 'js_param', 'js_flops', 'js_flops_wt_log', 'js_flops_wt_cbrt', 'js_hist_param', 'js_hist_flops', 'fp_acc', 'q_acc', 'acc_loss'] as const;
+export const PTQ_COLUMNS = [
+  'model',
+  'dataset',
+  'format',
+  'family',
+  'bits',
+  'js_param',
+  'js_flops',
+  'js_flops_wt_log',
+  'js_flops_wt_cbrt',
+  'js_hist_param',
+  'js_hist_flops',
+  'fp_acc',
+  'q_acc',
+  'acc_loss',
+] as const;
 
 export function toCsv(rows: Record<string, unknown>[], columns: readonly string[]): string {
-  const cell = (v: unknown) => (typeof v === 'string' && /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : String(v ?? ''));
+  const cell = (v: unknown) =>
+    typeof v === 'string' && /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : String(v ?? '');
   return [columns.join(','), ...rows.map((r) => columns.map((c) => cell(r[c])).join(','))].join('\n') + '\n';
 }
 
@@ -56,12 +96,16 @@ export function ptqFormats(c: Pick<PtqConfig, 'formats' | 'families' | 'bits'>):
 
 export async function runPtq(c: PtqConfig): Promise<PtqRow[]> {
   const formats = ptqFormats(c);
-  if (!formats.length) throw new Error(`ptq: no formats for families ${c.families.join(',')} at bits ${c.bits.join(',')}`);
+  if (!formats.length)
+    throw new Error(`ptq: no formats for families ${c.families.join(',')} at bits ${c.bits.join(',')}`);
   const jsonl = join(c.out, 'ptq.jsonl');
   const existing = readJsonl<PtqRow>(jsonl);
   const mode = c.calibration ?? 'fp';
   const other = existing.find((r) => (r.calibration ?? 'fp') !== mode);
-  if (other) throw new Error(`ptq: ${jsonl} holds results calibrated with "${other.calibration ?? 'fp'}", not "${mode}"; use another --out so the fits do not mix them`);
+  if (other)
+    throw new Error(
+      `ptq: ${jsonl} holds results calibrated with "${other.calibration ?? 'fp'}", not "${mode}"; use another --out so the fits do not mix them`,
+    );
   const done = new Set(existing.map((r) => r.format));
   const todo = formats.filter((f) => !done.has(f.name));
   if (!todo.length) {
@@ -71,13 +115,26 @@ export async function runPtq(c: PtqConfig): Promise<PtqRow[]> {
   const model = loadTrainedModel(c.checkpoint, c.model);
   const arch = model.arch;
   const test = loadCifar(c.dataset, 'test', { dataDir: c.dataDir, limit: c.testSubset });
-  if (test.classes !== model.classes) throw new Error(`${c.checkpoint} has ${model.classes} classes but ${c.dataset} has ${test.classes}`);
+  if (test.classes !== model.classes)
+    throw new Error(`${c.checkpoint} has ${model.classes} classes but ${c.dataset} has ${test.classes}`);
 
   const calPath = join(c.out, 'ptq-calibration.json');
-  let cached: { fp_acc: number; calibration: Calibration; checkpoint: string; calib_batches: number; test_count: number } | null = null;
+  let cached: {
+    fp_acc: number;
+    calibration: Calibration;
+    checkpoint: string;
+    calib_batches: number;
+    test_count: number;
+  } | null = null;
   if (existsSync(calPath)) {
     cached = JSON.parse(readFileSync(calPath, 'utf8'));
-    if (cached && (cached.checkpoint !== c.checkpoint || cached.calib_batches !== c.calibBatches || cached.test_count !== test.count)) cached = null;
+    if (
+      cached &&
+      (cached.checkpoint !== c.checkpoint ||
+        cached.calib_batches !== c.calibBatches ||
+        cached.test_count !== test.count)
+    )
+      cached = null;
   }
   const { layers, shares, totalMacs } = await prepareQuantization(model);
   // the training set is read only when some calibration needs it, and then once
@@ -90,8 +147,16 @@ export async function runPtq(c: PtqConfig): Promise<PtqRow[]> {
     } else {
       fpAcc = await accuracy(model, test, { label: 'fp32 test', quiet: c.quiet });
       const bar = new Progress('calibrate', c.calibBatches, c.quiet);
-      cal = await calibrate(model, calibrationBatches(trainData(), c.calibBatchSize), c.calibBatches, (i) => bar.update(i));
-      writeJsonAtomic(calPath, { checkpoint: c.checkpoint, calib_batches: c.calibBatches, test_count: test.count, fp_acc: fpAcc, calibration: cal });
+      cal = await calibrate(model, calibrationBatches(trainData(), c.calibBatchSize), c.calibBatches, (i) =>
+        bar.update(i),
+      );
+      writeJsonAtomic(calPath, {
+        checkpoint: c.checkpoint,
+        calib_batches: c.calibBatches,
+        test_count: test.count,
+        fp_acc: fpAcc,
+        calibration: cal,
+      });
     }
     if (!c.quiet) log(`${arch}: full-precision (BN folded) test accuracy ${(fpAcc * 100).toFixed(2)}%`);
     const bar = new Progress('ptq', todo.length, c.quiet);
@@ -101,7 +166,13 @@ export async function runPtq(c: PtqConfig): Promise<PtqRow[]> {
       let ctx = state.ctx;
       if (c.calibration === 'quantized') {
         // ranges re-measured through the fake-quantized network; weights stay, biases and scales follow
-        const fcal = await calibrate(model, calibrationBatches(trainData(), c.calibBatchSize), c.calibBatches, undefined, state.ctx);
+        const fcal = await calibrate(
+          model,
+          calibrationBatches(trainData(), c.calibBatchSize),
+          c.calibBatches,
+          undefined,
+          state.ctx,
+        );
         quantizeBiases(layers, fcal, f);
         ctx = formatContext(fcal, f);
       }
@@ -109,9 +180,24 @@ export async function runPtq(c: PtqConfig): Promise<PtqRow[]> {
       restore(layers);
       const sim = modelSimilarity(state.layers, totalMacs);
       const row: PtqRow = {
-        model: arch, dataset: c.dataset, format: f.name, family: f.family, bits: f.bits, calibration: c.calibration ?? 'fp', ...sim, fp_acc: fpAcc, q_acc: qAcc,
-        acc_loss: fpAcc > 0 ? (fpAcc - qAcc) / fpAcc : 0, total_macs: totalMacs,
-        layers: state.layers.map((l) => ({ name: l.name, js: l.js, js_hist: l.jsHist, mac_share: l.macShare, param_share: l.paramShare })),
+        model: arch,
+        dataset: c.dataset,
+        format: f.name,
+        family: f.family,
+        bits: f.bits,
+        calibration: c.calibration ?? 'fp',
+        ...sim,
+        fp_acc: fpAcc,
+        q_acc: qAcc,
+        acc_loss: fpAcc > 0 ? (fpAcc - qAcc) / fpAcc : 0,
+        total_macs: totalMacs,
+        layers: state.layers.map((l) => ({
+          name: l.name,
+          js: l.js,
+          js_hist: l.jsHist,
+          mac_share: l.macShare,
+          param_share: l.paramShare,
+        })),
       };
       appendJsonl(jsonl, row);
       bar.update(++i, { format: f.name, q_acc: qAcc, js_flops: sim.js_flops });

@@ -9,11 +9,21 @@ import { saveFigure, scatterWithCurves, type Series } from './plot.js';
 import { PTQ_COLUMNS, toCsv, type PtqRow } from './ptq.js';
 import { RELATIVE_COLUMNS, robustFits, withRelative, type RobustRow } from './robust.js';
 
-interface TrainRun { dir: string; result: Record<string, unknown>; metrics: Record<string, number>[] }
+interface TrainRun {
+  dir: string;
+  result: Record<string, unknown>;
+  metrics: Record<string, number>[];
+}
 
-const esc = (s: unknown) => String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] as string);
+const esc = (s: unknown) =>
+  String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] as string);
 const pct = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? `${(v * 100).toFixed(2)}%` : '–');
-const num = (v: unknown, d = 4) => (typeof v === 'number' && Number.isFinite(v) ? (Math.abs(v) < 1e-3 && v !== 0 ? v.toExponential(2) : v.toFixed(d)) : '–');
+const num = (v: unknown, d = 4) =>
+  typeof v === 'number' && Number.isFinite(v)
+    ? Math.abs(v) < 1e-3 && v !== 0
+      ? v.toExponential(2)
+      : v.toFixed(d)
+    : '–';
 
 function table(head: string[], rows: (string | number)[][]): string {
   return `<table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
@@ -24,22 +34,64 @@ function img(png: string, alt: string): string {
   return `<figure><img alt="${esc(alt)}" src="data:image/png;base64,${readFileSync(png).toString('base64')}"><figcaption>${esc(alt)} (<a href="${esc(basename(png).replace(/\.png$/, '.svg'))}">SVG</a>)</figcaption></figure>`;
 }
 
-export interface ReportExtras { title?: string; intro?: string; sections?: { title: string; html: string }[] }
+export interface ReportExtras {
+  title?: string;
+  intro?: string;
+  sections?: { title: string; html: string }[];
+}
 
-export async function buildReport(resultsDir: string, outDir = join(resultsDir, 'report'), extras: ReportExtras = {}): Promise<string> {
+export async function buildReport(
+  resultsDir: string,
+  outDir = join(resultsDir, 'report'),
+  extras: ReportExtras = {},
+): Promise<string> {
   const figs = join(outDir);
   mkdirSync(outDir, { recursive: true });
   const sections: string[] = [];
   // training
-  const runs: TrainRun[] = findFiles(resultsDir, 'result.json').map((f) => ({
-    dir: dirname(f), result: JSON.parse(readFileSync(f, 'utf8')), metrics: readJsonl<Record<string, number>>(join(dirname(f), 'metrics.jsonl')),
-  })).filter((r) => r.result.train_acc !== undefined);
+  const runs: TrainRun[] = findFiles(resultsDir, 'result.json')
+    .map((f) => ({
+      dir: dirname(f),
+      result: JSON.parse(readFileSync(f, 'utf8')),
+      metrics: readJsonl<Record<string, number>>(join(dirname(f), 'metrics.jsonl')),
+    }))
+    .filter((r) => r.result.train_acc !== undefined);
   if (runs.length) {
-    const rows = runs.map((r) => [String(r.result.model), String(r.result.dataset), Number(r.result.params).toLocaleString('en-US'), String((r.result.config as Record<string, unknown>)?.subset ?? 'all'), String(r.result.epochs), pct(r.result.train_acc), pct(r.result.test_acc)]);
-    writeFileAtomic(join(outDir, 'training.csv'), toCsv(runs.map((r) => ({ model: r.result.model, dataset: r.result.dataset, params: r.result.params, epochs: r.result.epochs, train_acc: r.result.train_acc, test_acc: r.result.test_acc })), ['model', 'dataset', 'params', 'epochs', 'train_acc', 'test_acc']));
-    const series: Series[] = runs.map((r) => ({ name: `${r.result.model}`, points: [], curve: r.metrics.map((m) => ({ x: m.epoch + 1, y: m.loss })) }));
-    await saveFigure(scatterWithCurves('Training loss per epoch', 'epoch', 'loss', series), join(figs, 'training-loss'));
-    sections.push(`<h2>1. Full-precision training</h2>${table(['model', 'dataset', 'params', 'train images', 'epochs', 'train acc', 'test acc'], rows)}${img(join(figs, 'training-loss.png'), 'Training loss per epoch')}`);
+    const rows = runs.map((r) => [
+      String(r.result.model),
+      String(r.result.dataset),
+      Number(r.result.params).toLocaleString('en-US'),
+      String((r.result.config as Record<string, unknown>)?.subset ?? 'all'),
+      String(r.result.epochs),
+      pct(r.result.train_acc),
+      pct(r.result.test_acc),
+    ]);
+    writeFileAtomic(
+      join(outDir, 'training.csv'),
+      toCsv(
+        runs.map((r) => ({
+          model: r.result.model,
+          dataset: r.result.dataset,
+          params: r.result.params,
+          epochs: r.result.epochs,
+          train_acc: r.result.train_acc,
+          test_acc: r.result.test_acc,
+        })),
+        ['model', 'dataset', 'params', 'epochs', 'train_acc', 'test_acc'],
+      ),
+    );
+    const series: Series[] = runs.map((r) => ({
+      name: `${r.result.model}`,
+      points: [],
+      curve: r.metrics.map((m) => ({ x: m.epoch + 1, y: m.loss })),
+    }));
+    await saveFigure(
+      scatterWithCurves('Training loss per epoch', 'epoch', 'loss', series),
+      join(figs, 'training-loss'),
+    );
+    sections.push(
+      `<h2>1. Full-precision training</h2>${table(['model', 'dataset', 'params', 'train images', 'epochs', 'train acc', 'test acc'], rows)}${img(join(figs, 'training-loss.png'), 'Training loss per epoch')}`,
+    );
   }
   // PTQ
   const ptqFiles = findFiles(resultsDir, 'ptq.jsonl');
@@ -53,20 +105,56 @@ export async function buildReport(resultsDir: string, outDir = join(resultsDir, 
       const series: Series[] = fams.map((fam) => {
         const byBits = new Map<number, PtqRow>();
         // for FLOAT at a bit width, show the best exponent split
-        for (const r of rows.filter((q) => q.family === fam)) { const b = byBits.get(r.bits); if (!b || r.q_acc > b.q_acc) byBits.set(r.bits, r); }
+        for (const r of rows.filter((q) => q.family === fam)) {
+          const b = byBits.get(r.bits);
+          if (!b || r.q_acc > b.q_acc) byBits.set(r.bits, r);
+        }
         const pts = [...byBits.values()].sort((a, b) => a.bits - b.bits);
-        return { name: fam, points: pts.map((r) => ({ x: r.bits, y: r.q_acc, label: r.format })), curve: pts.map((r) => ({ x: r.bits, y: r.q_acc })) };
+        return {
+          name: fam,
+          points: pts.map((r) => ({ x: r.bits, y: r.q_acc, label: r.format })),
+          curve: pts.map((r) => ({ x: r.bits, y: r.q_acc })),
+        };
       });
-      series.push({ name: 'full precision', points: [], curve: [{ x: Math.min(...rows.map((r) => r.bits)), y: rows[0].fp_acc }, { x: Math.max(...rows.map((r) => r.bits)), y: rows[0].fp_acc }] });
-      await saveFigure(scatterWithCurves(`${m}: test accuracy after PTQ (best exponent split per width)`, 'bits', 'accuracy', series), join(figs, `ptq-${m}`));
+      series.push({
+        name: 'full precision',
+        points: [],
+        curve: [
+          { x: Math.min(...rows.map((r) => r.bits)), y: rows[0].fp_acc },
+          { x: Math.max(...rows.map((r) => r.bits)), y: rows[0].fp_acc },
+        ],
+      });
+      await saveFigure(
+        scatterWithCurves(`${m}: test accuracy after PTQ (best exponent split per width)`, 'bits', 'accuracy', series),
+        join(figs, `ptq-${m}`),
+      );
     }
     const head = ['model', 'format', 'bits', 'js_param', 'js_flops', 'js_hist_flops', 'q_acc', 'acc_loss'];
     sections.push(`<h2>2. Post-training quantization</h2><p>${ptq.length} quantized models from ${ptqFiles.length} sweep(s). js_* are the seed's JS-divergence similarities (softmax over input channels, KL sums), weighted by each layer's share of params / MACs; acc_loss = (fp_acc − q_acc) / fp_acc.</p>
 ${models.map((m) => img(join(figs, `ptq-${m}.png`), `${m}: accuracy vs bit width`)).join('')}
-<details><summary>All ${ptq.length} rows</summary>${table(head, ptq.map((r) => [r.model, r.format, r.bits, num(r.js_param), num(r.js_flops), num(r.js_hist_flops), pct(r.q_acc), num(r.acc_loss)]))}</details>`);
+<details><summary>All ${ptq.length} rows</summary>${table(
+      head,
+      ptq.map((r) => [
+        r.model,
+        r.format,
+        r.bits,
+        num(r.js_param),
+        num(r.js_flops),
+        num(r.js_hist_flops),
+        pct(r.q_acc),
+        num(r.acc_loss),
+      ]),
+    )}</details>`);
     // fits
     const report: FitReport = await runFit(resultsDir, outDir);
-    const fitRows = report.fits.map((f) => [f.measure, f.scope, f.best.form, num(f.best.r2), num(f.best.cvR2), f.points]);
+    const fitRows = report.fits.map((f) => [
+      f.measure,
+      f.scope,
+      f.best.form,
+      num(f.best.r2),
+      num(f.best.cvR2),
+      f.points,
+    ]);
     sections.push(`<h2>3. Predicting accuracy loss from weight similarity</h2><p>Candidate forms: polynomials of degree 1–4, a power law and a saturating exponential, chosen by held-out R² (5-fold); R² is on all points.</p>
 ${img(join(figs, 'fit-js_flops-models.png'), 'js_flops → acc_loss, per model')}${img(join(figs, 'fit-js_flops-all.png'), 'js_flops → acc_loss, all models')}
 ${img(join(figs, 'fit-js_hist_flops-all.png'), 'histogram JS (FLOPs-weighted) → acc_loss, all models')}
@@ -91,18 +179,58 @@ ${table(['measure', 'scope', 'chosen form', 'R²', 'held-out R²', 'points'], fi
       }
       if (existsSync(join(dir, 'adversarial-grid.png'))) {
         copyFileSync(join(dir, 'adversarial-grid.png'), join(outDir, `${tag}-adversarial-grid.png`));
-        pictures.push(`<figure><img alt="clean vs adversarial" src="data:image/png;base64,${readFileSync(join(dir, 'adversarial-grid.png')).toString('base64')}"><figcaption>${esc(tag)}: rows per data set — clean, PGD-perturbed, perturbation amplified (test set first, then fake)</figcaption></figure>`);
+        pictures.push(
+          `<figure><img alt="clean vs adversarial" src="data:image/png;base64,${readFileSync(join(dir, 'adversarial-grid.png')).toString('base64')}"><figcaption>${esc(tag)}: rows per data set — clean, PGD-perturbed, perturbation amplified (test set first, then fake)</figcaption></figure>`,
+        );
       }
       const adj = join(dir, 'adjust.jsonl');
       if (existsSync(adj)) {
         const rounds = readJsonl<Record<string, number | string>>(adj);
-        pictures.push(`<details><summary>${esc(tag)}: ${rounds.length} adjust rounds</summary>${table(['round', 'fake clean', 'fake PGD', 'real clean', 'real PGD', 'clean diff (pp)', 'PGD diff (pp)', 'decision'], rounds.map((r) => [r.round, pct(r.fake_clean), pct(r.fake_pgd), pct(r.real_clean), pct(r.real_pgd), num(r.org_diff, 2), num(r.pgd_diff, 2), String(r.decision)]))}</details>`);
+        pictures.push(
+          `<details><summary>${esc(tag)}: ${rounds.length} adjust rounds</summary>${table(
+            [
+              'round',
+              'fake clean',
+              'fake PGD',
+              'real clean',
+              'real PGD',
+              'clean diff (pp)',
+              'PGD diff (pp)',
+              'decision',
+            ],
+            rounds.map((r) => [
+              r.round,
+              pct(r.fake_clean),
+              pct(r.fake_pgd),
+              pct(r.real_clean),
+              pct(r.real_pgd),
+              num(r.org_diff, 2),
+              num(r.pgd_diff, 2),
+              String(r.decision),
+            ]),
+          )}</details>`,
+        );
       }
     }
     sections.push(`<h2>4. Data-free robustness</h2><p>Clean / FGSM / PGD accuracy (L∞, pixel space) of the full-precision and quantized models on generated (fake) data and on the real test set. Relative accuracy = quantized ÷ full precision on the same data. If fake-relative accuracy tracks test-relative accuracy, the generator predicts the robustness cost of quantization without the data.</p>
 ${img(join(outDir, 'robust-fit-clean.png'), 'clean accuracy: fake-relative vs test-relative')}${img(join(outDir, 'robust-fit-pgd.png'), 'PGD accuracy: fake-relative vs test-relative')}
-${table(['fake set', 'metric', 'R²', 'slope', 'intercept', 'points'], fits.map((f) => [f.fakeKind, f.metric, num(f.r2), num(f.slope), num(f.intercept), f.points]))}
-${table(['model', 'format', 'data', 'clean', 'FGSM', 'PGD', 'rel clean', 'rel PGD'], rel.map((r) => [r.model, r.format, r.data, pct(r.clean), pct(r.fgsm), pct(r.pgd), num(r.rel_clean, 3), num(r.rel_pgd, 3)]))}
+${table(
+  ['fake set', 'metric', 'R²', 'slope', 'intercept', 'points'],
+  fits.map((f) => [f.fakeKind, f.metric, num(f.r2), num(f.slope), num(f.intercept), f.points]),
+)}
+${table(
+  ['model', 'format', 'data', 'clean', 'FGSM', 'PGD', 'rel clean', 'rel PGD'],
+  rel.map((r) => [
+    r.model,
+    r.format,
+    r.data,
+    pct(r.clean),
+    pct(r.fgsm),
+    pct(r.pgd),
+    num(r.rel_clean, 3),
+    num(r.rel_pgd, 3),
+  ]),
+)}
 ${pictures.join('\n')}`);
   }
   for (const s of extras.sections ?? []) sections.push(`<h2>${esc(s.title)}</h2>${s.html}`);

@@ -21,8 +21,20 @@ export interface SweepConfig {
   dataDir?: string;
   train: { epochs?: number; subset?: number; testSubset?: number; batchSize?: number; lr?: number };
   ptq: { formats?: string[]; bits?: number[]; calibBatches?: number; testSubset?: number } | false;
-  gen: { epochs?: number; iters?: number; batchSize?: number; lr?: number; adjust?: boolean; adjustRounds?: number; fakeBatches?: number; testSubset?: number } | false;
-  robust: { formats?: string[]; bits?: number[]; testSubset?: number; fakeLimit?: number; calibBatches?: number } | false;
+  gen:
+    | {
+        epochs?: number;
+        iters?: number;
+        batchSize?: number;
+        lr?: number;
+        adjust?: boolean;
+        adjustRounds?: number;
+        fakeBatches?: number;
+        testSubset?: number;
+      }
+    | false;
+  robust:
+    { formats?: string[]; bits?: number[]; testSubset?: number; fakeLimit?: number; calibBatches?: number } | false;
   slurm?: { partition?: string; gres?: string; time?: string; cpus?: number; extra?: string[] };
   concurrency?: number;
 }
@@ -30,13 +42,32 @@ export interface SweepConfig {
 export type Stage = 'train' | 'ptq' | 'gen' | 'robust' | 'report';
 export const STAGES: Stage[] = ['train', 'ptq', 'gen', 'robust', 'report'];
 
-export interface Job { id: string; stage: Stage; index: number; args: string[]; deps: string[] }
-export interface JobStatus { id: string; state: 'running' | 'done' | 'failed' | 'skipped'; pid?: number; started?: string; ended?: string; exitCode?: number | null; reason?: string; log: string }
+export interface Job {
+  id: string;
+  stage: Stage;
+  index: number;
+  args: string[];
+  deps: string[];
+}
+export interface JobStatus {
+  id: string;
+  state: 'running' | 'done' | 'failed' | 'skipped';
+  pid?: number;
+  started?: string;
+  ended?: string;
+  exitCode?: number | null;
+  reason?: string;
+  log: string;
+}
 
 export function loadSweepConfig(path: string): SweepConfig {
   if (!existsSync(path)) throw new Error(`sweep config not found: ${path}`);
   let c: SweepConfig;
-  try { c = JSON.parse(readFileSync(path, 'utf8')); } catch (e) { throw new Error(`${path}: not valid JSON (${(e as Error).message})`); }
+  try {
+    c = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new Error(`${path}: not valid JSON (${(e as Error).message})`);
+  }
   for (const k of ['models', 'datasets'] as const) {
     if (!Array.isArray(c[k]) || !c[k].length) throw new Error(`${path}: "${k}" must be a non-empty list`);
   }
@@ -68,21 +99,113 @@ export function sweepJobs(c: SweepConfig): Job[] {
     const ckpt = join(dir, 'model.safetensors');
     const key = `${model}-${dataset}`;
     const t = c.train;
-    jobs.push({ id: `train-${key}`, stage: 'train', index, deps: [], args: ['train', '--model', model, '--dataset', dataset, '--out', dir, '--resume', '--eval-every', '0', ...opt('--epochs', t.epochs), ...opt('--subset', t.subset), ...opt('--test-subset', t.testSubset), ...opt('--batch-size', t.batchSize), ...opt('--lr', t.lr), ...data] });
+    jobs.push({
+      id: `train-${key}`,
+      stage: 'train',
+      index,
+      deps: [],
+      args: [
+        'train',
+        '--model',
+        model,
+        '--dataset',
+        dataset,
+        '--out',
+        dir,
+        '--resume',
+        '--eval-every',
+        '0',
+        ...opt('--epochs', t.epochs),
+        ...opt('--subset', t.subset),
+        ...opt('--test-subset', t.testSubset),
+        ...opt('--batch-size', t.batchSize),
+        ...opt('--lr', t.lr),
+        ...data,
+      ],
+    });
     if (c.ptq) {
       const p = c.ptq;
-      jobs.push({ id: `ptq-${key}`, stage: 'ptq', index, deps: [`train-${key}`], args: ['ptq', '--checkpoint', ckpt, '--dataset', dataset, '--out', dir, ...opt('--formats', p.formats), ...opt('--bits', p.bits), ...opt('--calib-batches', p.calibBatches), ...opt('--test-subset', p.testSubset), ...data] });
+      jobs.push({
+        id: `ptq-${key}`,
+        stage: 'ptq',
+        index,
+        deps: [`train-${key}`],
+        args: [
+          'ptq',
+          '--checkpoint',
+          ckpt,
+          '--dataset',
+          dataset,
+          '--out',
+          dir,
+          ...opt('--formats', p.formats),
+          ...opt('--bits', p.bits),
+          ...opt('--calib-batches', p.calibBatches),
+          ...opt('--test-subset', p.testSubset),
+          ...data,
+        ],
+      });
     }
     if (c.gen) {
       const g = c.gen;
-      jobs.push({ id: `gen-${key}`, stage: 'gen', index, deps: [`train-${key}`], args: ['gen', '--checkpoint', ckpt, '--dataset', dataset, '--out', join(dir, 'gen'), ...opt('--epochs', g.epochs), ...opt('--iters', g.iters), ...opt('--batch-size', g.batchSize), ...opt('--lr', g.lr), ...opt('--adjust', g.adjust), ...opt('--adjust-rounds', g.adjustRounds), ...opt('--fake-batches', g.fakeBatches), ...opt('--test-subset', g.testSubset), ...data] });
+      jobs.push({
+        id: `gen-${key}`,
+        stage: 'gen',
+        index,
+        deps: [`train-${key}`],
+        args: [
+          'gen',
+          '--checkpoint',
+          ckpt,
+          '--dataset',
+          dataset,
+          '--out',
+          join(dir, 'gen'),
+          ...opt('--epochs', g.epochs),
+          ...opt('--iters', g.iters),
+          ...opt('--batch-size', g.batchSize),
+          ...opt('--lr', g.lr),
+          ...opt('--adjust', g.adjust),
+          ...opt('--adjust-rounds', g.adjustRounds),
+          ...opt('--fake-batches', g.fakeBatches),
+          ...opt('--test-subset', g.testSubset),
+          ...data,
+        ],
+      });
     }
     if (c.robust) {
       const r = c.robust;
-      jobs.push({ id: `robust-${key}`, stage: 'robust', index, deps: [`gen-${key}`], args: ['robust', '--checkpoint', ckpt, '--dataset', dataset, '--gen-dir', join(dir, 'gen'), ...opt('--adjust', c.gen && c.gen.adjust), ...opt('--formats', r.formats), ...opt('--bits', r.bits), ...opt('--test-subset', r.testSubset), ...opt('--fake-limit', r.fakeLimit), ...opt('--calib-batches', r.calibBatches), ...data] });
+      jobs.push({
+        id: `robust-${key}`,
+        stage: 'robust',
+        index,
+        deps: [`gen-${key}`],
+        args: [
+          'robust',
+          '--checkpoint',
+          ckpt,
+          '--dataset',
+          dataset,
+          '--gen-dir',
+          join(dir, 'gen'),
+          ...opt('--adjust', c.gen && c.gen.adjust),
+          ...opt('--formats', r.formats),
+          ...opt('--bits', r.bits),
+          ...opt('--test-subset', r.testSubset),
+          ...opt('--fake-limit', r.fakeLimit),
+          ...opt('--calib-batches', r.calibBatches),
+          ...data,
+        ],
+      });
     }
   });
-  jobs.push({ id: 'report', stage: 'report', index: 0, deps: jobs.map((j) => j.id), args: ['report', '--results', join(c.out, 'runs'), '--out', join(c.out, 'report')] });
+  jobs.push({
+    id: 'report',
+    stage: 'report',
+    index: 0,
+    deps: jobs.map((j) => j.id),
+    args: ['report', '--results', join(c.out, 'runs'), '--out', join(c.out, 'report')],
+  });
   return jobs;
 }
 
@@ -92,14 +215,25 @@ const logPath = (c: SweepConfig, id: string) => join(c.out, 'logs', `${id}.log`)
 export function readStatus(c: SweepConfig, id: string): JobStatus | null {
   const p = statusPath(c, id);
   if (!existsSync(p)) return null;
-  try { return JSON.parse(readFileSync(p, 'utf8')); } catch { return null; }
+  try {
+    return JSON.parse(readFileSync(p, 'utf8'));
+  } catch {
+    return null;
+  }
 }
 
-function writeStatus(c: SweepConfig, s: JobStatus): void { writeJsonAtomic(statusPath(c, s.id), s); }
+function writeStatus(c: SweepConfig, s: JobStatus): void {
+  writeJsonAtomic(statusPath(c, s.id), s);
+}
 
 function alive(pid: number | undefined): boolean {
   if (!pid) return false;
-  try { process.kill(pid, 0); return true; } catch { return false; }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 const CLI = resolve(dirname(fileURLToPath(import.meta.url)), '../../bin/quantscope.mjs');
@@ -109,19 +243,35 @@ export function runJob(c: SweepConfig, job: Job): Promise<JobStatus> {
   mkdirSync(dirname(logPath(c, job.id)), { recursive: true });
   const fd = openSync(logPath(c, job.id), 'a');
   const started = new Date().toISOString();
-  const child = spawn(process.execPath, [CLI, ...job.args, ...(job.stage === 'report' ? [] : ['--quiet'])], { stdio: ['ignore', fd, fd], env: { ...process.env } });
+  const child = spawn(process.execPath, [CLI, ...job.args, ...(job.stage === 'report' ? [] : ['--quiet'])], {
+    stdio: ['ignore', fd, fd],
+    env: { ...process.env },
+  });
   writeStatus(c, { id: job.id, state: 'running', pid: child.pid, started, log: logPath(c, job.id) });
   return new Promise((res) => {
     child.on('exit', (code, signal) => {
       closeSync(fd);
-      const s: JobStatus = { id: job.id, state: code === 0 ? 'done' : 'failed', started, ended: new Date().toISOString(), exitCode: code, log: logPath(c, job.id), ...(code === 0 ? {} : { reason: signal ? `killed by ${signal}` : `exit code ${code}` }) };
+      const s: JobStatus = {
+        id: job.id,
+        state: code === 0 ? 'done' : 'failed',
+        started,
+        ended: new Date().toISOString(),
+        exitCode: code,
+        log: logPath(c, job.id),
+        ...(code === 0 ? {} : { reason: signal ? `killed by ${signal}` : `exit code ${code}` }),
+      };
       writeStatus(c, s);
       res(s);
     });
   });
 }
 
-export interface SweepSummary { done: string[]; failed: string[]; skipped: string[]; ran: string[] }
+export interface SweepSummary {
+  done: string[];
+  failed: string[];
+  skipped: string[];
+  ran: string[];
+}
 
 /** Run the sweep locally with a worker pool. Done jobs are skipped; failed ones are retried. */
 export async function runSweepLocal(c: SweepConfig, concurrency = c.concurrency ?? 1): Promise<SweepSummary> {
@@ -130,7 +280,13 @@ export async function runSweepLocal(c: SweepConfig, concurrency = c.concurrency 
   // a previous sweep killed mid-way may have left children running: stop them before redoing their jobs
   for (const j of jobs) {
     const s = readStatus(c, j.id);
-    if (s?.state === 'running' && alive(s.pid)) { try { process.kill(s.pid as number, 'SIGTERM'); } catch { /* gone */ } }
+    if (s?.state === 'running' && alive(s.pid)) {
+      try {
+        process.kill(s.pid as number, 'SIGTERM');
+      } catch {
+        /* gone */
+      }
+    }
   }
   const state = new Map<string, JobStatus['state'] | 'pending'>();
   for (const j of jobs) state.set(j.id, readStatus(c, j.id)?.state === 'done' ? 'done' : 'pending');
@@ -142,23 +298,35 @@ export async function runSweepLocal(c: SweepConfig, concurrency = c.concurrency 
       const bad = j.deps.find((d) => state.get(d) === 'failed' || state.get(d) === 'skipped');
       if (bad && j.stage !== 'report') {
         state.set(j.id, 'skipped');
-        writeStatus(c, { id: j.id, state: 'skipped', reason: `dependency ${bad} did not finish`, log: logPath(c, j.id) });
+        writeStatus(c, {
+          id: j.id,
+          state: 'skipped',
+          reason: `dependency ${bad} did not finish`,
+          log: logPath(c, j.id),
+        });
         log(`sweep: skip ${j.id} (dependency ${bad} did not finish)`);
       }
     }
     // the report merges whatever finished, once nothing else can change
     const terminal = (d: string) => ['done', 'failed', 'skipped'].includes(state.get(d) as string);
-    const ready = jobs.filter((j) => state.get(j.id) === 'pending' && j.deps.every((d) => (j.stage === 'report' ? terminal(d) : state.get(d) === 'done')));
+    const ready = jobs.filter(
+      (j) =>
+        state.get(j.id) === 'pending' &&
+        j.deps.every((d) => (j.stage === 'report' ? terminal(d) : state.get(d) === 'done')),
+    );
     for (const j of ready) {
       if (running.size >= concurrency) break;
       state.set(j.id, 'running');
       log(`sweep: start ${j.id}`);
       ran.push(j.id);
-      running.set(j.id, runJob(c, j).then((s) => {
-        state.set(j.id, s.state);
-        log(`sweep: ${j.id} ${s.state}${s.reason ? ` (${s.reason}; log ${s.log})` : ''}`);
-        running.delete(j.id);
-      }));
+      running.set(
+        j.id,
+        runJob(c, j).then((s) => {
+          state.set(j.id, s.state);
+          log(`sweep: ${j.id} ${s.state}${s.reason ? ` (${s.reason}; log ${s.log})` : ''}`);
+          running.delete(j.id);
+        }),
+      );
     }
     if (!running.size) break;
     await Promise.race(running.values());
@@ -172,10 +340,18 @@ export async function runSweepJob(c: SweepConfig, stage: Stage, index: number): 
   const job = sweepJobs(c).find((j) => j.stage === stage && j.index === index);
   if (!job) throw new Error(`sweep-job: no ${stage} job with index ${index}`);
   const prev = readStatus(c, job.id);
-  if (prev?.state === 'done') { log(`sweep-job: ${job.id} already done`); return prev; }
+  if (prev?.state === 'done') {
+    log(`sweep-job: ${job.id} already done`);
+    return prev;
+  }
   const failedDep = job.deps.find((d) => readStatus(c, d)?.state !== 'done');
   if (failedDep && stage !== 'report') {
-    const s: JobStatus = { id: job.id, state: 'skipped', reason: `dependency ${failedDep} is not done`, log: logPath(c, job.id) };
+    const s: JobStatus = {
+      id: job.id,
+      state: 'skipped',
+      reason: `dependency ${failedDep} is not done`,
+      log: logPath(c, job.id),
+    };
     writeStatus(c, s);
     return s;
   }
@@ -206,18 +382,32 @@ export function writeSlurm(c: SweepConfig, configPath: string): string {
   const stages = STAGES.filter((st) => jobs.some((j) => j.stage === st));
   for (const st of stages) {
     const array = st !== 'report';
-    const lines = [...header(st, array), `${JSON.stringify(process.execPath)} ${CLI} sweep-job --config ${resolve(configPath)} --stage ${st} --index ${array ? '${SLURM_ARRAY_TASK_ID}' : '0'}`, ''];
+    const lines = [
+      ...header(st, array),
+      `${JSON.stringify(process.execPath)} ${CLI} sweep-job --config ${resolve(configPath)} --stage ${st} --index ${array ? '${SLURM_ARRAY_TASK_ID}' : '0'}`,
+      '',
+    ];
     writeFileAtomic(join(dir, `${st}.sbatch`), lines.join('\n'));
   }
   const dep = (st: Stage) => (st === 'ptq' || st === 'gen' ? 'train' : st === 'robust' ? 'gen' : null);
-  const submit = ['#!/bin/bash', '# Submit the sweep: one job array per stage; array task i of a stage waits for task i of the stage it needs.', 'set -euo pipefail', `cd ${dir}`];
+  const submit = [
+    '#!/bin/bash',
+    '# Submit the sweep: one job array per stage; array task i of a stage waits for task i of the stage it needs.',
+    'set -euo pipefail',
+    `cd ${dir}`,
+  ];
   for (const st of stages) {
     if (st === 'report') {
-      const all = stages.filter((x) => x !== 'report').map((x) => `$${x}`).join(':');
+      const all = stages
+        .filter((x) => x !== 'report')
+        .map((x) => `$${x}`)
+        .join(':');
       submit.push(`report=$(sbatch --parsable --dependency=afterany:${all} report.sbatch)`);
     } else {
       const d = dep(st);
-      submit.push(`${st}=$(sbatch --parsable ${d && stages.includes(d) ? `--dependency=aftercorr:$${d} ` : ''}${st}.sbatch)`);
+      submit.push(
+        `${st}=$(sbatch --parsable ${d && stages.includes(d) ? `--dependency=aftercorr:$${d} ` : ''}${st}.sbatch)`,
+      );
     }
   }
   submit.push('echo "submitted: ' + stages.map((st) => `${st}=$${st}`).join(' ') + '"', '');

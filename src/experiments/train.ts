@@ -15,7 +15,14 @@ import { add, backward, crossEntropy, fromArray, keep, mul, noGrad, tidy } from 
 import { buildModel, type Classifier } from '../nn/models/build.js';
 import { SGD } from '../nn/optim.js';
 import { linearWarmup, multiStepLR, type Schedule } from '../nn/schedulers.js';
-import { classifierFromSafetensors, loadModuleState, loadOptimizerState, moduleState, optimizerState, weightsOnly } from '../nn/state.js';
+import {
+  classifierFromSafetensors,
+  loadModuleState,
+  loadOptimizerState,
+  moduleState,
+  optimizerState,
+  weightsOnly,
+} from '../nn/state.js';
 import { appendJsonl, keepJsonl, readBytes, writeFileAtomic, writeJsonAtomic } from '../platform/files.js';
 import { accuracy, countCorrect } from './evaluate.js';
 import { log, Progress } from './progress.js';
@@ -41,12 +48,26 @@ export interface TrainConfig {
 }
 
 export const SEED_RECIPE = {
-  epochs: 200, batchSize: 128, lr: 0.1, momentum: 0.9, weightDecay: 5e-4, nesterov: true, milestones: [60, 120, 160], gamma: 0.2, warmupEpochs: 1,
+  epochs: 200,
+  batchSize: 128,
+  lr: 0.1,
+  momentum: 0.9,
+  weightDecay: 5e-4,
+  nesterov: true,
+  milestones: [60, 120, 160],
+  gamma: 0.2,
+  warmupEpochs: 1,
 } as const;
 
 export class NonFiniteLossError extends Error {}
 
-export interface TrainResult { model: Classifier; trainAcc: number; testAcc: number; epochs: number; stoppedEarly?: string }
+export interface TrainResult {
+  model: Classifier;
+  trainAcc: number;
+  testAcc: number;
+  epochs: number;
+  stoppedEarly?: string;
+}
 
 export function schedule(c: TrainConfig): Schedule {
   const base = multiStepLR(c.lr, c.milestones, c.gamma);
@@ -57,10 +78,26 @@ export const checkpointPath = (out: string) => join(out, 'checkpoint.safetensors
 
 async function saveCheckpoint(c: TrainConfig, model: Classifier, opt: SGD, epochsDone: number): Promise<void> {
   const state = await moduleState(model);
-  const all = new Map<string, StTensor>([...state, ...await optimizerState(opt)]);
-  const meta = { format: 'quantscope-train-v1', arch: c.model, dataset: c.dataset, classes: String(model.classes), epochs_done: String(epochsDone), optimizer_step: String(opt.step), config: JSON.stringify(c) };
+  const all = new Map<string, StTensor>([...state, ...(await optimizerState(opt))]);
+  const meta = {
+    format: 'quantscope-train-v1',
+    arch: c.model,
+    dataset: c.dataset,
+    classes: String(model.classes),
+    epochs_done: String(epochsDone),
+    optimizer_step: String(opt.step),
+    config: JSON.stringify(c),
+  };
   writeFileAtomic(checkpointPath(c.out), encodeSafetensors(all, meta));
-  writeFileAtomic(join(c.out, 'model.safetensors'), encodeSafetensors(state, { arch: c.model, dataset: c.dataset, classes: String(model.classes), epochs_done: String(epochsDone) }));
+  writeFileAtomic(
+    join(c.out, 'model.safetensors'),
+    encodeSafetensors(state, {
+      arch: c.model,
+      dataset: c.dataset,
+      classes: String(model.classes),
+      epochs_done: String(epochsDone),
+    }),
+  );
 }
 
 /** Load a trained model from a checkpoint or model file; the architecture comes from its metadata unless given. */
@@ -75,13 +112,21 @@ function loadData(c: TrainConfig): { train: ImageSet; test: ImageSet } {
   };
 }
 
-export interface TrainHooks { quiet?: boolean; /** stop after this many batches in total (tests simulate a kill) */ stopAfterBatches?: number }
+export interface TrainHooks {
+  quiet?: boolean;
+  /** stop after this many batches in total (tests simulate a kill) */ stopAfterBatches?: number;
+}
 
 export async function train(c: TrainConfig, resume = false, hooks: TrainHooks = {}): Promise<TrainResult> {
   const { train: trainSet, test: testSet } = loadData(c);
   const classes = trainSet.classes;
   const model = buildModel(c.model, { classes, seed: c.seed });
-  const opt = new SGD(model.parameters(), { lr: c.lr, momentum: c.momentum, weightDecay: c.weightDecay, nesterov: c.nesterov });
+  const opt = new SGD(model.parameters(), {
+    lr: c.lr,
+    momentum: c.momentum,
+    weightDecay: c.weightDecay,
+    nesterov: c.nesterov,
+  });
   let startEpoch = 0;
   const ckpt = checkpointPath(c.out);
   if (resume && existsSync(ckpt)) {
@@ -129,38 +174,70 @@ export async function train(c: TrainConfig, resume = false, hooks: TrainHooks = 
         opt.zeroGrad();
         return noGrad(() => [add(lossSum, mul(loss, b.n)), add(correct, countCorrect(logits, y))]);
       });
-      lossSum.dispose(); correct.dispose();
-      lossSum = keep(nextLoss); correct = keep(nextCorrect);
+      lossSum.dispose();
+      correct.dispose();
+      lossSum = keep(nextLoss);
+      correct = keep(nextCorrect);
       seen += b.n;
       batchesRun++;
       pending = batches.next();
       if (b.index % 10 === 9 || pending.done) {
         const l = await lossSum.item();
         if (!Number.isFinite(l)) {
-          lossSum.dispose(); correct.dispose();
+          lossSum.dispose();
+          correct.dispose();
           const msg = `loss became ${l} in epoch ${epoch + 1} batch ${b.index + 1} (lr ${lr}); stopped. The last good checkpoint (after epoch ${epoch}) is kept at ${ckpt}`;
           throw new NonFiniteLossError(msg);
         }
         const secs = (performance.now() - t0) / 1000;
-        bar.update(b.index + 1, { loss: l / seen, acc: (await correct.item()) / seen, 'img/s': Math.round(seen / secs), lr });
+        bar.update(b.index + 1, {
+          loss: l / seen,
+          acc: (await correct.item()) / seen,
+          'img/s': Math.round(seen / secs),
+          lr,
+        });
       }
       if (hooks.stopAfterBatches && batchesRun >= hooks.stopAfterBatches) {
-        lossSum.dispose(); correct.dispose();
+        lossSum.dispose();
+        correct.dispose();
         return { model, trainAcc, testAcc, epochs: epoch, stoppedEarly: 'stopAfterBatches' };
       }
     }
     const loss = (await lossSum.item()) / seen;
     trainAcc = (await correct.item()) / seen;
-    lossSum.dispose(); correct.dispose();
+    lossSum.dispose();
+    correct.dispose();
     const secs = (performance.now() - t0) / 1000;
     const last = epoch === c.epochs - 1;
-    if (last || (c.evalEvery > 0 && (epoch + 1) % c.evalEvery === 0)) testAcc = await accuracy(model, testSet, { quiet: hooks.quiet, label: 'test' });
+    if (last || (c.evalEvery > 0 && (epoch + 1) % c.evalEvery === 0))
+      testAcc = await accuracy(model, testSet, { quiet: hooks.quiet, label: 'test' });
     await saveCheckpoint(c, model, opt, epoch + 1);
-    const row = { epoch, loss, train_acc: trainAcc, test_acc: Number.isNaN(testAcc) ? null : testAcc, lr, seconds: secs, images_per_second: seen / secs };
+    const row = {
+      epoch,
+      loss,
+      train_acc: trainAcc,
+      test_acc: Number.isNaN(testAcc) ? null : testAcc,
+      lr,
+      seconds: secs,
+      images_per_second: seen / secs,
+    };
     appendJsonl(metricsPath, row);
-    if (!hooks.quiet) log(`epoch ${epoch + 1}/${c.epochs}: loss ${loss.toFixed(4)} train acc ${(trainAcc * 100).toFixed(2)}% ${Number.isNaN(testAcc) ? '' : `test acc ${(testAcc * 100).toFixed(2)}% `}(${(seen / secs).toFixed(1)} img/s)`);
+    if (!hooks.quiet)
+      log(
+        `epoch ${epoch + 1}/${c.epochs}: loss ${loss.toFixed(4)} train acc ${(trainAcc * 100).toFixed(2)}% ${Number.isNaN(testAcc) ? '' : `test acc ${(testAcc * 100).toFixed(2)}% `}(${(seen / secs).toFixed(1)} img/s)`,
+      );
   }
-  if (startEpoch >= c.epochs && Number.isNaN(testAcc)) testAcc = await accuracy(model, testSet, { quiet: hooks.quiet, label: 'test' });
-  writeJsonAtomic(join(c.out, 'result.json'), { model: c.model, dataset: c.dataset, classes, epochs: c.epochs, train_acc: trainAcc, test_acc: testAcc, params: model.numParameters(), config: c });
+  if (startEpoch >= c.epochs && Number.isNaN(testAcc))
+    testAcc = await accuracy(model, testSet, { quiet: hooks.quiet, label: 'test' });
+  writeJsonAtomic(join(c.out, 'result.json'), {
+    model: c.model,
+    dataset: c.dataset,
+    classes,
+    epochs: c.epochs,
+    train_acc: trainAcc,
+    test_acc: testAcc,
+    params: model.numParameters(),
+    config: c,
+  });
   return { model, trainAcc, testAcc, epochs: c.epochs };
 }

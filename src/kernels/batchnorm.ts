@@ -5,7 +5,11 @@ import { engine } from '../tensor/device.js';
 import { wgsl } from './template.js';
 import { Uniforms, grid1d, perInvocation } from './uniforms.js';
 
-const vars = (v4: boolean) => ({ ELEM: v4 ? 'vec4<f32>' : 'f32', HSUM: v4 ? 'v.x + v.y + v.z + v.w' : 'v', WIDTH: v4 ? '4.0' : '1.0' });
+const vars = (v4: boolean) => ({
+  ELEM: v4 ? 'vec4<f32>' : 'f32',
+  HSUM: v4 ? 'v.x + v.y + v.z + v.w' : 'v',
+  WIDTH: v4 ? '4.0' : '1.0',
+});
 /** Binding `out` after G, X and a third input, optionally preceded by the forward output Y for a ReLU mask;
  *  GRAD reads the (masked) upstream gradient at index `k`. */
 function maskVars(v4: boolean, relu: boolean, out: string, k: string) {
@@ -23,7 +27,9 @@ function runs(N: number, C: number, P: number) {
   const chunks = Math.ceil(P / per);
   return { per, chunks, invocations: N * C * chunks };
 }
-const checkChannels = (C: number) => { if (C > 65535) throw new Error(`batch_norm: ${C} channels exceed 65535 workgroups`); };
+const checkChannels = (C: number) => {
+  if (C > 65535) throw new Error(`batch_norm: ${C} channels exceed 65535 workgroups`);
+};
 
 // the running-statistics update (PyTorch: momentum, unbiased variance), shared by both kinds of statistics
 const RUNNING = `    if ((u(4u) & 4u) != 0u) {
@@ -49,56 +55,158 @@ const FINISH = {
 ${RUNNING}`,
 };
 
-export interface BnStatsBuffers { weight?: GPUBuffer | null; bias?: GPUBuffer | null; runningMean?: GPUBuffer | null; runningVar?: GPUBuffer | null }
+export interface BnStatsBuffers {
+  weight?: GPUBuffer | null;
+  bias?: GPUBuffer | null;
+  runningMean?: GPUBuffer | null;
+  runningVar?: GPUBuffer | null;
+}
 
 /**
  * Per-channel statistics of x [N, C, P] in one dispatch, the running statistics (when given) updated in
  * place. 'stats': out [2, C] = (mean, biased variance); 'train' (training BatchNorm): out [5, C] = (mean,
  * biased variance, scale = w rstd, bias, rstd).
  */
-export function bnStats(kind: 'stats' | 'train', x: GPUBuffer, b: BnStatsBuffers, out: GPUBuffer, N: number, C: number, P: number, momentum = 0.1, eps = 1e-5): void {
+export function bnStats(
+  kind: 'stats' | 'train',
+  x: GPUBuffer,
+  b: BnStatsBuffers,
+  out: GPUBuffer,
+  N: number,
+  C: number,
+  P: number,
+  momentum = 0.1,
+  eps = 1e-5,
+): void {
   checkChannels(C);
   const v4 = P % 4 === 0;
   const e = engine();
   const running = !!(b.runningMean && b.runningVar);
-  const [rm, rv] = running ? [b.runningMean as GPUBuffer, b.runningVar as GPUBuffer] : [e.createBuffer(16), e.createBuffer(16)]; // stand-ins
+  const [rm, rv] = running
+    ? [b.runningMean as GPUBuffer, b.runningVar as GPUBuffer]
+    : [e.createBuffer(16), e.createBuffer(16)]; // stand-ins
   const flags = (b.weight ? 1 : 0) | (b.bias ? 2 : 0) | (running ? 4 : 0);
   const u = new Uniforms().u32(N, C, v4 ? P / 4 : P, N * P, flags).f32(momentum, eps);
-  const spec = { key: `bn_stats:${kind}:${v4 ? 'v4' : 's'}`, inputs: 3, outputs: 3, source: () => wgsl('bn_stats', { ...vars(v4), FINISH: FINISH[kind] }) };
+  const spec = {
+    key: `bn_stats:${kind}:${v4 ? 'v4' : 's'}`,
+    inputs: 3,
+    outputs: 3,
+    source: () => wgsl('bn_stats', { ...vars(v4), FINISH: FINISH[kind] }),
+  };
   e.dispatch(spec, [x, b.weight ?? x, b.bias ?? x, out, rm, rv], u.bytes(), [C, 1, 1]);
-  if (!running) { e.releaseBuffer(rm); e.releaseBuffer(rv); }
+  if (!running) {
+    e.releaseBuffer(rm);
+    e.releaseBuffer(rv);
+  }
 }
 
 /** params [4, C] for bnBackward and the parameter gradients dw, db, from the 'train' statistics and the sums of channelAffineGrad. */
-export function bnTrainBackwardParams(stats: GPUBuffer, sums: GPUBuffer, params: GPUBuffer, dw: GPUBuffer, db: GPUBuffer, C: number, count: number): void {
-  const spec = { key: 'bn_train_backward_params', inputs: 2, outputs: 3, source: () => wgsl('bn_train_backward_params') };
-  engine().dispatch(spec, [stats, sums, params, dw, db], new Uniforms().u32(C, count).bytes(), [Math.ceil(C / 64), 1, 1]);
+export function bnTrainBackwardParams(
+  stats: GPUBuffer,
+  sums: GPUBuffer,
+  params: GPUBuffer,
+  dw: GPUBuffer,
+  db: GPUBuffer,
+  C: number,
+  count: number,
+): void {
+  const spec = {
+    key: 'bn_train_backward_params',
+    inputs: 2,
+    outputs: 3,
+    source: () => wgsl('bn_train_backward_params'),
+  };
+  engine().dispatch(spec, [stats, sums, params, dw, db], new Uniforms().u32(C, count).bytes(), [
+    Math.ceil(C / 64),
+    1,
+    1,
+  ]);
 }
 
 /** y = (x - m[c]) * s[c] + b[c] (then a ReLU when asked); m, s, b read at float offsets (rows of one packed buffer, or 0). */
-export function channelAffine(x: GPUBuffer, m: GPUBuffer, s: GPUBuffer, b: GPUBuffer, y: GPUBuffer, N: number, C: number, P: number, offsets: [number, number, number] = [0, 0, 0], relu = false): void {
+export function channelAffine(
+  x: GPUBuffer,
+  m: GPUBuffer,
+  s: GPUBuffer,
+  b: GPUBuffer,
+  y: GPUBuffer,
+  N: number,
+  C: number,
+  P: number,
+  offsets: [number, number, number] = [0, 0, 0],
+  relu = false,
+): void {
   const v4 = P % 4 === 0;
   const elem = v4 ? 'vec4<f32>' : 'f32';
   const act = relu ? `max((X[i] - m) * s + b, ${elem}(0.0))` : '(X[i] - m) * s + b';
-  const spec = { key: `channel_affine:${v4 ? 'v4' : 's'}:${relu ? 'relu' : 'id'}`, inputs: 4, outputs: 1, source: () => wgsl('channel_affine', { ...vars(v4), ACT: act }) };
+  const spec = {
+    key: `channel_affine:${v4 ? 'v4' : 's'}:${relu ? 'relu' : 'id'}`,
+    inputs: 4,
+    outputs: 1,
+    source: () => wgsl('channel_affine', { ...vars(v4), ACT: act }),
+  };
   const r = runs(N, C, v4 ? P / 4 : P);
-  engine().dispatch(spec, [x, m, s, b, y], new Uniforms().u32(r.invocations, C, v4 ? P / 4 : P, ...offsets, r.per, r.chunks).bytes(), grid1d(r.invocations));
+  engine().dispatch(
+    spec,
+    [x, m, s, b, y],
+    new Uniforms().u32(r.invocations, C, v4 ? P / 4 : P, ...offsets, r.per, r.chunks).bytes(),
+    grid1d(r.invocations),
+  );
 }
 
 /** out [2, C] = (sum g (x - m[c]), sum g) per channel; g masked by y > 0 when a ReLU followed (reluOut). */
-export function channelAffineGrad(g: GPUBuffer, x: GPUBuffer, m: GPUBuffer, out: GPUBuffer, N: number, C: number, P: number, reluOut: GPUBuffer | null = null): void {
+export function channelAffineGrad(
+  g: GPUBuffer,
+  x: GPUBuffer,
+  m: GPUBuffer,
+  out: GPUBuffer,
+  N: number,
+  C: number,
+  P: number,
+  reluOut: GPUBuffer | null = null,
+): void {
   checkChannels(C);
   const v4 = P % 4 === 0;
   const relu = !!reluOut;
-  const spec = { key: `channel_affine_grad:${v4 ? 'v4' : 's'}:${relu ? 'relu' : 'id'}`, inputs: relu ? 4 : 3, outputs: 1, source: () => wgsl('channel_affine_grad', { ...vars(v4), ...maskVars(v4, relu, 'OUT: array<f32>', 'k') }) };
-  engine().dispatch(spec, relu ? [g, x, m, reluOut, out] : [g, x, m, out], new Uniforms().u32(N, C, v4 ? P / 4 : P).bytes(), [C, 1, 1]);
+  const spec = {
+    key: `channel_affine_grad:${v4 ? 'v4' : 's'}:${relu ? 'relu' : 'id'}`,
+    inputs: relu ? 4 : 3,
+    outputs: 1,
+    source: () => wgsl('channel_affine_grad', { ...vars(v4), ...maskVars(v4, relu, 'OUT: array<f32>', 'k') }),
+  };
+  engine().dispatch(
+    spec,
+    relu ? [g, x, m, reluOut, out] : [g, x, m, out],
+    new Uniforms().u32(N, C, v4 ? P / 4 : P).bytes(),
+    [C, 1, 1],
+  );
 }
 
 /** dx = g * A[c] + (x - m[c]) * B[c] + D[c], params [4, C] = (m, A, B, D); g masked by y > 0 when a ReLU followed (reluOut). */
-export function bnBackward(g: GPUBuffer, x: GPUBuffer, params: GPUBuffer, dx: GPUBuffer, N: number, C: number, P: number, reluOut: GPUBuffer | null = null): void {
+export function bnBackward(
+  g: GPUBuffer,
+  x: GPUBuffer,
+  params: GPUBuffer,
+  dx: GPUBuffer,
+  N: number,
+  C: number,
+  P: number,
+  reluOut: GPUBuffer | null = null,
+): void {
   const v4 = P % 4 === 0;
   const relu = !!reluOut;
-  const spec = { key: `bn_backward:${v4 ? 'v4' : 's'}:${relu ? 'relu' : 'id'}`, inputs: relu ? 4 : 3, outputs: 1, source: () => wgsl('bn_backward', { ...vars(v4), ...maskVars(v4, relu, `DX: array<${v4 ? 'vec4<f32>' : 'f32'}>`, 'i') }) };
+  const spec = {
+    key: `bn_backward:${v4 ? 'v4' : 's'}:${relu ? 'relu' : 'id'}`,
+    inputs: relu ? 4 : 3,
+    outputs: 1,
+    source: () =>
+      wgsl('bn_backward', { ...vars(v4), ...maskVars(v4, relu, `DX: array<${v4 ? 'vec4<f32>' : 'f32'}>`, 'i') }),
+  };
   const r = runs(N, C, v4 ? P / 4 : P);
-  engine().dispatch(spec, relu ? [g, x, params, reluOut, dx] : [g, x, params, dx], new Uniforms().u32(r.invocations, C, v4 ? P / 4 : P, 0, 0, 0, r.per, r.chunks).bytes(), grid1d(r.invocations));
+  engine().dispatch(
+    spec,
+    relu ? [g, x, params, reluOut, dx] : [g, x, params, dx],
+    new Uniforms().u32(r.invocations, C, v4 ? P / 4 : P, 0, 0, 0, r.per, r.chunks).bytes(),
+    grid1d(r.invocations),
+  );
 }

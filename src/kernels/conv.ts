@@ -9,11 +9,22 @@ import { Uniforms, fitWorkgroup, grid1d } from './uniforms.js';
 import { winogradApplies, winogradPays, winogradForward, winogradInputGrad, winogradWeightGrad } from './winograd.js';
 
 export interface ConvGeometry {
-  N: number; Cin: number; H: number; W: number;
-  Cout: number; KH: number; KW: number;
-  sH: number; sW: number; pH: number; pW: number; dH: number; dW: number;
+  N: number;
+  Cin: number;
+  H: number;
+  W: number;
+  Cout: number;
+  KH: number;
+  KW: number;
+  sH: number;
+  sW: number;
+  pH: number;
+  pW: number;
+  dH: number;
+  dW: number;
   groups: number;
-  OH: number; OW: number;
+  OH: number;
+  OW: number;
 }
 
 export type ConvImpl = 'auto' | 'gemm' | 'direct' | 'winograd';
@@ -24,7 +35,10 @@ export const convSettings = { winograd: true };
 /** Winograd (F(4x4, 3x3), or F(4x4, 2x2) for stride 2) for this conv? Forced by impl 'winograd' (an error where it cannot apply). */
 function useWinograd(g: ConvGeometry, impl: ConvImpl): boolean {
   if (impl === 'winograd') {
-    if (!winogradApplies(g)) throw new Error(`conv2d: impl 'winograd' needs a 3x3 kernel, dilation 1, groups 1, padding <= 2 and stride 1, or stride 2 with equal paddings (got ${g.KH}x${g.KW}, stride ${g.sH}x${g.sW}, dilation ${g.dH}x${g.dW}, groups ${g.groups}, padding ${g.pH}x${g.pW})`);
+    if (!winogradApplies(g))
+      throw new Error(
+        `conv2d: impl 'winograd' needs a 3x3 kernel, dilation 1, groups 1, padding <= 2 and stride 1, or stride 2 with equal paddings (got ${g.KH}x${g.KW}, stride ${g.sH}x${g.sW}, dilation ${g.dH}x${g.dW}, groups ${g.groups}, padding ${g.pH}x${g.pW})`,
+      );
     return true;
   }
   return impl === 'auto' && convSettings.winograd && winogradPays(g);
@@ -32,7 +46,13 @@ function useWinograd(g: ConvGeometry, impl: ConvImpl): boolean {
 
 /** GEMM tiles (TM out channels x TN output columns per invocation), largest first. */
 const envTiles = typeof process !== 'undefined' ? process.env?.CONV_TILES : undefined; // tuning hook (Node only)
-const TILES: [number, number, number, number][] = envTiles ? JSON.parse(envTiles) : [[16, 16, 8, 1], [8, 8, 8, 2], [4, 4, 8, 8]];
+const TILES: [number, number, number, number][] = envTiles
+  ? JSON.parse(envTiles)
+  : [
+      [16, 16, 8, 1],
+      [8, 8, 8, 2],
+      [4, 4, 8, 8],
+    ];
 const MIN_INVOCATIONS = 256;
 
 export function useGemm(g: ConvGeometry, impl: ConvImpl, outChannelsPerGroup: number): boolean {
@@ -66,79 +86,207 @@ const STORE_VEC4 = `fn store(n: u32, g: u32, co: u32, pg: u32, v: vec4<f32>) {
 }`;
 
 function gemmSpec(TM: number, TN: number, WGX: number, WGY: number, vec4Out: boolean) {
-  const TM4 = TM / 4, TN4 = TN / 4;
+  const TM4 = TM / 4,
+    TN4 = TN / 4;
   return {
     key: `conv_gemm:${TM}x${TN}:${WGX}x${WGY}:${vec4Out ? 'v4' : 's'}`,
     inputs: 4,
     outputs: 1,
     source: () => {
-      const groups: string[] = [], decl: string[] = [], loads: string[] = [], fmas: string[] = [], stores: string[] = [];
+      const groups: string[] = [],
+        decl: string[] = [],
+        loads: string[] = [],
+        fmas: string[] = [],
+        stores: string[] = [];
       for (let c = 0; c < TN4; c++) {
         groups.push(`  let pgc${c} = min(pg0 + ${c}u, total - 1u);`);
         groups.push(`  let qb${c} = (pgc${c} / pitch4) * rowStep * xsPitch + (pgc${c} % pitch4) * 4u;`);
       }
       for (let r = 0; r < TM; r++) for (let c = 0; c < TN4; c++) decl.push(`  var acc_${r}_${c} = vec4<f32>(0.0);`);
-      for (let c = 0; c < TN4; c++) loads.push(`        let o${c} = base + qb${c};\n        let q${c} = vec4<f32>(XS[o${c}], XS[o${c} + 1u], XS[o${c} + 2u], XS[o${c} + 3u]);`);
+      for (let c = 0; c < TN4; c++)
+        loads.push(
+          `        let o${c} = base + qb${c};\n        let q${c} = vec4<f32>(XS[o${c}], XS[o${c} + 1u], XS[o${c} + 2u], XS[o${c} + 3u]);`,
+        );
       for (let q = 0; q < TM4; q++) loads.push(`        let p${q} = P[pk + min(row4 + ${q}u, ldM4 - 1u)];`);
-      for (let r = 0; r < TM; r++) for (let c = 0; c < TN4; c++) fmas.push(`        acc_${r}_${c} = fma(vec4<f32>(p${r >> 2}[${r & 3}]), q${c}, acc_${r}_${c});`);
-      for (let r = 0; r < TM; r++) for (let c = 0; c < TN4; c++) stores.push(`  store(n, g, row4 * 4u + ${r}u, pg0 + ${c}u, acc_${r}_${c});`);
-      return wgsl('conv_gemm', { OUT_T: vec4Out ? 'vec4<f32>' : 'f32', STORE_FN: vec4Out ? STORE_VEC4 : STORE_SCALAR, WGX, WGY, TM4, TN4, GROUPS: groups.join('\n'), DECL: decl.join('\n'), LOADS: loads.join('\n'), FMAS: fmas.join('\n'), STORES: stores.join('\n') });
+      for (let r = 0; r < TM; r++)
+        for (let c = 0; c < TN4; c++)
+          fmas.push(`        acc_${r}_${c} = fma(vec4<f32>(p${r >> 2}[${r & 3}]), q${c}, acc_${r}_${c});`);
+      for (let r = 0; r < TM; r++)
+        for (let c = 0; c < TN4; c++) stores.push(`  store(n, g, row4 * 4u + ${r}u, pg0 + ${c}u, acc_${r}_${c});`);
+      return wgsl('conv_gemm', {
+        OUT_T: vec4Out ? 'vec4<f32>' : 'f32',
+        STORE_FN: vec4Out ? STORE_VEC4 : STORE_SCALAR,
+        WGX,
+        WGY,
+        TM4,
+        TN4,
+        GROUPS: groups.join('\n'),
+        DECL: decl.join('\n'),
+        LOADS: loads.join('\n'),
+        FMAS: fmas.join('\n'),
+        STORES: stores.join('\n'),
+      });
     },
   };
 }
 
-interface PreparedInput { buffer: GPUBuffer; owned: boolean; Hp: number; pitch: number; planes: number; C: number }
+interface PreparedInput {
+  buffer: GPUBuffer;
+  owned: boolean;
+  Hp: number;
+  pitch: number;
+  planes: number;
+  C: number;
+}
 
 interface PrepOptions {
   /** copies of the input, one per kernel column (strided convs), or 1 (stride 1: taps shift columns) */
-  planes: number; Hp: number; pitch: number; colStride: number; dil: number;
-  padTop: number; padLeft: number; ins: number; colLimit: number;
+  planes: number;
+  Hp: number;
+  pitch: number;
+  colStride: number;
+  dil: number;
+  padTop: number;
+  padLeft: number;
+  ins: number;
+  colLimit: number;
 }
 
 /** XS for a conv over `src` [N, C, H, W]: see shaders/conv_prep_input.wgsl. */
-function prepInput(src: GPUBuffer, N: number, C: number, H: number, W: number, o: PrepOptions, allowAlias: boolean): PreparedInput {
+function prepInput(
+  src: GPUBuffer,
+  N: number,
+  C: number,
+  H: number,
+  W: number,
+  o: PrepOptions,
+  allowAlias: boolean,
+): PreparedInput {
   // 1x1, stride 1, no padding: the input already is XS (columns past OW are computed but never stored)
-  if (allowAlias && o.planes === 1 && o.colStride === 1 && o.padTop === 0 && o.padLeft === 0 && o.ins === 1 && o.Hp <= H && o.colLimit >= W && o.pitch === W) {
+  if (
+    allowAlias &&
+    o.planes === 1 &&
+    o.colStride === 1 &&
+    o.padTop === 0 &&
+    o.padLeft === 0 &&
+    o.ins === 1 &&
+    o.Hp <= H &&
+    o.colLimit >= W &&
+    o.pitch === W
+  ) {
     return { buffer: src, owned: false, Hp: H, pitch: W, planes: 1, C };
   }
   const n = N * o.planes * C * o.Hp * o.pitch;
   const e = engine();
   const buf = e.createBuffer(n * 4);
-  const inner = o.ins === 1
-    ? '    if (rowOk && j < limit && vc >= 0 && u32(vc) < W) { v = X[src + u32(vc)]; }'
-    : '    if (rowOk && j < limit && vc >= 0 && vc % ins == 0) {\n      let ic = u32(vc / ins);\n      if (ic < W) { v = X[src + ic]; }\n    }';
-  const spec = { key: `conv_prep_input:${o.ins === 1 ? 'dense' : 'dilated'}`, inputs: 1, outputs: 1, source: () => wgsl('conv_prep_input', { INNER: inner }) };
-  const u = new Uniforms().u32(n, C, H, W, o.planes, o.Hp, o.pitch, o.colStride, o.dil).i32(o.padTop, o.padLeft).u32(o.ins, o.colLimit);
+  const inner =
+    o.ins === 1
+      ? '    if (rowOk && j < limit && vc >= 0 && u32(vc) < W) { v = X[src + u32(vc)]; }'
+      : '    if (rowOk && j < limit && vc >= 0 && vc % ins == 0) {\n      let ic = u32(vc / ins);\n      if (ic < W) { v = X[src + ic]; }\n    }';
+  const spec = {
+    key: `conv_prep_input:${o.ins === 1 ? 'dense' : 'dilated'}`,
+    inputs: 1,
+    outputs: 1,
+    source: () => wgsl('conv_prep_input', { INNER: inner }),
+  };
+  const u = new Uniforms()
+    .u32(n, C, H, W, o.planes, o.Hp, o.pitch, o.colStride, o.dil)
+    .i32(o.padTop, o.padLeft)
+    .u32(o.ins, o.colLimit);
   e.dispatch(spec, [src, buf], u.bytes(), grid1d(n / o.pitch));
   return { buffer: buf, owned: true, Hp: o.Hp, pitch: o.pitch, planes: o.planes, C };
 }
 
 /** Input preparation for the implicit GEMM over a (virtual) input producing OH x OW outputs. */
-function gemmInput(src: GPUBuffer, N: number, C: number, H: number, W: number, c: {
-  OH: number; OW: number; KH: number; KW: number; sH: number; sW: number; dH: number; dW: number; padTop: number; padLeft: number; ins: number;
-}): PreparedInput {
+function gemmInput(
+  src: GPUBuffer,
+  N: number,
+  C: number,
+  H: number,
+  W: number,
+  c: {
+    OH: number;
+    OW: number;
+    KH: number;
+    KW: number;
+    sH: number;
+    sW: number;
+    dH: number;
+    dW: number;
+    padTop: number;
+    padLeft: number;
+    ins: number;
+  },
+): PreparedInput {
   const Hp = (c.OH - 1) * c.sH + (c.KH - 1) * c.dH + 1;
   const OWp = roundUp4(c.OW);
   if (c.sW === 1) {
     // one padded plane; tap kw reads columns shifted by kw*dW
     const pitch = c.KW === 1 && c.padLeft === 0 && c.ins === 1 ? W : OWp + (c.KW - 1) * c.dW;
-    return prepInput(src, N, C, H, W, { planes: 1, Hp, pitch, colStride: 1, dil: c.dW, padTop: c.padTop, padLeft: c.padLeft, ins: c.ins, colLimit: pitch }, c.KH === 1 && c.KW === 1);
+    return prepInput(
+      src,
+      N,
+      C,
+      H,
+      W,
+      {
+        planes: 1,
+        Hp,
+        pitch,
+        colStride: 1,
+        dil: c.dW,
+        padTop: c.padTop,
+        padLeft: c.padLeft,
+        ins: c.ins,
+        colLimit: pitch,
+      },
+      c.KH === 1 && c.KW === 1,
+    );
   }
-  return prepInput(src, N, C, H, W, { planes: c.KW, Hp, pitch: OWp, colStride: c.sW, dil: c.dW, padTop: c.padTop, padLeft: c.padLeft, ins: c.ins, colLimit: c.OW }, false);
+  return prepInput(
+    src,
+    N,
+    C,
+    H,
+    W,
+    {
+      planes: c.KW,
+      Hp,
+      pitch: OWp,
+      colStride: c.sW,
+      dil: c.dW,
+      padTop: c.padTop,
+      padLeft: c.padLeft,
+      ins: c.ins,
+      colLimit: c.OW,
+    },
+    false,
+  );
 }
 
-function prepWeight(w: GPUBuffer, g: ConvGeometry, mode: 'forward' | 'input_grad'): { buffer: GPUBuffer; ld: number; Kg: number } {
-  const M = g.Cout / g.groups, Cg = g.Cin / g.groups;
+function prepWeight(
+  w: GPUBuffer,
+  g: ConvGeometry,
+  mode: 'forward' | 'input_grad',
+): { buffer: GPUBuffer; ld: number; Kg: number } {
+  const M = g.Cout / g.groups,
+    Cg = g.Cin / g.groups;
   const outPer = mode === 'forward' ? M : Cg;
   const Kg = (mode === 'forward' ? Cg : M) * g.KH * g.KW;
   const ld = roundUp4(outPer);
   const n = g.groups * Kg * ld;
   const e = engine();
   const buf = e.createBuffer(n * 4);
-  const body = mode === 'forward'
-    ? '  var v = 0.0;\n  if (m < M) { v = Wt[((g * M + m) * Cg + c) * KH * KW + kh * KW + kw]; }\n  P[i] = v;'
-    : '  var v = 0.0;\n  if (m < Cg) { v = Wt[((g * M + c) * Cg + m) * KH * KW + (KH - 1u - kh) * KW + (KW - 1u - kw)]; }\n  P[i] = v;';
-  const spec = { key: `conv_prep_weight:${mode}`, inputs: 1, outputs: 1, source: () => wgsl('conv_prep_weight', { BODY: body }) };
+  const body =
+    mode === 'forward'
+      ? '  var v = 0.0;\n  if (m < M) { v = Wt[((g * M + m) * Cg + c) * KH * KW + kh * KW + kw]; }\n  P[i] = v;'
+      : '  var v = 0.0;\n  if (m < Cg) { v = Wt[((g * M + c) * Cg + m) * KH * KW + (KH - 1u - kh) * KW + (KW - 1u - kw)]; }\n  P[i] = v;';
+  const spec = {
+    key: `conv_prep_weight:${mode}`,
+    inputs: 1,
+    outputs: 1,
+    source: () => wgsl('conv_prep_weight', { BODY: body }),
+  };
   e.dispatch(spec, [w, buf], new Uniforms().u32(n, M, Cg, g.KH, g.KW, ld, Kg).bytes(), grid1d(n));
   return { buffer: buf, ld, Kg };
 }
@@ -152,8 +300,13 @@ function offsetTable(Cg: number, KH: number, KW: number, chan: number, row: numb
   if (!buf) {
     const t = new Uint32Array(Math.max(Cg * KH * KW, 4));
     let k = 0;
-    for (let ci = 0; ci < Cg; ci++) for (let kh = 0; kh < KH; kh++) for (let kw = 0; kw < KW; kw++) t[k++] = ci * chan + kh * row + kw * col;
-    buf = engine().device.createBuffer({ size: t.byteLength, usage: 0x80 | 0x08 /* STORAGE | COPY_DST */, label: `conv koff ${key}` });
+    for (let ci = 0; ci < Cg; ci++)
+      for (let kh = 0; kh < KH; kh++) for (let kw = 0; kw < KW; kw++) t[k++] = ci * chan + kh * row + kw * col;
+    buf = engine().device.createBuffer({
+      size: t.byteLength,
+      usage: 0x80 | 0x08 /* STORAGE | COPY_DST */,
+      label: `conv koff ${key}`,
+    });
     engine().write(buf, t);
     offsetTables.set(key, buf);
   }
@@ -161,23 +314,59 @@ function offsetTable(Cg: number, KH: number, KW: number, chan: number, row: numb
 }
 
 /** One implicit-GEMM conv launch: out[N, groups*Mo, OH, OW] from XS and P. */
-function gemmLaunch(xs: PreparedInput, p: { buffer: GPUBuffer; ld: number; Kg: number }, bias: GPUBuffer | null, out: GPUBuffer, o: {
-  N: number; groups: number; Mo: number; Cg: number; KH: number; KW: number; rowStep: number; dH: number; dW: number; OH: number; OW: number;
-}): void {
+function gemmLaunch(
+  xs: PreparedInput,
+  p: { buffer: GPUBuffer; ld: number; Kg: number },
+  bias: GPUBuffer | null,
+  out: GPUBuffer,
+  o: {
+    N: number;
+    groups: number;
+    Mo: number;
+    Cg: number;
+    KH: number;
+    KW: number;
+    rowStep: number;
+    dH: number;
+    dW: number;
+    OH: number;
+    OW: number;
+  },
+): void {
   const e = engine();
-  const pitch4 = roundUp4(o.OW) / 4, ldM4 = p.ld / 4;
+  const pitch4 = roundUp4(o.OW) / 4,
+    ldM4 = p.ld / 4;
   const cols = o.OH * pitch4; // vec4 column groups
   let choice = TILES[TILES.length - 1];
   for (const t of TILES) {
-    if (Math.ceil(o.Mo / t[0]) * Math.ceil(cols / (t[1] / 4)) * o.N * o.groups >= MIN_INVOCATIONS) { choice = t; break; }
+    if (Math.ceil(o.Mo / t[0]) * Math.ceil(cols / (t[1] / 4)) * o.N * o.groups >= MIN_INVOCATIONS) {
+      choice = t;
+      break;
+    }
   }
   const [TM, TN] = choice;
   const [WGX, WGY] = fitWorkgroup(Math.ceil(cols / (TN / 4)), choice[2], choice[3]);
   const chan = xs.Hp * xs.pitch;
   const plane = xs.C * chan;
   const u = new Uniforms().u32(
-    o.Mo, o.Cg, o.KH, o.KW, o.rowStep, 0, o.OH, o.OW, pitch4, o.groups,
-    ldM4, (p.Kg * p.ld) / 4, plane * xs.planes, 0, chan, o.groups * o.Mo, bias ? 1 : 0, xs.pitch,
+    o.Mo,
+    o.Cg,
+    o.KH,
+    o.KW,
+    o.rowStep,
+    0,
+    o.OH,
+    o.OW,
+    pitch4,
+    o.groups,
+    ldM4,
+    (p.Kg * p.ld) / 4,
+    plane * xs.planes,
+    0,
+    chan,
+    o.groups * o.Mo,
+    bias ? 1 : 0,
+    xs.pitch,
   );
   const gx = Math.ceil(Math.ceil(cols / (TN / 4)) / WGX);
   const gy = Math.ceil(Math.ceil(ldM4 / (TM / 4)) / WGY);
@@ -185,49 +374,126 @@ function gemmLaunch(xs: PreparedInput, p: { buffer: GPUBuffer; ld: number; Kg: n
   if (gz > 65535) throw new Error(`conv2d: batch x groups = ${gz} exceeds 65535`);
   // a tap (kh, kw) moves dH rows and either dW columns (one plane) or one plane (strided convs)
   const koff = offsetTable(o.Cg, o.KH, o.KW, chan, o.dH * xs.pitch, xs.planes === 1 ? o.dW : plane);
-  e.dispatch(gemmSpec(TM, TN, WGX, WGY, o.OW % 4 === 0), [p.buffer, xs.buffer, bias ?? p.buffer, koff, out], u.bytes(), [gx, gy, gz]);
+  e.dispatch(
+    gemmSpec(TM, TN, WGX, WGY, o.OW % 4 === 0),
+    [p.buffer, xs.buffer, bias ?? p.buffer, koff, out],
+    u.bytes(),
+    [gx, gy, gz],
+  );
 }
 
 function directUniforms(g: ConvGeometry, n: number, bias: boolean): Uniforms {
-  return new Uniforms().u32(n, g.Cin, g.H, g.W, g.Cout, g.OH, g.OW, g.KH, g.KW, g.sH).i32(g.pH).u32(g.dH, g.groups, bias ? 1 : 0).i32(g.pW).u32(g.sW, g.dW, g.N);
+  return new Uniforms()
+    .u32(n, g.Cin, g.H, g.W, g.Cout, g.OH, g.OW, g.KH, g.KW, g.sH)
+    .i32(g.pH)
+    .u32(g.dH, g.groups, bias ? 1 : 0)
+    .i32(g.pW)
+    .u32(g.sW, g.dW, g.N);
 }
 
-export function conv2dForward(x: GPUBuffer, w: GPUBuffer, bias: GPUBuffer | null, out: GPUBuffer, g: ConvGeometry, impl: ConvImpl = 'auto'): void {
+export function conv2dForward(
+  x: GPUBuffer,
+  w: GPUBuffer,
+  bias: GPUBuffer | null,
+  out: GPUBuffer,
+  g: ConvGeometry,
+  impl: ConvImpl = 'auto',
+): void {
   const e = engine();
   const M = g.Cout / g.groups;
-  if (useWinograd(g, impl)) { winogradForward(x, w, bias, out, g); return; }
+  if (useWinograd(g, impl)) {
+    winogradForward(x, w, bias, out, g);
+    return;
+  }
   if (!useGemm(g, impl, M)) {
     const n = g.N * g.Cout * g.OH * g.OW;
     const spec = { key: 'conv_direct', inputs: 3, outputs: 1, source: () => wgsl('conv_direct') };
     e.dispatch(spec, [x, w, bias ?? w, out], directUniforms(g, n, !!bias).bytes(), grid1d(n));
     return;
   }
-  const xs = gemmInput(x, g.N, g.Cin, g.H, g.W, { OH: g.OH, OW: g.OW, KH: g.KH, KW: g.KW, sH: g.sH, sW: g.sW, dH: g.dH, dW: g.dW, padTop: g.pH, padLeft: g.pW, ins: 1 });
+  const xs = gemmInput(x, g.N, g.Cin, g.H, g.W, {
+    OH: g.OH,
+    OW: g.OW,
+    KH: g.KH,
+    KW: g.KW,
+    sH: g.sH,
+    sW: g.sW,
+    dH: g.dH,
+    dW: g.dW,
+    padTop: g.pH,
+    padLeft: g.pW,
+    ins: 1,
+  });
   const p = prepWeight(w, g, 'forward');
-  gemmLaunch(xs, p, bias, out, { N: g.N, groups: g.groups, Mo: M, Cg: g.Cin / g.groups, KH: g.KH, KW: g.KW, rowStep: g.sH, dH: g.dH, dW: g.dW, OH: g.OH, OW: g.OW });
+  gemmLaunch(xs, p, bias, out, {
+    N: g.N,
+    groups: g.groups,
+    Mo: M,
+    Cg: g.Cin / g.groups,
+    KH: g.KH,
+    KW: g.KW,
+    rowStep: g.sH,
+    dH: g.dH,
+    dW: g.dW,
+    OH: g.OH,
+    OW: g.OW,
+  });
   if (xs.owned) e.releaseBuffer(xs.buffer);
   e.releaseBuffer(p.buffer);
 }
 
 /** dX [N, Cin, H, W] from dY [N, Cout, OH, OW]. */
-export function conv2dInputGrad(dy: GPUBuffer, w: GPUBuffer, dx: GPUBuffer, g: ConvGeometry, impl: ConvImpl = 'auto'): void {
+export function conv2dInputGrad(
+  dy: GPUBuffer,
+  w: GPUBuffer,
+  dx: GPUBuffer,
+  g: ConvGeometry,
+  impl: ConvImpl = 'auto',
+): void {
   const e = engine();
   const Cg = g.Cin / g.groups;
-  if (useWinograd(g, impl)) { winogradInputGrad(dy, w, dx, g); return; }
+  if (useWinograd(g, impl)) {
+    winogradInputGrad(dy, w, dx, g);
+    return;
+  }
   if (!useGemm(g, impl, Cg) || g.sH !== g.sW) {
     const n = g.N * g.Cin * g.H * g.W;
     const spec = { key: 'conv_direct_dx', inputs: 2, outputs: 1, source: () => wgsl('conv_direct_dx') };
     e.dispatch(spec, [dy, w, dx], directUniforms(g, n, false).bytes(), grid1d(n));
     return;
   }
-  if ((g.sH > 1 || g.sW > 1) && g.groups === 1 && (g.OH * g.OW) % 4 === 0) { inputGradCol2im(dy, w, dx, g); return; }
+  if ((g.sH > 1 || g.sW > 1) && g.groups === 1 && (g.OH * g.OW) % 4 === 0) {
+    inputGradCol2im(dy, w, dx, g);
+    return;
+  }
   // transposed conv: zero-insert dY by the stride, pad by dil*(K-1) - pad, flipped and transposed weights
   const xs = gemmInput(dy, g.N, g.Cout, g.OH, g.OW, {
-    OH: g.H, OW: g.W, KH: g.KH, KW: g.KW, sH: 1, sW: 1, dH: g.dH, dW: g.dW,
-    padTop: g.dH * (g.KH - 1) - g.pH, padLeft: g.dW * (g.KW - 1) - g.pW, ins: g.sH,
+    OH: g.H,
+    OW: g.W,
+    KH: g.KH,
+    KW: g.KW,
+    sH: 1,
+    sW: 1,
+    dH: g.dH,
+    dW: g.dW,
+    padTop: g.dH * (g.KH - 1) - g.pH,
+    padLeft: g.dW * (g.KW - 1) - g.pW,
+    ins: g.sH,
   });
   const p = prepWeight(w, g, 'input_grad');
-  gemmLaunch(xs, p, null, dx, { N: g.N, groups: g.groups, Mo: Cg, Cg: g.Cout / g.groups, KH: g.KH, KW: g.KW, rowStep: 1, dH: g.dH, dW: g.dW, OH: g.H, OW: g.W });
+  gemmLaunch(xs, p, null, dx, {
+    N: g.N,
+    groups: g.groups,
+    Mo: Cg,
+    Cg: g.Cout / g.groups,
+    KH: g.KH,
+    KW: g.KW,
+    rowStep: 1,
+    dH: g.dH,
+    dW: g.dW,
+    OH: g.H,
+    OW: g.W,
+  });
   if (xs.owned) e.releaseBuffer(xs.buffer);
   e.releaseBuffer(p.buffer);
 }
@@ -264,15 +530,25 @@ const COLS_BODY = `  let H = u(10u); let W = u(11u); let KH = u(12u); let KW = u
  */
 function inputGradCol2im(dy: GPUBuffer, w: GPUBuffer, dx: GPUBuffer, g: ConvGeometry): void {
   const e = engine();
-  const Kc = g.Cin * g.KH * g.KW, ohw = g.OH * g.OW;
+  const Kc = g.Cin * g.KH * g.KW,
+    ohw = g.OH * g.OW;
   // W [Cout, Kc] is already P laid out [K = Cout, Kc]; pad its rows when Kc is not a multiple of 4
-  let wp = w, ldw = Kc;
-  if (Kc % 4) { wp = e.createBuffer(g.Cout * roundUp4(Kc) * 4); ldw = prepareOperand('pad', w, wp, 1, g.Cout, Kc); }
+  let wp = w,
+    ldw = Kc;
+  if (Kc % 4) {
+    wp = e.createBuffer(g.Cout * roundUp4(Kc) * 4);
+    ldw = prepareOperand('pad', w, wp, 1, g.Cout, Kc);
+  }
   const limit = convLimits.maxBinding || e.device.limits.maxStorageBufferBindingSize;
   const perPart = Math.max(1, Math.min(g.N, 65535, Math.floor(limit / (Kc * ohw * 4))));
   const cols = e.createBuffer(Math.min(perPart, g.N) * Kc * ohw * 4);
   const geo = { KH: g.KH, KW: g.KW, SH: g.sH, SW: g.sW, PH: g.pH, PW: g.pW, DH: g.dH, DW: g.dW };
-  const spec = { key: `col2im:${Object.values(geo).join(',')}`, inputs: 1, outputs: 1, source: () => wgsl('col2im', geo) };
+  const spec = {
+    key: `col2im:${Object.values(geo).join(',')}`,
+    inputs: 1,
+    outputs: 1,
+    source: () => wgsl('col2im', geo),
+  };
   for (let n0 = 0; n0 < g.N; n0 += perPart) {
     const count = Math.min(perPart, g.N - n0);
     const dyPart = { buffer: dy, ld: ohw, batchStride: g.Cout * ohw, offset: n0 * g.Cout * ohw };
@@ -292,10 +568,20 @@ export const convLimits = { maxBinding: 0 };
  *  (A direct pixel-loop kernel ran at ~12 GFLOPS on lavapipe; this reuses the 50 GFLOPS matmul.)
  *  When the im2col operand would exceed the device's storage-binding limit, the batch is split into
  *  image ranges whose partial gradients are stacked and summed. */
-export function conv2dWeightGrad(dy: GPUBuffer, x: GPUBuffer, dw: GPUBuffer, g: ConvGeometry, impl: ConvImpl = 'auto'): void {
+export function conv2dWeightGrad(
+  dy: GPUBuffer,
+  x: GPUBuffer,
+  dw: GPUBuffer,
+  g: ConvGeometry,
+  impl: ConvImpl = 'auto',
+): void {
   const e = engine();
-  const M = g.Cout / g.groups, Cg = g.Cin / g.groups;
-  if (useWinograd(g, impl)) { winogradWeightGrad(dy, x, dw, g); return; }
+  const M = g.Cout / g.groups,
+    Cg = g.Cin / g.groups;
+  if (useWinograd(g, impl)) {
+    winogradWeightGrad(dy, x, dw, g);
+    return;
+  }
   if (!useGemm(g, impl, M)) {
     const n = g.Cout * Cg * g.KH * g.KW;
     const spec = { key: 'conv_direct_dw', inputs: 2, outputs: 1, source: () => wgsl('conv_direct_dw') };
@@ -306,7 +592,10 @@ export function conv2dWeightGrad(dy: GPUBuffer, x: GPUBuffer, dw: GPUBuffer, g: 
   const limit = convLimits.maxBinding || e.device.limits.maxStorageBufferBindingSize;
   const bytesPerImage = g.groups * g.OH * g.OW * roundUp4(Math.max(Kg, M)) * 4 * 1.1; // with chunk padding slack
   const perPart = Math.max(1, Math.floor(limit / bytesPerImage));
-  if (perPart >= g.N) { weightGradPart(dy, x, dw, g, 0, g.N); return; }
+  if (perPart >= g.N) {
+    weightGradPart(dy, x, dw, g, 0, g.N);
+    return;
+  }
   const parts = Math.ceil(g.N / perPart);
   const size = g.Cout * Kg * 4;
   const stack = e.createBuffer(parts * size);
@@ -324,26 +613,49 @@ export function conv2dWeightGrad(dy: GPUBuffer, x: GPUBuffer, dw: GPUBuffer, g: 
 /** dW contribution of images [n0, n0 + count). */
 function weightGradPart(dy: GPUBuffer, x: GPUBuffer, dw: GPUBuffer, g: ConvGeometry, n0: number, count: number): void {
   const e = engine();
-  const M = g.Cout / g.groups, Cg = g.Cin / g.groups;
+  const M = g.Cout / g.groups,
+    Cg = g.Cin / g.groups;
   const Kg = Cg * g.KH * g.KW;
   const pixels = count * g.OH * g.OW;
   const tiles = Math.ceil(M / 16) * Math.ceil(Kg / 16) * g.groups;
   const B = Math.max(1, Math.min(64, Math.ceil(512 / tiles), Math.floor(pixels / 64), Math.floor(65535 / g.groups)));
   const chunk = Math.ceil(pixels / B);
   const PIXP = chunk * B;
-  const ldM = roundUp4(M), ldK = roundUp4(Kg);
+  const ldM = roundUp4(M),
+    ldK = roundUp4(Kg);
   const rows = g.groups * PIXP;
-  const u = new Uniforms().u32(rows, PIXP, pixels, g.OH, g.OW, 0, M, g.Cout, g.Cin, Cg, g.H, g.W, g.KH, g.KW, g.sH, g.sW).i32(g.pH, g.pW).u32(g.dH, g.dW, n0);
+  const u = new Uniforms()
+    .u32(rows, PIXP, pixels, g.OH, g.OW, 0, M, g.Cout, g.Cin, Cg, g.H, g.W, g.KH, g.KW, g.sH, g.sW)
+    .i32(g.pH, g.pW)
+    .u32(g.dH, g.dW, n0);
   const dyt = e.createBuffer(rows * ldM * 4);
   const cols = e.createBuffer(rows * ldK * 4);
   const uDy = u.bytes().slice();
   uDy[5] = ldM;
-  e.dispatch({ key: 'conv_wgrad_prep:dy', inputs: 1, outputs: 1, source: () => wgsl('conv_wgrad_prep', { BODY: DY_BODY }) }, [dy, dyt], uDy, grid1d(rows));
+  e.dispatch(
+    { key: 'conv_wgrad_prep:dy', inputs: 1, outputs: 1, source: () => wgsl('conv_wgrad_prep', { BODY: DY_BODY }) },
+    [dy, dyt],
+    uDy,
+    grid1d(rows),
+  );
   const uX = u.bytes().slice();
   uX[5] = ldK;
-  e.dispatch({ key: 'conv_wgrad_prep:cols', inputs: 1, outputs: 1, source: () => wgsl('conv_wgrad_prep', { BODY: COLS_BODY }) }, [x, cols], uX, grid1d(rows));
+  e.dispatch(
+    { key: 'conv_wgrad_prep:cols', inputs: 1, outputs: 1, source: () => wgsl('conv_wgrad_prep', { BODY: COLS_BODY }) },
+    [x, cols],
+    uX,
+    grid1d(rows),
+  );
   const partial = B > 1 ? e.createBuffer(g.groups * B * M * Kg * 4) : dw;
-  matmulTN({ buffer: dyt, ld: ldM, batchStride: chunk * ldM }, { buffer: cols, ld: ldK, batchStride: chunk * ldK }, partial, g.groups * B, M, Kg, chunk);
+  matmulTN(
+    { buffer: dyt, ld: ldM, batchStride: chunk * ldM },
+    { buffer: cols, ld: ldK, batchStride: chunk * ldK },
+    partial,
+    g.groups * B,
+    M,
+    Kg,
+    chunk,
+  );
   if (B > 1) {
     reduceMiddle('sum', partial, dw, g.groups, B, M * Kg);
     e.releaseBuffer(partial);

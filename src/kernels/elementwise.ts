@@ -93,9 +93,13 @@ export function elementwise({ op, inputs, out, outShape, params = [] }: Elementw
     inputs: inputs.length,
     outputs: 1,
     source: () => {
-      const bindings = inputs.map((_, k) => `@group(0) @binding(${k + 1}) var<storage, read> in${k}: array<${types[k]}>;`);
+      const bindings = inputs.map(
+        (_, k) => `@group(0) @binding(${k + 1}) var<storage, read> in${k}: array<${types[k]}>;`,
+      );
       bindings.push(`@group(0) @binding(${inputs.length + 1}) var<storage, read_write> out: array<f32>;`);
-      let setup = '', index = '', advance = '';
+      let setup = '',
+        index = '',
+        advance = '';
       if (flat) index = inputs.map((_, k) => `    let o${k} = i;`).join('\n');
       else {
         const decompose = (at: string, indent: string) => {
@@ -110,7 +114,14 @@ export function elementwise({ op, inputs, out, outShape, params = [] }: Elementw
           l.push(`${indent}lc = ${at} % lastSize;`);
           return l.join('\n');
         };
-        setup = [`  let lastSize = u(${4 + rank}u);`, ...inputs.map((_, k) => `  var o${k} = 0u;`), '  var lc = 0u;', '  {', decompose('first', '    '), '  }'].join('\n');
+        setup = [
+          `  let lastSize = u(${4 + rank}u);`,
+          ...inputs.map((_, k) => `  var o${k} = 0u;`),
+          '  var lc = 0u;',
+          '  {',
+          decompose('first', '    '),
+          '  }',
+        ].join('\n');
         advance = [
           '    lc++;',
           ...inputs.map((_, k) => `    o${k} += u(${4 + rank * (k + 2)}u);`),
@@ -119,12 +130,25 @@ export function elementwise({ op, inputs, out, outShape, params = [] }: Elementw
           '    }',
         ].join('\n');
       }
-      const loads = inputs.map((_, k) => `    let ${NAMES[k]} = ${types[k] === 'f32' ? `in${k}[o${k}]` : `f32(in${k}[o${k}])`};`).join('\n');
-      return wgsl('elementwise', { BINDINGS: bindings.join('\n'), HELPERS, SETUP: setup, INDEX: index, ADVANCE: advance, EXPR: expr, LOADS: loads });
+      const loads = inputs
+        .map((_, k) => `    let ${NAMES[k]} = ${types[k] === 'f32' ? `in${k}[o${k}]` : `f32(in${k}[o${k}])`};`)
+        .join('\n');
+      return wgsl('elementwise', {
+        BINDINGS: bindings.join('\n'),
+        HELPERS,
+        SETUP: setup,
+        INDEX: index,
+        ADVANCE: advance,
+        EXPR: expr,
+        LOADS: loads,
+      });
     },
   };
   const per = perInvocation(n);
-  const u = new Uniforms().u32(n).f32(params[0] ?? 0, params[1] ?? 0, params[2] ?? 0).u32(per);
+  const u = new Uniforms()
+    .u32(n)
+    .f32(params[0] ?? 0, params[1] ?? 0, params[2] ?? 0)
+    .u32(per);
   if (!flat) {
     u.u32(...outShape);
     for (const x of inputs) u.u32(...(x.strides as number[]));

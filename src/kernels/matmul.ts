@@ -37,19 +37,38 @@ const STORE_VEC4 = `fn store(base: u32, row: u32, col: u32, v: vec4<f32>) {
 }`;
 
 function matmulSpec(TM: number, TN: number, WGX: number, WGY: number, vec4Out: boolean) {
-  const TM4 = TM / 4, TN4 = TN / 4;
+  const TM4 = TM / 4,
+    TN4 = TN / 4;
   return {
     key: `mm_tn:${TM}x${TN}:${WGX}x${WGY}:${vec4Out ? 'v4' : 's'}`,
     inputs: 2,
     outputs: 1,
     source: () => {
-      const decl: string[] = [], loads: string[] = [], fmas: string[] = [], stores: string[] = [];
+      const decl: string[] = [],
+        loads: string[] = [],
+        fmas: string[] = [],
+        stores: string[] = [];
       for (let r = 0; r < TM; r++) for (let c = 0; c < TN4; c++) decl.push(`  var acc_${r}_${c} = vec4<f32>(0.0);`);
       for (let c = 0; c < TN4; c++) loads.push(`    let q${c} = Q[qb + k * ldq4 + min(col4 + ${c}u, ldq4 - 1u)];`);
       for (let q = 0; q < TM4; q++) loads.push(`    let p${q} = P[pb + k * ldp4 + min(row4 + ${q}u, ldp4 - 1u)];`);
-      for (let r = 0; r < TM; r++) for (let c = 0; c < TN4; c++) fmas.push(`    acc_${r}_${c} = fma(vec4<f32>(p${r >> 2}[${r & 3}]), q${c}, acc_${r}_${c});`);
-      for (let r = 0; r < TM; r++) for (let c = 0; c < TN4; c++) stores.push(`  store(cb, row4 * 4u + ${r}u, (col4 + ${c}u) * 4u, acc_${r}_${c});`);
-      return wgsl('matmul_tn', { C_T: vec4Out ? 'vec4<f32>' : 'f32', STORE_FN: vec4Out ? STORE_VEC4 : STORE_SCALAR, WGX, WGY, TM4, TN4, DECL: decl.join('\n'), LOADS: loads.join('\n'), FMAS: fmas.join('\n'), STORES: stores.join('\n') });
+      for (let r = 0; r < TM; r++)
+        for (let c = 0; c < TN4; c++)
+          fmas.push(`    acc_${r}_${c} = fma(vec4<f32>(p${r >> 2}[${r & 3}]), q${c}, acc_${r}_${c});`);
+      for (let r = 0; r < TM; r++)
+        for (let c = 0; c < TN4; c++)
+          stores.push(`  store(cb, row4 * 4u + ${r}u, (col4 + ${c}u) * 4u, acc_${r}_${c});`);
+      return wgsl('matmul_tn', {
+        C_T: vec4Out ? 'vec4<f32>' : 'f32',
+        STORE_FN: vec4Out ? STORE_VEC4 : STORE_SCALAR,
+        WGX,
+        WGY,
+        TM4,
+        TN4,
+        DECL: decl.join('\n'),
+        LOADS: loads.join('\n'),
+        FMAS: fmas.join('\n'),
+        STORES: stores.join('\n'),
+      });
     },
   };
 }
@@ -65,17 +84,41 @@ export interface MatmulOperand {
 }
 
 /** C[b] (M x N, contiguous, batch stride M·N) = P[b]^T Q[b], P: [K, ldp], Q: [K, ldq]. */
-export function matmulTN(P: MatmulOperand, Q: MatmulOperand, C: GPUBuffer, batch: number, M: number, N: number, K: number, accumulate = false): void {
+export function matmulTN(
+  P: MatmulOperand,
+  Q: MatmulOperand,
+  C: GPUBuffer,
+  batch: number,
+  M: number,
+  N: number,
+  K: number,
+  accumulate = false,
+): void {
   if (P.ld % 4 || Q.ld % 4) throw new Error('matmulTN: leading dimensions must be multiples of 4');
   if ((P.offset ?? 0) % 4 || (Q.offset ?? 0) % 4) throw new Error('matmulTN: operand offsets must be multiples of 4');
   let choice = TILES[TILES.length - 1];
   for (const t of TILES) {
     const inv = Math.ceil(M / t[0]) * Math.ceil(N / t[1]) * batch;
-    if (inv >= MIN_INVOCATIONS) { choice = t; break; }
+    if (inv >= MIN_INVOCATIONS) {
+      choice = t;
+      break;
+    }
   }
   const [TM, TN] = choice;
   const [WGX, WGY] = fitWorkgroup(Math.ceil(N / TN), choice[2], choice[3]);
-  const u = new Uniforms().u32(M, N, K, P.ld / 4, Q.ld / 4, P.batchStride / 4, Q.batchStride / 4, M * N, accumulate ? 1 : 0, (P.offset ?? 0) / 4, (Q.offset ?? 0) / 4);
+  const u = new Uniforms().u32(
+    M,
+    N,
+    K,
+    P.ld / 4,
+    Q.ld / 4,
+    P.batchStride / 4,
+    Q.batchStride / 4,
+    M * N,
+    accumulate ? 1 : 0,
+    (P.offset ?? 0) / 4,
+    (Q.offset ?? 0) / 4,
+  );
   const gx = Math.ceil(Math.ceil(N / TN) / WGX);
   const gy = Math.ceil(Math.ceil(M / TM) / WGY);
   if (batch > 65535) throw new Error(`matmul: batch ${batch} exceeds 65535`);
@@ -83,13 +126,21 @@ export function matmulTN(P: MatmulOperand, Q: MatmulOperand, C: GPUBuffer, batch
 }
 
 /** src [batch, R, C] -> dst [batch, C, ld(R)] (transpose) or [batch, R, ld(C)] (pad), zero padded. */
-export function prepareOperand(mode: 'transpose' | 'pad', src: GPUBuffer, dst: GPUBuffer, batch: number, R: number, C: number): number {
+export function prepareOperand(
+  mode: 'transpose' | 'pad',
+  src: GPUBuffer,
+  dst: GPUBuffer,
+  batch: number,
+  R: number,
+  C: number,
+): number {
   const rows = mode === 'transpose' ? C : R;
   const ld = roundUp4(mode === 'transpose' ? R : C);
   const n = batch * rows * ld;
-  const body = mode === 'transpose'
-    ? '  var v = 0.0;\n  if (col < R) { v = src[(b * R + col) * C + row]; }\n  dst[i] = v;'
-    : '  var v = 0.0;\n  if (col < C) { v = src[(b * R + row) * C + col]; }\n  dst[i] = v;';
+  const body =
+    mode === 'transpose'
+      ? '  var v = 0.0;\n  if (col < R) { v = src[(b * R + col) * C + row]; }\n  dst[i] = v;'
+      : '  var v = 0.0;\n  if (col < C) { v = src[(b * R + row) * C + col]; }\n  dst[i] = v;';
   const spec = { key: `mmprep:${mode}`, inputs: 1, outputs: 1, source: () => wgsl('transpose_pad', { BODY: body }) };
   engine().dispatch(spec, [src, dst], new Uniforms().u32(n, R, C, ld, rows).bytes(), grid1d(n));
   return ld;

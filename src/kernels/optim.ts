@@ -20,23 +20,57 @@ const ADAM_BODY = `  let b1 = uf(3u); let b2 = uf(4u);
   S2[i] = v;
   P[i] = p - lr * (m / uf(6u)) / (sqrt(v / uf(7u)) + uf(8u));`;
 
-export interface SgdStep { lr: number; weightDecay: number; momentum: number; dampening: number; nesterov: boolean; first: boolean }
+export interface SgdStep {
+  lr: number;
+  weightDecay: number;
+  momentum: number;
+  dampening: number;
+  nesterov: boolean;
+  first: boolean;
+}
 
 export function sgdUpdate(grad: GPUBuffer, param: GPUBuffer, momentumBuf: GPUBuffer, n: number, o: SgdStep): void {
   const spec = { key: 'optim:sgd', inputs: 1, outputs: 2, source: () => wgsl('optim', { STATE2: '', BODY: SGD_BODY }) };
   const per = perInvocation(n);
-  const u = new Uniforms().u32(n).f32(o.lr, o.weightDecay, o.momentum, o.dampening).u32((o.nesterov ? 1 : 0) | (o.first ? 2 : 0)).at(9).u32(per);
+  const u = new Uniforms()
+    .u32(n)
+    .f32(o.lr, o.weightDecay, o.momentum, o.dampening)
+    .u32((o.nesterov ? 1 : 0) | (o.first ? 2 : 0))
+    .at(9)
+    .u32(per);
   engine().dispatch(spec, [grad, param, momentumBuf], u.bytes(), grid1d(Math.ceil(n / per)));
 }
 
-export interface AdamStep { lr: number; weightDecay: number; beta1: number; beta2: number; eps: number; step: number }
+export interface AdamStep {
+  lr: number;
+  weightDecay: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  step: number;
+}
 
-export function adamUpdate(grad: GPUBuffer, param: GPUBuffer, m: GPUBuffer, v: GPUBuffer, n: number, o: AdamStep): void {
+export function adamUpdate(
+  grad: GPUBuffer,
+  param: GPUBuffer,
+  m: GPUBuffer,
+  v: GPUBuffer,
+  n: number,
+  o: AdamStep,
+): void {
   const spec = {
-    key: 'optim:adam', inputs: 1, outputs: 3,
-    source: () => wgsl('optim', { STATE2: '@group(0) @binding(4) var<storage, read_write> S2: array<f32>;', BODY: ADAM_BODY }),
+    key: 'optim:adam',
+    inputs: 1,
+    outputs: 3,
+    source: () =>
+      wgsl('optim', { STATE2: '@group(0) @binding(4) var<storage, read_write> S2: array<f32>;', BODY: ADAM_BODY }),
   };
   const per = perInvocation(n);
-  const u = new Uniforms().u32(n).f32(o.lr, o.weightDecay, o.beta1, o.beta2).u32(0).f32(1 - o.beta1 ** o.step, 1 - o.beta2 ** o.step, o.eps).u32(per);
+  const u = new Uniforms()
+    .u32(n)
+    .f32(o.lr, o.weightDecay, o.beta1, o.beta2)
+    .u32(0)
+    .f32(1 - o.beta1 ** o.step, 1 - o.beta2 ** o.step, o.eps)
+    .u32(per);
   engine().dispatch(spec, [grad, param, m, v], u.bytes(), grid1d(Math.ceil(n / per)));
 }

@@ -7,13 +7,26 @@ export const POOL_MODE = { max: 0, avg: 1, avg_exclude_pad: 2, adaptive_avg: 3 }
 export type PoolMode = keyof typeof POOL_MODE;
 
 export interface PoolGeometry {
-  planes: number; H: number; W: number; OH: number; OW: number;
-  kH: number; kW: number; sH: number; sW: number; pH: number; pW: number;
+  planes: number;
+  H: number;
+  W: number;
+  OH: number;
+  OW: number;
+  kH: number;
+  kW: number;
+  sH: number;
+  sW: number;
+  pH: number;
+  pW: number;
   mode: PoolMode;
 }
 
 function uniforms(g: PoolGeometry, n: number): Uint32Array {
-  return new Uniforms().u32(n, g.H, g.W, g.OH, g.OW, g.kH, g.kW, g.sH, g.sW).i32(g.pH, g.pW).u32(POOL_MODE[g.mode]).bytes();
+  return new Uniforms()
+    .u32(n, g.H, g.W, g.OH, g.OW, g.kH, g.kW, g.sH, g.sW)
+    .i32(g.pH, g.pW)
+    .u32(POOL_MODE[g.mode])
+    .bytes();
 }
 
 /** out [planes, OH, OW]; arg (int32, same size) receives argmax input indices in max mode. */
@@ -29,10 +42,20 @@ export function poolBackward(gOut: GPUBuffer, arg: GPUBuffer, dx: GPUBuffer, g: 
   engine().dispatch(spec, [gOut, arg, dx], uniforms(g, n), grid1d(n));
 }
 
-export function upsampleNearest(mode: 'forward' | 'backward', src: GPUBuffer, dst: GPUBuffer, planes: number, H: number, W: number, fH: number, fW: number): void {
-  const body = mode === 'forward'
-    ? '  let OW = W * fW;\n  let ow = i % OW;\n  let oh = (i / OW) % (H * fH);\n  let p = i / (OW * H * fH);\n  dst[i] = src[(p * H + oh / fH) * W + ow / fW];'
-    : '  let w = i % W;\n  let h = (i / W) % H;\n  let p = i / (W * H);\n  let OW = W * fW;\n  var s = 0.0;\n  for (var a = 0u; a < fH; a++) { for (var b = 0u; b < fW; b++) { s += src[(p * H * fH + h * fH + a) * OW + w * fW + b]; } }\n  dst[i] = s;';
+export function upsampleNearest(
+  mode: 'forward' | 'backward',
+  src: GPUBuffer,
+  dst: GPUBuffer,
+  planes: number,
+  H: number,
+  W: number,
+  fH: number,
+  fW: number,
+): void {
+  const body =
+    mode === 'forward'
+      ? '  let OW = W * fW;\n  let ow = i % OW;\n  let oh = (i / OW) % (H * fH);\n  let p = i / (OW * H * fH);\n  dst[i] = src[(p * H + oh / fH) * W + ow / fW];'
+      : '  let w = i % W;\n  let h = (i / W) % H;\n  let p = i / (W * H);\n  let OW = W * fW;\n  var s = 0.0;\n  for (var a = 0u; a < fH; a++) { for (var b = 0u; b < fW; b++) { s += src[(p * H * fH + h * fH + a) * OW + w * fW + b]; } }\n  dst[i] = s;';
   const n = mode === 'forward' ? planes * H * fH * W * fW : planes * H * W;
   const spec = { key: `upsample:${mode}`, inputs: 1, outputs: 1, source: () => wgsl('upsample', { BODY: body }) };
   engine().dispatch(spec, [src, dst], new Uniforms().u32(n, H, W, fH, fW).bytes(), grid1d(n));

@@ -3,7 +3,15 @@ import { engine } from '../tensor/device.js';
 import { wgsl } from './template.js';
 import { Uniforms, grid1d, perInvocation } from './uniforms.js';
 
-export interface FakeQuantParams { mode: 'int' | 'levels'; levels: GPUBuffer; nLevels: number; clamp: boolean; invScale: number; scale: number; qmax: number }
+export interface FakeQuantParams {
+  mode: 'int' | 'levels';
+  levels: GPUBuffer;
+  nLevels: number;
+  clamp: boolean;
+  invScale: number;
+  scale: number;
+  qmax: number;
+}
 
 const QUANT = {
   int: '    let q = round(v);',
@@ -12,38 +20,89 @@ const QUANT = {
 
 export function fakeQuantKernel(src: GPUBuffer, dst: GPUBuffer, n: number, p: FakeQuantParams): void {
   const key = `fake_quant:${p.mode}:${p.clamp ? 'clamp' : 'free'}`;
-  const spec = { key, inputs: 2, outputs: 1, source: () => wgsl('fake_quant', { QUANT: QUANT[p.mode], CLAMP: p.clamp ? '    v = clamp(v, -qmax, qmax);' : '' }) };
+  const spec = {
+    key,
+    inputs: 2,
+    outputs: 1,
+    source: () => wgsl('fake_quant', { QUANT: QUANT[p.mode], CLAMP: p.clamp ? '    v = clamp(v, -qmax, qmax);' : '' }),
+  };
   const per = perInvocation(n);
   const uni = new Uniforms().u32(n, per, p.nLevels, 0).f32(p.invScale, p.scale, p.qmax).bytes();
   engine().dispatch(spec, [src, p.levels, dst], uni, grid1d(Math.ceil(n / per)));
 }
 
-export function fakeQuantBlockKernel(src: GPUBuffer, dst: GPUBuffer, n: number, blockSize: number, fracBits: number, qmax: number): void {
+export function fakeQuantBlockKernel(
+  src: GPUBuffer,
+  dst: GPUBuffer,
+  n: number,
+  blockSize: number,
+  fracBits: number,
+  qmax: number,
+): void {
   const spec = { key: 'fake_quant_block', inputs: 1, outputs: 1, source: () => wgsl('fake_quant_block') };
-  engine().dispatch(spec, [src, dst], new Uniforms().u32(n, blockSize, fracBits, qmax).bytes(), grid1d(Math.ceil(n / blockSize)));
+  engine().dispatch(
+    spec,
+    [src, dst],
+    new Uniforms().u32(n, blockSize, fracBits, qmax).bytes(),
+    grid1d(Math.ceil(n / blockSize)),
+  );
 }
 
 export const MAX_BINS = 4096;
 const CHUNK = 256 * 64;
 
 /** Add the histogram of `src` (n values, `bins` bins over [lo, lo + bins/invWidth)) into `hist` (u32, zeroed by the caller). */
-export function histogramKernel(src: GPUBuffer, hist: GPUBuffer, n: number, bins: number, lo: number, invWidth: number): void {
+export function histogramKernel(
+  src: GPUBuffer,
+  hist: GPUBuffer,
+  n: number,
+  bins: number,
+  lo: number,
+  invWidth: number,
+): void {
   if (bins < 1 || bins > MAX_BINS) throw new Error(`histogram: bins must be 1..${MAX_BINS}, got ${bins}`);
   const binsCap = bins <= 256 ? 256 : bins <= 2048 ? 2048 : MAX_BINS;
-  const spec = { key: `histogram:${binsCap}`, inputs: 1, outputs: 1, source: () => wgsl('histogram', { BINS: binsCap }) };
+  const spec = {
+    key: `histogram:${binsCap}`,
+    inputs: 1,
+    outputs: 1,
+    source: () => wgsl('histogram', { BINS: binsCap }),
+  };
   // one workgroup per CHUNK of elements, folded into 2-D like every launch (extra groups find no elements)
-  engine().dispatch(spec, [src, hist], new Uniforms().u32(n, bins).f32(lo, invWidth).u32(CHUNK).bytes(), grid1d(Math.ceil(n / CHUNK), 1));
+  engine().dispatch(
+    spec,
+    [src, hist],
+    new Uniforms().u32(n, bins).f32(lo, invWidth).u32(CHUNK).bytes(),
+    grid1d(Math.ceil(n / CHUNK), 1),
+  );
 }
 
 /** Invocations of the atomic-free histogram: enough to fill the CPU's SIMD lanes and threads. */
 const PRIVATE_HISTOGRAMS = 256;
 
 /** hist (u32, bins) = histogram of src without atomics (per-invocation slices, then a reduction). */
-export function histogramPrivateKernel(src: GPUBuffer, hist: GPUBuffer, n: number, bins: number, lo: number, invWidth: number): void {
+export function histogramPrivateKernel(
+  src: GPUBuffer,
+  hist: GPUBuffer,
+  n: number,
+  bins: number,
+  lo: number,
+  invWidth: number,
+): void {
   const e = engine();
   const P = Math.max(1, Math.min(PRIVATE_HISTOGRAMS, Math.ceil(n / 64)));
   const scratch = e.createBuffer(P * bins * 4);
-  e.dispatch({ key: 'histogram_private', inputs: 1, outputs: 1, source: () => wgsl('histogram_private') }, [src, scratch], new Uniforms().u32(n, bins).f32(lo, invWidth).u32(P).bytes(), grid1d(P));
-  e.dispatch({ key: 'histogram_reduce', inputs: 1, outputs: 1, source: () => wgsl('histogram_reduce') }, [scratch, hist], new Uniforms().u32(bins, P).bytes(), grid1d(bins));
+  e.dispatch(
+    { key: 'histogram_private', inputs: 1, outputs: 1, source: () => wgsl('histogram_private') },
+    [src, scratch],
+    new Uniforms().u32(n, bins).f32(lo, invWidth).u32(P).bytes(),
+    grid1d(P),
+  );
+  e.dispatch(
+    { key: 'histogram_reduce', inputs: 1, outputs: 1, source: () => wgsl('histogram_reduce') },
+    [scratch, hist],
+    new Uniforms().u32(bins, P).bytes(),
+    grid1d(bins),
+  );
   e.releaseBuffer(scratch);
 }

@@ -25,12 +25,22 @@ function launch(op: string, x: GPUBuffer, out: GPUBuffer, A: number, R: number, 
 }
 
 /** out[a, b] = OP over r of x[a, r, b]. */
-export function reduceMiddle(op: 'sum' | 'max' | 'min', x: GPUBuffer, out: GPUBuffer, A: number, R: number, B: number): void {
+export function reduceMiddle(
+  op: 'sum' | 'max' | 'min',
+  x: GPUBuffer,
+  out: GPUBuffer,
+  A: number,
+  R: number,
+  B: number,
+): void {
   if (!OPS[op]) throw new Error(`unknown reduction ${op}`);
   const outer = A * B;
   let chunks = 1;
   if (outer < TARGET_PARALLEL && R >= 128) chunks = Math.min(Math.ceil(R / 64), Math.ceil(TARGET_PARALLEL / outer));
-  if (chunks <= 1) { launch(op, x, out, A, R, B, Math.max(R, 1)); return; }
+  if (chunks <= 1) {
+    launch(op, x, out, A, R, B, Math.max(R, 1));
+    return;
+  }
   const chunk = Math.ceil(R / chunks);
   const C = Math.ceil(R / chunk);
   const e = engine();
@@ -41,8 +51,20 @@ export function reduceMiddle(op: 'sum' | 'max' | 'min', x: GPUBuffer, out: GPUBu
 }
 
 /** out[a, b] = index of the first max (or min) along r of x[a, r, b], int32. */
-export function argReduceMiddle(op: 'argmax' | 'argmin', x: GPUBuffer, out: GPUBuffer, A: number, R: number, B: number): void {
-  const spec = { key: `arg:${op}`, inputs: 1, outputs: 1, source: () => wgsl('argreduce', { CMP: op === 'argmax' ? '>' : '<' }) };
+export function argReduceMiddle(
+  op: 'argmax' | 'argmin',
+  x: GPUBuffer,
+  out: GPUBuffer,
+  A: number,
+  R: number,
+  B: number,
+): void {
+  const spec = {
+    key: `arg:${op}`,
+    inputs: 1,
+    outputs: 1,
+    source: () => wgsl('argreduce', { CMP: op === 'argmax' ? '>' : '<' }),
+  };
   engine().dispatch(spec, [x, out], new Uniforms().u32(A, R, B).bytes(), grid1d(A * B));
 }
 
@@ -50,6 +72,11 @@ export function softmaxMiddle(log: boolean, x: GPUBuffer, out: GPUBuffer, A: num
   const write = log
     ? 'let ls = log(s) + m;\n  for (var r = 0u; r < R; r++) { out[base + r * B] = x[base + r * B] - ls; }'
     : 'let inv = 1.0 / s;\n  for (var r = 0u; r < R; r++) { out[base + r * B] = exp(x[base + r * B] - m) * inv; }';
-  const spec = { key: `softmax:${log ? 'log' : 'exp'}`, inputs: 1, outputs: 1, source: () => wgsl('softmax', { WRITE: write }) };
+  const spec = {
+    key: `softmax:${log ? 'log' : 'exp'}`,
+    inputs: 1,
+    outputs: 1,
+    source: () => wgsl('softmax', { WRITE: write }),
+  };
   engine().dispatch(spec, [x, out], new Uniforms().u32(A, R, B).bytes(), grid1d(A * B));
 }

@@ -9,19 +9,24 @@ export class Uniforms {
   u32(...values: number[]): this {
     for (const v of values) {
       if (this.n >= 64) throw new Error('kernel uniforms: more than 64 slots');
-      if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new Error(`kernel uniforms: ${v} is not a u32 (tensor too large?)`);
+      if (!Number.isInteger(v) || v < 0 || v > 0xffffffff)
+        throw new Error(`kernel uniforms: ${v} is not a u32 (tensor too large?)`);
       this.data[this.n++] = v;
     }
     return this;
   }
 
   i32(...values: number[]): this {
-    for (const v of values) { this.view.setInt32(4 * this.n++, v, true); }
+    for (const v of values) {
+      this.view.setInt32(4 * this.n++, v, true);
+    }
     return this;
   }
 
   f32(...values: number[]): this {
-    for (const v of values) { this.view.setFloat32(4 * this.n++, v, true); }
+    for (const v of values) {
+      this.view.setFloat32(4 * this.n++, v, true);
+    }
     return this;
   }
 
@@ -32,7 +37,9 @@ export class Uniforms {
     return this;
   }
 
-  bytes(): Uint32Array { return this.data.subarray(0, Math.max(4, Math.ceil(this.n / 4) * 4)); }
+  bytes(): Uint32Array {
+    return this.data.subarray(0, Math.max(4, Math.ceil(this.n / 4) * 4));
+  }
 }
 
 export const WORKGROUP = 64;

@@ -21,21 +21,63 @@ import { Uniforms, grid1d } from './uniforms.js';
 import type { ConvGeometry } from './conv.js';
 
 /** One Winograd algorithm: transform matrices and the input split (1: as is, 2: space-to-depth). */
-interface Variant { name: string; BT: number[][]; G: number[][]; AT: number[][]; split: 1 | 2 }
+interface Variant {
+  name: string;
+  BT: number[][];
+  G: number[][];
+  AT: number[][];
+  split: 1 | 2;
+}
 const F43: Variant = {
   name: 'f43',
-  BT: [[4, 0, -5, 0, 1, 0], [0, -4, -4, 1, 1, 0], [0, 4, -4, -1, 1, 0], [0, -2, -1, 2, 1, 0], [0, 2, -1, -2, 1, 0], [0, 4, 0, -5, 0, 1]],
-  G: [[1 / 4, 0, 0], [-1 / 6, -1 / 6, -1 / 6], [-1 / 6, 1 / 6, -1 / 6], [1 / 24, 1 / 12, 1 / 6], [1 / 24, -1 / 12, 1 / 6], [0, 0, 1]],
-  AT: [[1, 1, 1, 1, 1, 0], [0, 1, -1, 2, -2, 0], [0, 1, 1, 4, 4, 0], [0, 1, -1, 8, -8, 1]],
+  BT: [
+    [4, 0, -5, 0, 1, 0],
+    [0, -4, -4, 1, 1, 0],
+    [0, 4, -4, -1, 1, 0],
+    [0, -2, -1, 2, 1, 0],
+    [0, 2, -1, -2, 1, 0],
+    [0, 4, 0, -5, 0, 1],
+  ],
+  G: [
+    [1 / 4, 0, 0],
+    [-1 / 6, -1 / 6, -1 / 6],
+    [-1 / 6, 1 / 6, -1 / 6],
+    [1 / 24, 1 / 12, 1 / 6],
+    [1 / 24, -1 / 12, 1 / 6],
+    [0, 0, 1],
+  ],
+  AT: [
+    [1, 1, 1, 1, 1, 0],
+    [0, 1, -1, 2, -2, 0],
+    [0, 1, 1, 4, 4, 0],
+    [0, 1, -1, 8, -8, 1],
+  ],
   split: 1,
 };
 // A^T = V_4^T, G = V_2, B^T = V_5^-T for the Vandermonde matrices V_k of points 0, 1, -1, 2, inf, with each
 // row's denominator moved from B^T into G
 const F42: Variant = {
   name: 'f42',
-  BT: [[2, -1, -2, 1, 0], [0, 2, 1, -1, 0], [0, -2, 3, -1, 0], [0, -1, 0, 1, 0], [0, 2, -1, -2, 1]],
-  G: [[1 / 2, 0], [1 / 2, 1 / 2], [1 / 6, -1 / 6], [1 / 6, 1 / 3], [0, 1]],
-  AT: [[1, 1, 1, 1, 0], [0, 1, -1, 2, 0], [0, 1, 1, 4, 0], [0, 1, -1, 8, 1]],
+  BT: [
+    [2, -1, -2, 1, 0],
+    [0, 2, 1, -1, 0],
+    [0, -2, 3, -1, 0],
+    [0, -1, 0, 1, 0],
+    [0, 2, -1, -2, 1],
+  ],
+  G: [
+    [1 / 2, 0],
+    [1 / 2, 1 / 2],
+    [1 / 6, -1 / 6],
+    [1 / 6, 1 / 3],
+    [0, 1],
+  ],
+  AT: [
+    [1, 1, 1, 1, 0],
+    [0, 1, -1, 2, 0],
+    [0, 1, 1, 4, 0],
+    [0, 1, -1, 8, 1],
+  ],
   split: 2,
 };
 const transpose = (m: number[][]) => m[0].map((_, j) => m.map((r) => r[j]));
@@ -54,12 +96,24 @@ interface Plan {
 }
 
 function plan(g: ConvGeometry): Plan {
-  if (g.sH === 1) return { v: F43, Ct: g.Cin, fwdOffset: [-g.pH, -g.pW], dxOffset: [g.pH - 2, g.pW - 2], dxGrid: [g.H, g.W], koff: 0 };
+  if (g.sH === 1)
+    return {
+      v: F43,
+      Ct: g.Cin,
+      fwdOffset: [-g.pH, -g.pW],
+      dxOffset: [g.pH - 2, g.pW - 2],
+      dxGrid: [g.H, g.W],
+      koff: 0,
+    };
   // x row 2 oh + kh - p = 2 (oh + a + off) + ph with off = -ceil(p / 2); so kh = 2a + ph - (p mod 2)
   const off = (p: number) => -Math.ceil(p / 2);
   return {
-    v: F42, Ct: 4 * g.Cin, fwdOffset: [off(g.pH), off(g.pW)], dxOffset: [-1 - off(g.pH), -1 - off(g.pW)],
-    dxGrid: [Math.ceil(g.H / 2), Math.ceil(g.W / 2)], koff: -(g.pH % 2),
+    v: F42,
+    Ct: 4 * g.Cin,
+    fwdOffset: [off(g.pH), off(g.pW)],
+    dxOffset: [-1 - off(g.pH), -1 - off(g.pW)],
+    dxGrid: [Math.ceil(g.H / 2), Math.ceil(g.W / 2)],
+    koff: -(g.pH % 2),
   };
 }
 
@@ -91,23 +145,51 @@ function linear(coeffs: number[], name: (k: number) => string): string {
 }
 
 /** Straight-line WGSL for out = T · d · T^T: d from load(i, j) (p x p), results handed to store(a, b, expr). */
-function transformCode(T: number[][], load: (i: number, j: number) => string, store: (a: number, b: number, e: string) => string): string {
-  const q = T.length, p = T[0].length;
+function transformCode(
+  T: number[][],
+  load: (i: number, j: number) => string,
+  store: (a: number, b: number, e: string) => string,
+): string {
+  const q = T.length,
+    p = T[0].length;
   const lines: string[] = [];
   for (let i = 0; i < p; i++) for (let j = 0; j < p; j++) lines.push(`  let d${i}_${j} = ${load(i, j)};`);
-  for (let a = 0; a < q; a++) for (let j = 0; j < p; j++) lines.push(`  let r${a}_${j} = ${linear(T[a], (k) => `d${k}_${j}`)};`);
-  for (let a = 0; a < q; a++) for (let b = 0; b < q; b++) lines.push(`  ${store(a, b, linear(T[b], (k) => `r${a}_${k}`))}`);
+  for (let a = 0; a < q; a++)
+    for (let j = 0; j < p; j++) lines.push(`  let r${a}_${j} = ${linear(T[a], (k) => `d${k}_${j}`)};`);
+  for (let a = 0; a < q; a++)
+    for (let b = 0; b < q; b++)
+      lines.push(
+        `  ${store(
+          a,
+          b,
+          linear(T[b], (k) => `r${a}_${k}`),
+        )}`,
+      );
   return lines.join('\n');
 }
 
 type Layout = 'channel-major' | 'tile-major';
 type Split = 1 | 2;
 // Specs are cheap objects; the engine compiles a pipeline once per key, when first dispatched.
-const spec = (key: string, template: string, T: number[][], load: (i: number, j: number) => string, store: (a: number, b: number, e: string) => string, inputs: number, vars: Record<string, string | number>) => ({
-  key, inputs, outputs: 1, source: () => wgsl(template, { BODY: transformCode(T, load, store), ...vars }),
+const spec = (
+  key: string,
+  template: string,
+  T: number[][],
+  load: (i: number, j: number) => string,
+  store: (a: number, b: number, e: string) => string,
+  inputs: number,
+  vars: Record<string, string | number>,
+) => ({
+  key,
+  inputs,
+  outputs: 1,
+  source: () => wgsl(template, { BODY: transformCode(T, load, store), ...vars }),
 });
 // which of (channel, tile) an invocation index walks fastest: the one contiguous in the layout
-const ORDER = { 'channel-major': '  let t = i % tiles;\n  let c = i / tiles;', 'tile-major': '  let c = i % C;\n  let t = i / C;' };
+const ORDER = {
+  'channel-major': '  let t = i % tiles;\n  let c = i / tiles;',
+  'tile-major': '  let c = i % C;\n  let t = i / C;',
+};
 
 // Patch loads. Scalar: at() per value, bounds-checked. Vector (rows are whole vec4s, W % 4 = 0): each patch
 // row as the vec4s it spans, values picked by component; the column offset is compiled in so the picks are
@@ -129,14 +211,16 @@ fn at4(base: u32, r: i32, v: i32) -> vec4<f32> {
  *  load lines, and each value as a component (split 2: the even or odd one, by the phase pw). */
 function vectorPatch(P: number, off: number, split: Split): { pre: string; load: (i: number, j: number) => string } {
   const rel = (j: number, odd: number) => (split === 1 ? off + j : 2 * (off + j) + odd); // x column - 4 split tw
-  const lo = Math.floor(rel(0, 0) / 4), hi = Math.floor(rel(P - 1, split - 1) / 4);
+  const lo = Math.floor(rel(0, 0) / 4),
+    hi = Math.floor(rel(P - 1, split - 1) / 4);
   const lines = ['  let vt = i32(tw) * SPLIT;'];
   for (let i = 0; i < P; i++) {
     const row = split === 1 ? `r0 + ${i}` : `(r0 + ${i}) * 2 + ph`;
     for (let k = lo; k <= hi; k++) lines.push(`  let q${i}_${k - lo} = at4(base, ${row}, vt + ${k});`);
   }
   const comp = (i: number, c: number) => `q${i}_${Math.floor(c / 4) - lo}.${'xyzw'[((c % 4) + 4) % 4]}`;
-  const load = (i: number, j: number) => (split === 1 ? comp(i, rel(j, 0)) : `select(${comp(i, rel(j, 0))}, ${comp(i, rel(j, 1))}, pw == 1)`);
+  const load = (i: number, j: number) =>
+    split === 1 ? comp(i, rel(j, 0)) : `select(${comp(i, rel(j, 0))}, ${comp(i, rel(j, 1))}, pw == 1)`;
   return { pre: lines.join('\n'), load };
 }
 
@@ -150,12 +234,22 @@ const gatherSpec = (v: Variant, kind: GatherKind, layout: Layout, split: Split, 
   const vars = { ORDER: ORDER[layout], SPLIT: split };
   const key = `winograd_gather:${v.name}:${kind}:${layout}:s${split}`;
   if (colOffset === null) {
-    return spec(key, 'winograd_gather', T, (i, j) => `at(base, r0 + ${i}, c0 + ${j}, ph, pw)`, store, 1, { ...vars, LOADER: SCALAR_LOADER });
+    return spec(key, 'winograd_gather', T, (i, j) => `at(base, r0 + ${i}, c0 + ${j}, ph, pw)`, store, 1, {
+      ...vars,
+      LOADER: SCALAR_LOADER,
+    });
   }
   const vp = vectorPatch(T[0].length, colOffset, split);
   return {
-    key: `${key}:v${colOffset}`, inputs: 1, outputs: 1,
-    source: () => wgsl('winograd_gather', { ...vars, LOADER: VECTOR_LOADER, BODY: `${vp.pre}\n${transformCode(T, vp.load, store)}` }),
+    key: `${key}:v${colOffset}`,
+    inputs: 1,
+    outputs: 1,
+    source: () =>
+      wgsl('winograd_gather', {
+        ...vars,
+        LOADER: VECTOR_LOADER,
+        BODY: `${vp.pre}\n${transformCode(T, vp.load, store)}`,
+      }),
   };
 };
 // Output stores: scalar put() per value, or one vec4 per output row when rows are whole vec4s (no split).
@@ -169,47 +263,98 @@ fn put4(base: u32, r: u32, c: u32, v: vec4<f32>) {
   if (r < u(2u)) { Y[(base + r * u(3u) + c) / 4u] = v; }
 }`;
 const scatterSpec = (name: string, T: number[][], layout: Layout, split: Split, vector = false) => {
-  const last = T.length - 1, row = (a: number) => T.map((_, b) => `y${a}_${b}`).join(', ');
+  const last = T.length - 1,
+    row = (a: number) => T.map((_, b) => `y${a}_${b}`).join(', ');
   const store = vector
-    ? (a: number, b: number, e: string) => `let y${a}_${b} = ${e};${b === last ? ` put4(base, oh0 + ${a}u, ow0, vec4<f32>(${row(a)}) + b);` : ''}`
+    ? (a: number, b: number, e: string) =>
+        `let y${a}_${b} = ${e};${b === last ? ` put4(base, oh0 + ${a}u, ow0, vec4<f32>(${row(a)}) + b);` : ''}`
     : (a: number, b: number, e: string) => `put(base, oh0 + ${a}u, ow0 + ${b}u, ph, pw, ${e} + b);`;
-  return spec(`winograd_scatter:${name}:${layout}:s${split}${vector ? ':v' : ''}`, 'winograd_scatter', T,
-    (i, j) => `IN[o + ${i * T[0].length + j}u * sXi]`, store, 2,
-    { ORDER: ORDER[layout], SPLIT: split, STORER: vector ? VECTOR_STORER : SCALAR_STORER });
+  return spec(
+    `winograd_scatter:${name}:${layout}:s${split}${vector ? ':v' : ''}`,
+    'winograd_scatter',
+    T,
+    (i, j) => `IN[o + ${i * T[0].length + j}u * sXi]`,
+    store,
+    2,
+    { ORDER: ORDER[layout], SPLIT: split, STORER: vector ? VECTOR_STORER : SCALAR_STORER },
+  );
 };
 // G g G^T, g the 3x3 filter (F43) or a 2x2 phase filter (F42); flip: the input gradient's filters.
 // Vector (m % 4 = 0): four filters per invocation as vec4 components, one vec4 store per position.
 const weightSpec = (v: Variant, flip: boolean, koff: number, vector: boolean) => {
-  const r = v.G[0].length, tap = (i: number) => v.split * (flip ? r - 1 - i : i) + koff;
+  const r = v.G[0].length,
+    tap = (i: number) => v.split * (flip ? r - 1 - i : i) + koff;
   const key = `winograd_weight:${v.name}:${flip ? 'flip' : 'fwd'}:k${koff}${vector ? ':v' : ''}`;
   const [kName, mName, M] = flip ? ['co', 'ci', 'Cin'] : ['ci', 'co', 'u(1u)'];
   if (!vector) {
-    return spec(key, 'winograd_weight', v.G, (i, j) => `tap(f.base, ${tap(i)} + f.ph, ${tap(j)} + f.pw)`,
-      (a, b, e) => `OUT[${a * v.G.length + b}u * sXi + ${kName} * u(4u) + ${mName}] = ${e};`, 1,
-      { OUT: '@group(0) @binding(2) var<storage, read_write> OUT: array<f32>;', SPLIT: v.split,
-        INDEX: `  let ${mName} = i % ${M};\n  let ${kName} = i / ${M};\n  let f = filterAt(co, ci);` });
+    return spec(
+      key,
+      'winograd_weight',
+      v.G,
+      (i, j) => `tap(f.base, ${tap(i)} + f.ph, ${tap(j)} + f.pw)`,
+      (a, b, e) => `OUT[${a * v.G.length + b}u * sXi + ${kName} * u(4u) + ${mName}] = ${e};`,
+      1,
+      {
+        OUT: '@group(0) @binding(2) var<storage, read_write> OUT: array<f32>;',
+        SPLIT: v.split,
+        INDEX: `  let ${mName} = i % ${M};\n  let ${kName} = i / ${M};\n  let f = filterAt(co, ci);`,
+      },
+    );
   }
   const lanes = [0, 1, 2, 3];
-  const index = [`  let m0 = (i % (${M} / 4u)) * 4u;`, `  let ${kName} = i / (${M} / 4u);`,
-    ...lanes.map((d) => `  let f${d} = filterAt(${flip ? `co, m0 + ${d}u` : `m0 + ${d}u, ci`});`)];
-  return spec(key, 'winograd_weight', v.G,
-    (i, j) => `vec4<f32>(${lanes.map((d) => `tap(f${d}.base, ${tap(i)} + f${d}.ph, ${tap(j)} + f${d}.pw)`).join(', ')})`,
-    (a, b, e) => `OUT[(${a * v.G.length + b}u * sXi + ${kName} * u(4u) + m0) / 4u] = ${e};`, 1,
-    { OUT: '@group(0) @binding(2) var<storage, read_write> OUT: array<vec4<f32>>;', SPLIT: v.split, INDEX: index.join('\n') });
+  const index = [
+    `  let m0 = (i % (${M} / 4u)) * 4u;`,
+    `  let ${kName} = i / (${M} / 4u);`,
+    ...lanes.map((d) => `  let f${d} = filterAt(${flip ? `co, m0 + ${d}u` : `m0 + ${d}u, ci`});`),
+  ];
+  return spec(
+    key,
+    'winograd_weight',
+    v.G,
+    (i, j) =>
+      `vec4<f32>(${lanes.map((d) => `tap(f${d}.base, ${tap(i)} + f${d}.ph, ${tap(j)} + f${d}.pw)`).join(', ')})`,
+    (a, b, e) => `OUT[(${a * v.G.length + b}u * sXi + ${kName} * u(4u) + m0) / 4u] = ${e};`,
+    1,
+    {
+      OUT: '@group(0) @binding(2) var<storage, read_write> OUT: array<vec4<f32>>;',
+      SPLIT: v.split,
+      INDEX: index.join('\n'),
+    },
+  );
 };
 // T dU T^T (T = G^T) for four filters per invocation: vec4 loads of dU, the results re-packed so that the
 // four filters' r x r taps leave as r*r contiguous vec4 stores. Measured per wide ResNet-18 step against
 // the scalar scatter: 38.5 -> 34.4 ms (the 512-channel F(4x4, 2x2) layer 8.0 -> 6.6 ms).
 const filterGradSpec = (v: Variant) => {
-  const T = transpose(v.G), P = T[0].length, r = T.length;
+  const T = transpose(v.G),
+    P = T[0].length,
+    r = T.length;
   const taps = Array.from({ length: r * r }, (_, j) => {
-    const lanes = [0, 1, 2, 3].map((k) => { const n = 4 * j + k, t = n % (r * r); return `y${Math.floor(t / r)}_${t % r}.${'xyzw'[Math.floor(n / (r * r))]}`; });
+    const lanes = [0, 1, 2, 3].map((k) => {
+      const n = 4 * j + k,
+        t = n % (r * r);
+      return `y${Math.floor(t / r)}_${t % r}.${'xyzw'[Math.floor(n / (r * r))]}`;
+    });
     return `  dW[i * ${r * r}u + ${j}u] = vec4<f32>(${lanes.join(', ')});`;
   });
-  const body = transformCode(T, (a, b) => `IN[i + ${a * P + b}u * sXi]`, (a, b, e) => `let y${a}_${b} = ${e};`);
-  return { key: `winograd_filter_grad:${v.name}`, inputs: 1, outputs: 1, source: () => wgsl('winograd_filter_grad', { BODY: `${body}\n${taps.join('\n')}` }) };
+  const body = transformCode(
+    T,
+    (a, b) => `IN[i + ${a * P + b}u * sXi]`,
+    (a, b, e) => `let y${a}_${b} = ${e};`,
+  );
+  return {
+    key: `winograd_filter_grad:${v.name}`,
+    inputs: 1,
+    outputs: 1,
+    source: () => wgsl('winograd_filter_grad', { BODY: `${body}\n${taps.join('\n')}` }),
+  };
 };
-const foldSpec = (koff: number) => ({ key: `winograd_fold:k${koff}`, inputs: 1, outputs: 1, source: () => wgsl('winograd_fold', { KOFF: koff }) });
+const foldSpec = (koff: number) => ({
+  key: `winograd_fold:k${koff}`,
+  inputs: 1,
+  outputs: 1,
+  source: () => wgsl('winograd_fold', { KOFF: koff }),
+});
 
 /** Tests lower this to exercise the image-range split on small shapes (0: the device's limit). */
 export const winogradLimits = { maxBinding: 0 };
@@ -225,19 +370,38 @@ function imagesPerPart(v: Variant, N: number, channels: number, tilesPerImage: n
 }
 
 /** A gather's source: channels C after the split, the H x W plane of the tensor read, first patch offset. */
-interface Plane { C: number; H: number; W: number; offset: [number, number] }
+interface Plane {
+  C: number;
+  H: number;
+  W: number;
+  offset: [number, number];
+}
 
 /**
  * Transformed patches of images [n0, n0 + count) for tiles of side 4 over a tilesH x tilesW grid, laid out
  * [xi][c][t] (channel-major, ld = roundUp4(tiles)) or [xi][t][c] (tile-major, ld = roundUp4(C)).
  */
-function gather(v: Variant, kind: GatherKind, split: Split, x: GPUBuffer, p: Plane, n0: number, count: number, tilesH: number, tilesW: number, layout: Layout): { buffer: GPUBuffer; ld: number } {
+function gather(
+  v: Variant,
+  kind: GatherKind,
+  split: Split,
+  x: GPUBuffer,
+  p: Plane,
+  n0: number,
+  count: number,
+  tilesH: number,
+  tilesW: number,
+  layout: Layout,
+): { buffer: GPUBuffer; ld: number } {
   const tiles = count * tilesH * tilesW;
   const ld = roundUp4(layout === 'channel-major' ? tiles : p.C);
   const rows = layout === 'channel-major' ? p.C : tiles;
   const buf = engine().createBuffer(positions(v) * rows * ld * 4);
   const [sC, sT] = layout === 'channel-major' ? [ld, 1] : [1, ld];
-  const u = new Uniforms().u32(p.C * tiles, p.C, p.H, p.W, tilesH, tilesW).i32(p.offset[0], p.offset[1]).u32(n0, rows * ld, sC, sT, TILE);
+  const u = new Uniforms()
+    .u32(p.C * tiles, p.C, p.H, p.W, tilesH, tilesW)
+    .i32(p.offset[0], p.offset[1])
+    .u32(n0, rows * ld, sC, sT, TILE);
   const s = gatherSpec(v, kind, layout, split, p.W % 4 === 0 ? p.offset[1] : null);
   engine().dispatch(s, [x, buf], u.bytes(), grid1d(p.C * tiles));
   return { buffer: buf, ld };
@@ -245,56 +409,121 @@ function gather(v: Variant, kind: GatherKind, split: Split, x: GPUBuffer, p: Pla
 
 /** U[xi][k][m] of the filters: k = ci, m = co (forward) or k = co, m = ci, flipped (input gradient);
  *  ci runs over the Ct split channels. */
-function transformWeights(P: Plan, w: GPUBuffer, Cout: number, flip: boolean): { buffer: GPUBuffer; ld: number; K: number } {
+function transformWeights(
+  P: Plan,
+  w: GPUBuffer,
+  Cout: number,
+  flip: boolean,
+): { buffer: GPUBuffer; ld: number; K: number } {
   const [K, M] = flip ? [Cout, P.Ct] : [P.Ct, Cout];
   const ld = roundUp4(M);
   const buf = engine().createBuffer(positions(P.v) * K * ld * 4);
   // vec4 components pay for F(4x4, 2x2) (stage-4 downsampling layer: 7.6 -> 5.6 ms forward, 5.5 -> 4.5 ms
   // flipped) but not for the 36 positions of F(4x4, 3x3) (5.7 -> 6.6 and 4.7 -> 6.7 ms: register spills)
-  const vector = M % 4 === 0 && positions(P.v) <= 25, n = vector ? (K * M) / 4 : K * M;
-  engine().dispatch(weightSpec(P.v, flip, P.koff, vector), [w, buf], new Uniforms().u32(n, Cout, P.Ct, K * ld, ld).bytes(), grid1d(n));
+  const vector = M % 4 === 0 && positions(P.v) <= 25,
+    n = vector ? (K * M) / 4 : K * M;
+  engine().dispatch(
+    weightSpec(P.v, flip, P.koff, vector),
+    [w, buf],
+    new Uniforms().u32(n, Cout, P.Ct, K * ld, ld).bytes(),
+    grid1d(n),
+  );
   return { buffer: buf, ld, K };
 }
 
 /** Where a conv through the positions writes: Mo channels over a tile grid of gridH x gridW outputs,
  *  stored into an NCHW tensor of H x W planes (split 2: as phase planes). */
-interface Target { buffer: GPUBuffer; Mo: number; grid: [number, number]; split: Split; H: number; W: number }
+interface Target {
+  buffer: GPUBuffer;
+  Mo: number;
+  grid: [number, number];
+  split: Split;
+  H: number;
+  W: number;
+}
 
 /**
  * out = conv(src) with transformed filters U (K x Mo per position), processed in image ranges that keep
  * the transformed operands under the storage-binding limit.
  */
-function convThroughPositions(v: Variant, src: GPUBuffer, srcSplit: Split, p: Plane, U: { buffer: GPUBuffer; ld: number; K: number }, bias: GPUBuffer | null, out: Target, N: number): void {
+function convThroughPositions(
+  v: Variant,
+  src: GPUBuffer,
+  srcSplit: Split,
+  p: Plane,
+  U: { buffer: GPUBuffer; ld: number; K: number },
+  bias: GPUBuffer | null,
+  out: Target,
+  N: number,
+): void {
   const e = engine();
-  const POS = positions(v), Mo = out.Mo;
-  const tilesH = Math.ceil(out.grid[0] / TILE), tilesW = Math.ceil(out.grid[1] / TILE);
+  const POS = positions(v),
+    Mo = out.Mo;
+  const tilesH = Math.ceil(out.grid[0] / TILE),
+    tilesW = Math.ceil(out.grid[1] / TILE);
   const perPart = imagesPerPart(v, N, Math.max(p.C, Mo), tilesH * tilesW);
   for (let n0 = 0; n0 < N; n0 += perPart) {
     const count = Math.min(perPart, N - n0);
     const tiles = count * tilesH * tilesW;
     const V = gather(v, 'input', srcSplit, src, p, n0, count, tilesH, tilesW, 'channel-major');
     const prod = e.createBuffer(POS * Mo * tiles * 4);
-    const Uop = { buffer: U.buffer, ld: U.ld, batchStride: U.K * U.ld }, Vop = { buffer: V.buffer, ld: V.ld, batchStride: p.C * V.ld };
+    const Uop = { buffer: U.buffer, ld: U.ld, batchStride: U.K * U.ld },
+      Vop = { buffer: V.buffer, ld: V.ld, batchStride: p.C * V.ld };
     // the longer side as matmul rows: rows share their operand loads across a workgroup's lanes, so the
     // lanes' own (gathered) loads come from the short side, which stays in cache (measured 30 -> 45 GF/s
     // on the 64-channel 32x32 layers)
     const tileRows = tiles > Mo;
-    if (tileRows) matmulTN(Vop, Uop, prod, POS, tiles, Mo, p.C); // prod[xi][t][co]
+    if (tileRows)
+      matmulTN(Vop, Uop, prod, POS, tiles, Mo, p.C); // prod[xi][t][co]
     else matmulTN(Uop, Vop, prod, POS, Mo, tiles, p.C); // prod[xi][co][t]
     e.releaseBuffer(V.buffer);
     const [sC, sT] = tileRows ? [1, Mo] : [tiles, 1];
-    const u = new Uniforms().u32(Mo * tiles, Mo, out.H, out.W, tilesH, tilesW, 0, 0, n0, Mo * tiles, sC, sT, TILE, bias ? 1 : 0);
+    const u = new Uniforms().u32(
+      Mo * tiles,
+      Mo,
+      out.H,
+      out.W,
+      tilesH,
+      tilesW,
+      0,
+      0,
+      n0,
+      Mo * tiles,
+      sC,
+      sT,
+      TILE,
+      bias ? 1 : 0,
+    );
     const vector = out.split === 1 && out.W % 4 === 0;
-    e.dispatch(scatterSpec(`${v.name}:output`, v.AT, tileRows ? 'tile-major' : 'channel-major', out.split, vector), [prod, bias ?? prod, out.buffer], u.bytes(), grid1d(Mo * tiles));
+    e.dispatch(
+      scatterSpec(`${v.name}:output`, v.AT, tileRows ? 'tile-major' : 'channel-major', out.split, vector),
+      [prod, bias ?? prod, out.buffer],
+      u.bytes(),
+      grid1d(Mo * tiles),
+    );
     e.releaseBuffer(prod);
   }
 }
 
-export function winogradForward(x: GPUBuffer, w: GPUBuffer, bias: GPUBuffer | null, out: GPUBuffer, g: ConvGeometry): void {
+export function winogradForward(
+  x: GPUBuffer,
+  w: GPUBuffer,
+  bias: GPUBuffer | null,
+  out: GPUBuffer,
+  g: ConvGeometry,
+): void {
   const P = plan(g);
   const U = transformWeights(P, w, g.Cout, false);
-  convThroughPositions(P.v, x, P.v.split, { C: P.Ct, H: g.H, W: g.W, offset: P.fwdOffset }, U, bias,
-    { buffer: out, Mo: g.Cout, grid: [g.OH, g.OW], split: 1, H: g.OH, W: g.OW }, g.N);
+  convThroughPositions(
+    P.v,
+    x,
+    P.v.split,
+    { C: P.Ct, H: g.H, W: g.W, offset: P.fwdOffset },
+    U,
+    bias,
+    { buffer: out, Mo: g.Cout, grid: [g.OH, g.OW], split: 1, H: g.OH, W: g.OW },
+    g.N,
+  );
   engine().releaseBuffer(U.buffer);
 }
 
@@ -302,8 +531,16 @@ export function winogradForward(x: GPUBuffer, w: GPUBuffer, bias: GPUBuffer | nu
 export function winogradInputGrad(dy: GPUBuffer, w: GPUBuffer, dx: GPUBuffer, g: ConvGeometry): void {
   const P = plan(g);
   const U = transformWeights(P, w, g.Cout, true);
-  convThroughPositions(P.v, dy, 1, { C: g.Cout, H: g.OH, W: g.OW, offset: P.dxOffset }, U, null,
-    { buffer: dx, Mo: P.Ct, grid: P.dxGrid, split: P.v.split, H: g.H, W: g.W }, g.N);
+  convThroughPositions(
+    P.v,
+    dy,
+    1,
+    { C: g.Cout, H: g.OH, W: g.OW, offset: P.dxOffset },
+    U,
+    null,
+    { buffer: dx, Mo: P.Ct, grid: P.dxGrid, split: P.v.split, H: g.H, W: g.W },
+    g.N,
+  );
   engine().releaseBuffer(U.buffer);
 }
 
@@ -311,28 +548,68 @@ export function winogradInputGrad(dy: GPUBuffer, w: GPUBuffer, dx: GPUBuffer, g:
  *  Stride 2: the phase filters' 2x2 gradients are then folded onto the 3x3 taps. */
 export function winogradWeightGrad(dy: GPUBuffer, x: GPUBuffer, dw: GPUBuffer, g: ConvGeometry): void {
   const e = engine();
-  const P = plan(g), v = P.v, POS = positions(v);
-  const tilesH = Math.ceil(g.OH / TILE), tilesW = Math.ceil(g.OW / TILE);
+  const P = plan(g),
+    v = P.v,
+    POS = positions(v);
+  const tilesH = Math.ceil(g.OH / TILE),
+    tilesW = Math.ceil(g.OW / TILE);
   const perPart = imagesPerPart(v, g.N, Math.max(P.Ct, g.Cout), tilesH * tilesW);
   const dU = e.createBuffer(POS * g.Cout * P.Ct * 4);
   for (let n0 = 0; n0 < g.N; n0 += perPart) {
     const count = Math.min(perPart, g.N - n0);
     const tiles = count * tilesH * tilesW;
-    const V = gather(v, 'input', v.split, x, { C: P.Ct, H: g.H, W: g.W, offset: P.fwdOffset }, n0, count, tilesH, tilesW, 'tile-major');
+    const V = gather(
+      v,
+      'input',
+      v.split,
+      x,
+      { C: P.Ct, H: g.H, W: g.W, offset: P.fwdOffset },
+      n0,
+      count,
+      tilesH,
+      tilesW,
+      'tile-major',
+    );
     // A dY A^T per (co, tile): 4x4 output patches (zero past OH x OW) into the transform's positions
-    const dM = gather(v, 'output_grad', 1, dy, { C: g.Cout, H: g.OH, W: g.OW, offset: [0, 0] }, n0, count, tilesH, tilesW, 'tile-major');
-    matmulTN({ buffer: dM.buffer, ld: dM.ld, batchStride: tiles * dM.ld }, { buffer: V.buffer, ld: V.ld, batchStride: tiles * V.ld }, dU, POS, g.Cout, P.Ct, tiles, n0 > 0);
+    const dM = gather(
+      v,
+      'output_grad',
+      1,
+      dy,
+      { C: g.Cout, H: g.OH, W: g.OW, offset: [0, 0] },
+      n0,
+      count,
+      tilesH,
+      tilesW,
+      'tile-major',
+    );
+    matmulTN(
+      { buffer: dM.buffer, ld: dM.ld, batchStride: tiles * dM.ld },
+      { buffer: V.buffer, ld: V.ld, batchStride: tiles * V.ld },
+      dU,
+      POS,
+      g.Cout,
+      P.Ct,
+      tiles,
+      n0 > 0,
+    );
     e.releaseBuffer(dM.buffer);
     e.releaseBuffer(V.buffer);
   }
   // G^T dU G per filter: a "tile" of r x r outputs per (co, ci) pair
-  const C = g.Cout * P.Ct, r = v.G[0].length;
+  const C = g.Cout * P.Ct,
+    r = v.G[0].length;
   const folded = v.split === 1 ? dw : e.createBuffer(C * r * r * 4);
   if (C % 4 === 0) {
     e.dispatch(filterGradSpec(v), [dU, folded], new Uniforms().u32(C / 4).bytes(), grid1d(C / 4));
   } else {
     const u = new Uniforms().u32(C, C, r, r, 1, 1, 0, 0, 0, C, 1, 0, r, 0);
-    e.dispatch(scatterSpec(`${v.name}:weight_grad`, transpose(v.G), 'channel-major', 1), [dU, dU, folded], u.bytes(), grid1d(C));
+    e.dispatch(
+      scatterSpec(`${v.name}:weight_grad`, transpose(v.G), 'channel-major', 1),
+      [dU, dU, folded],
+      u.bytes(),
+      grid1d(C),
+    );
   }
   e.releaseBuffer(dU);
   if (folded !== dw) {

@@ -8,7 +8,8 @@ export { crossEntropy } from '../tensor/ops/nn-core.js';
 type Reduction = 'mean' | 'sum' | 'none';
 
 function sameShapes(op: string, a: Tensor, b: Tensor): void {
-  if (a.shape.join() !== b.shape.join()) throw new ShapeError(`${op}: input ${fmt(a.shape)} and target ${fmt(b.shape)} differ`);
+  if (a.shape.join() !== b.shape.join())
+    throw new ShapeError(`${op}: input ${fmt(a.shape)} and target ${fmt(b.shape)} differ`);
 }
 
 function reduce(x: Tensor, reduction: Reduction): Tensor {
@@ -37,8 +38,11 @@ export function klDiv(input: Tensor, target: Tensor, reduction: Reduction | 'bat
  * The generator's BatchNorm-statistics loss: mean over BN layers of MSE(batch mean, running mean) +
  * MSE(biased batch variance, running variance). Zero when the statistics match.
  */
-export function bnStatsLoss(stats: { mean: Tensor; variance: Tensor; runningMean: Tensor; runningVar: Tensor }[]): Tensor {
-  if (!stats.length) throw new Error('bn_stats_loss: the model recorded no BatchNorm statistics (does it have BN layers?)');
+export function bnStatsLoss(
+  stats: { mean: Tensor; variance: Tensor; runningMean: Tensor; runningVar: Tensor }[],
+): Tensor {
+  if (!stats.length)
+    throw new Error('bn_stats_loss: the model recorded no BatchNorm statistics (does it have BN layers?)');
   let total: Tensor | null = null;
   for (const s of stats) {
     const term = add(mseLoss(s.mean, s.runningMean), mseLoss(s.variance, s.runningVar));

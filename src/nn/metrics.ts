@@ -15,7 +15,11 @@ export function countCorrect(logits: Tensor, labels: Tensor): Tensor {
   return sum(eq(toFloat(argmax(logits, 1)), toFloat(labels)));
 }
 
-export interface AccuracyOptions { batchSize?: number; ctx?: ForwardContext; onProgress?: (done: number, total: number) => void }
+export interface AccuracyOptions {
+  batchSize?: number;
+  ctx?: ForwardContext;
+  onProgress?: (done: number, total: number) => void;
+}
 
 export async function accuracyOf(model: Classifier, set: ImageSet, o: AccuracyOptions = {}): Promise<number> {
   const bs = o.batchSize ?? 256;
@@ -25,14 +29,19 @@ export async function accuracyOf(model: Classifier, set: ImageSet, o: AccuracyOp
   const total = Math.ceil(set.count / bs);
   try {
     for (const b of epochBatches(set, bs, null, null, 0, 0)) {
-      const next = noGrad(() => tidy(() => {
-        const x = fromArray(b.x, [b.n, 3, 32, 32]);
-        const y = fromArray(b.y, [b.n], 'int32');
-        return add(correct, countCorrect(model.forward(x, o.ctx ?? {}), y));
-      }));
+      const next = noGrad(() =>
+        tidy(() => {
+          const x = fromArray(b.x, [b.n, 3, 32, 32]);
+          const y = fromArray(b.y, [b.n], 'int32');
+          return add(correct, countCorrect(model.forward(x, o.ctx ?? {}), y));
+        }),
+      );
       correct.dispose();
       correct = keep(next);
-      if (b.index % 8 === 7) { await correct.item(); o.onProgress?.(b.index + 1, total); }
+      if (b.index % 8 === 7) {
+        await correct.item();
+        o.onProgress?.(b.index + 1, total);
+      }
     }
     const c = await correct.item();
     o.onProgress?.(total, total);

@@ -5,7 +5,13 @@ import { Tensor } from '../tensor/tensor.js';
 import { keep } from '../tensor/scope.js';
 import { fromArray } from '../tensor/ops/creation.js';
 
-export interface BNStats { name: string; mean: Tensor; variance: Tensor; runningMean: Tensor; runningVar: Tensor }
+export interface BNStats {
+  name: string;
+  mean: Tensor;
+  variance: Tensor;
+  runningMean: Tensor;
+  runningVar: Tensor;
+}
 
 export interface ForwardContext {
   /** when set, every BatchNorm records the batch mean and biased variance of its input (differentiable) */
@@ -38,9 +44,14 @@ export abstract class Module {
   abstract forward(x: Tensor, ctx: ForwardContext): Tensor;
 
   /** the kind reported in layer tables (conv, linear, bn, relu, ...) */
-  get kind(): string { return this.constructor.name; }
+  get kind(): string {
+    return this.constructor.name;
+  }
 
-  protected addChild<M extends Module>(name: string, m: M): M { this.children.set(name, m); return m; }
+  protected addChild<M extends Module>(name: string, m: M): M {
+    this.children.set(name, m);
+    return m;
+  }
 
   protected addParam(name: string, data: Float32Array, shape: number[]): Tensor {
     const t = keep(fromArray(data, shape));
@@ -69,7 +80,9 @@ export abstract class Module {
     return t;
   }
 
-  namedChildren(): [string, Module][] { return [...this.children.entries()]; }
+  namedChildren(): [string, Module][] {
+    return [...this.children.entries()];
+  }
 
   /** Every module in the tree, depth first, with its dotted path. */
   modules(prefix = ''): [string, Module][] {
@@ -79,24 +92,33 @@ export abstract class Module {
   }
 
   namedParameters(): [string, Tensor][] {
-    return this.modules().flatMap(([p, m]) => [...m.params].map(([n, t]) => [p ? `${p}.${n}` : n, t] as [string, Tensor]));
+    return this.modules().flatMap(([p, m]) =>
+      [...m.params].map(([n, t]) => [p ? `${p}.${n}` : n, t] as [string, Tensor]),
+    );
   }
 
   namedBuffers(): [string, Tensor][] {
-    return this.modules().flatMap(([p, m]) => [...m.bufs].map(([n, t]) => [p ? `${p}.${n}` : n, t] as [string, Tensor]));
+    return this.modules().flatMap(([p, m]) =>
+      [...m.bufs].map(([n, t]) => [p ? `${p}.${n}` : n, t] as [string, Tensor]),
+    );
   }
 
-  parameters(): Tensor[] { return this.namedParameters().map(([, t]) => t); }
+  parameters(): Tensor[] {
+    return this.namedParameters().map(([, t]) => t);
+  }
 
   /** Parameters and buffers by PyTorch-style name. */
-  stateDict(): Map<string, Tensor> { return new Map([...this.namedParameters(), ...this.namedBuffers()]); }
+  stateDict(): Map<string, Tensor> {
+    return new Map([...this.namedParameters(), ...this.namedBuffers()]);
+  }
 
   /** Replace a parameter or buffer tensor in place (state loading, BN folding). */
   setTensor(name: string, t: Tensor): void {
     const map = this.params.has(name) ? this.params : this.bufs.has(name) ? this.bufs : null;
     if (!map) throw new Error(`${this.path || this.kind}: no parameter or buffer "${name}"`);
     const old = map.get(name) as Tensor;
-    if (old.shape.join() !== t.shape.join()) throw new Error(`${this.path}.${name}: shape [${t.shape}] does not match [${old.shape}]`);
+    if (old.shape.join() !== t.shape.join())
+      throw new Error(`${this.path}.${name}: shape [${t.shape}] does not match [${old.shape}]`);
     keep(t);
     t.requiresGrad = old.requiresGrad;
     t.name = name;
@@ -109,7 +131,9 @@ export abstract class Module {
     return this;
   }
 
-  eval(): this { return this.train(false); }
+  eval(): this {
+    return this.train(false);
+  }
 
   /** Assign dotted paths (called once by model builders). */
   register(): this {
@@ -117,11 +141,15 @@ export abstract class Module {
     return this;
   }
 
-  numParameters(): number { return this.parameters().reduce((s, t) => s + t.size, 0); }
+  numParameters(): number {
+    return this.parameters().reduce((s, t) => s + t.size, 0);
+  }
 
   dispose(): void {
     for (const [, t] of [...this.namedParameters(), ...this.namedBuffers()]) t.dispose();
   }
 }
 
-export function isTensor(v: unknown): v is Tensor { return v instanceof Tensor; }
+export function isTensor(v: unknown): v is Tensor {
+  return v instanceof Tensor;
+}

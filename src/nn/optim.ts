@@ -6,19 +6,29 @@ import { zeros } from '../tensor/ops/creation.js';
 import { keep } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 
-export interface OptimizerState { step: number; buffers: Record<string, Tensor> }
+export interface OptimizerState {
+  step: number;
+  buffers: Record<string, Tensor>;
+}
 
 export abstract class Optimizer {
   lr: number;
   step = 0;
-  constructor(readonly params: Tensor[], lr: number) {
+  constructor(
+    readonly params: Tensor[],
+    lr: number,
+  ) {
     if (!(lr >= 0)) throw new RangeError(`optimizer: learning rate must be >= 0, got ${lr}`);
     for (const p of params) if (p.dtype !== 'float32') throw new TypeError(`optimizer: ${p.describe()} is not float32`);
     this.lr = lr;
   }
 
   zeroGrad(): void {
-    for (const p of this.params) if (p.grad) { p.grad.dispose(); p.grad = null; }
+    for (const p of this.params)
+      if (p.grad) {
+        p.grad.dispose();
+        p.grad = null;
+      }
   }
 
   /** Apply one update to every parameter that has a gradient. */
@@ -28,7 +38,13 @@ export abstract class Optimizer {
   abstract stateTensors(): Record<string, Tensor>;
 }
 
-export interface SgdOptions { lr: number; momentum?: number; dampening?: number; weightDecay?: number; nesterov?: boolean }
+export interface SgdOptions {
+  lr: number;
+  momentum?: number;
+  dampening?: number;
+  weightDecay?: number;
+  nesterov?: boolean;
+}
 
 export class SGD extends Optimizer {
   readonly momentum: number;
@@ -44,7 +60,8 @@ export class SGD extends Optimizer {
     this.dampening = o.dampening ?? 0;
     this.weightDecay = o.weightDecay ?? 0;
     this.nesterov = o.nesterov ?? false;
-    if (this.nesterov && (this.momentum <= 0 || this.dampening !== 0)) throw new RangeError('SGD: nesterov needs momentum > 0 and dampening 0');
+    if (this.nesterov && (this.momentum <= 0 || this.dampening !== 0))
+      throw new RangeError('SGD: nesterov needs momentum > 0 and dampening 0');
     this.bufs = params.map((p) => keep(zeros(p.shape)));
     this.started = params.map(() => false);
   }
@@ -54,7 +71,12 @@ export class SGD extends Optimizer {
     this.params.forEach((p, i) => {
       if (!p.grad) return;
       sgdUpdate(p.grad.buffer, p.buffer, (this.bufs[i] as Tensor).buffer, p.size, {
-        lr: this.lr, weightDecay: this.weightDecay, momentum: this.momentum, dampening: this.dampening, nesterov: this.nesterov, first: !this.started[i],
+        lr: this.lr,
+        weightDecay: this.weightDecay,
+        momentum: this.momentum,
+        dampening: this.dampening,
+        nesterov: this.nesterov,
+        first: !this.started[i],
       });
       this.started[i] = true;
     });
@@ -62,15 +84,24 @@ export class SGD extends Optimizer {
 
   stateTensors(): Record<string, Tensor> {
     const out: Record<string, Tensor> = {};
-    this.bufs.forEach((b, i) => { if (b) out[`momentum.${i}`] = b; });
+    this.bufs.forEach((b, i) => {
+      if (b) out[`momentum.${i}`] = b;
+    });
     return out;
   }
 
   /** After loading momentum buffers from a checkpoint, they are no longer "first step". */
-  markStarted(): void { this.started = this.started.map(() => true); }
+  markStarted(): void {
+    this.started = this.started.map(() => true);
+  }
 }
 
-export interface AdamOptions { lr: number; betas?: [number, number]; eps?: number; weightDecay?: number }
+export interface AdamOptions {
+  lr: number;
+  betas?: [number, number];
+  eps?: number;
+  weightDecay?: number;
+}
 
 export class Adam extends Optimizer {
   readonly betas: [number, number];
@@ -96,19 +127,32 @@ export class Adam extends Optimizer {
       if (!p.grad) return;
       this.steps[i]++;
       adamUpdate(p.grad.buffer, p.buffer, this.m[i].buffer, this.v[i].buffer, p.size, {
-        lr: this.lr, weightDecay: this.weightDecay, beta1: this.betas[0], beta2: this.betas[1], eps: this.eps, step: this.steps[i],
+        lr: this.lr,
+        weightDecay: this.weightDecay,
+        beta1: this.betas[0],
+        beta2: this.betas[1],
+        eps: this.eps,
+        step: this.steps[i],
       });
     });
   }
 
   stateTensors(): Record<string, Tensor> {
     const out: Record<string, Tensor> = {};
-    this.m.forEach((t, i) => { out[`exp_avg.${i}`] = t; });
-    this.v.forEach((t, i) => { out[`exp_avg_sq.${i}`] = t; });
+    this.m.forEach((t, i) => {
+      out[`exp_avg.${i}`] = t;
+    });
+    this.v.forEach((t, i) => {
+      out[`exp_avg_sq.${i}`] = t;
+    });
     return out;
   }
 
   /** Per-parameter step counts (restored from checkpoints with the moments). */
-  get paramSteps(): number[] { return [...this.steps]; }
-  set paramSteps(s: number[]) { this.steps = [...s]; }
+  get paramSteps(): number[] {
+    return [...this.steps];
+  }
+  set paramSteps(s: number[]) {
+    this.steps = [...s];
+  }
 }

@@ -1,7 +1,11 @@
 // Learning-rate schedules as pure functions of the position in training, so nothing is stateful, nothing
 // recompiles, and a resumed run gets the same rate from (epoch, batch) alone.
 
-export interface SchedulePosition { epoch: number; batch: number; batchesPerEpoch: number }
+export interface SchedulePosition {
+  epoch: number;
+  batch: number;
+  batchesPerEpoch: number;
+}
 export type Schedule = (pos: SchedulePosition) => number;
 
 /** torch.optim.lr_scheduler.MultiStepLR stepped once per epoch: base * gamma^(milestones passed). */
@@ -20,4 +24,7 @@ export function linearWarmup(inner: Schedule, epochs = 1): Schedule {
   };
 }
 
-export const constantLR = (lr: number): Schedule => () => lr;
+export const constantLR =
+  (lr: number): Schedule =>
+  () =>
+    lr;

@@ -19,28 +19,50 @@ export async function tensorsToSt(named: Iterable<[string, Tensor]>): Promise<Ma
   return out;
 }
 
-export async function moduleState(m: Module): Promise<Map<string, StTensor>> { return tensorsToSt(m.stateDict()); }
+export async function moduleState(m: Module): Promise<Map<string, StTensor>> {
+  return tensorsToSt(m.stateDict());
+}
 
-export interface LoadOptions { strict?: boolean; source?: string; prefix?: string }
+export interface LoadOptions {
+  strict?: boolean;
+  source?: string;
+  prefix?: string;
+}
 
 /**
  * Load tensors into a module. `prefix` selects entries (e.g. "model.") from a file that also holds
  * optimizer state. With strict (default) a missing or unexpected name is an error.
  */
-export function loadModuleState(m: Module, tensors: Map<string, StTensor>, { strict = true, source = 'checkpoint', prefix = '' }: LoadOptions = {}): void {
+export function loadModuleState(
+  m: Module,
+  tensors: Map<string, StTensor>,
+  { strict = true, source = 'checkpoint', prefix = '' }: LoadOptions = {},
+): void {
   const own = m.stateDict();
   const problems: string[] = [];
-  const given = new Map([...tensors].filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
+  const given = new Map(
+    [...tensors].filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]),
+  );
   // PyTorch BN also stores num_batches_tracked; it carries no information we use
   for (const k of [...given.keys()]) if (k.endsWith('num_batches_tracked')) given.delete(k);
   for (const [name, t] of own) {
     const g = given.get(name);
-    if (!g) { if (strict) problems.push(`missing "${name}" [${t.shape}]`); continue; }
-    if (g.dtype !== 'F32' && g.dtype !== 'F64' && g.dtype !== 'F16' && g.dtype !== 'BF16') problems.push(`"${name}" has dtype ${g.dtype}, expected a float type`);
-    else if (g.shape.join() !== t.shape.join()) problems.push(`"${name}" has shape [${g.shape}], the model expects [${t.shape}]`);
+    if (!g) {
+      if (strict) problems.push(`missing "${name}" [${t.shape}]`);
+      continue;
+    }
+    if (g.dtype !== 'F32' && g.dtype !== 'F64' && g.dtype !== 'F16' && g.dtype !== 'BF16')
+      problems.push(`"${name}" has dtype ${g.dtype}, expected a float type`);
+    else if (g.shape.join() !== t.shape.join())
+      problems.push(`"${name}" has shape [${g.shape}], the model expects [${t.shape}]`);
   }
-  if (strict) for (const name of given.keys()) if (!own.has(name)) problems.push(`unexpected "${name}" [${given.get(name)?.shape}]`);
-  if (problems.length) throw new Error(`${source} does not fit ${m.kind === 'classifier' ? (m as unknown as { arch: string }).arch : m.kind}:\n  ${problems.join('\n  ')}`);
+  if (strict)
+    for (const name of given.keys())
+      if (!own.has(name)) problems.push(`unexpected "${name}" [${given.get(name)?.shape}]`);
+  if (problems.length)
+    throw new Error(
+      `${source} does not fit ${m.kind === 'classifier' ? (m as unknown as { arch: string }).arch : m.kind}:\n  ${problems.join('\n  ')}`,
+    );
   // write into the existing buffers: optimizers and other holders keep valid references to the tensors
   for (const [name, t] of own) {
     const g = given.get(name);
@@ -64,7 +86,8 @@ export async function optimizerState(opt: Optimizer): Promise<Map<string, StTens
 export function loadOptimizerState(opt: Optimizer, tensors: Map<string, StTensor>, source: string): void {
   for (const [k, t] of Object.entries(opt.stateTensors())) {
     const s = tensors.get(`${OPTIMIZER_PREFIX}${k}`);
-    if (!s || s.shape.join() !== t.shape.join()) throw new Error(`${source}: optimizer state "${k}" missing or of the wrong shape`);
+    if (!s || s.shape.join() !== t.shape.join())
+      throw new Error(`${source}: optimizer state "${k}" missing or of the wrong shape`);
     engine().write(t.buffer, s.data);
   }
 }

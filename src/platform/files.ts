@@ -1,6 +1,18 @@
 // Node file helpers: atomic writes (temp file + fsync + rename) so a kill never leaves a half-written
 // checkpoint or result, and readers that name the file in their errors.
-import { appendFileSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
+import {
+  appendFileSync,
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 
 export function writeFileAtomic(path: string, data: Uint8Array | string): void {
@@ -18,7 +30,9 @@ export function writeFileAtomic(path: string, data: Uint8Array | string): void {
   renameSync(tmp, path);
 }
 
-export function writeJsonAtomic(path: string, value: unknown): void { writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`); }
+export function writeJsonAtomic(path: string, value: unknown): void {
+  writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
+}
 
 export function readBytes(path: string, what = 'file'): Uint8Array {
   if (!existsSync(path)) throw new Error(`${what} not found: ${path}`);
@@ -37,14 +51,24 @@ export function readJsonl<T = Record<string, unknown>>(path: string): T[] {
   const out: T[] = [];
   for (const line of readFileSync(path, 'utf8').split('\n')) {
     if (!line.trim()) continue;
-    try { out.push(JSON.parse(line) as T); } catch { /* torn last line after a kill */ }
+    try {
+      out.push(JSON.parse(line) as T);
+    } catch {
+      /* torn last line after a kill */
+    }
   }
   return out;
 }
 
 /** Rewrite a JSONL log keeping only the rows `keep` accepts: a resumed run drops what it will redo. */
 export function keepJsonl<T>(path: string, keep: (row: T) => boolean): void {
-  writeFileAtomic(path, readJsonl<T>(path).filter(keep).map((r) => `${JSON.stringify(r)}\n`).join(''));
+  writeFileAtomic(
+    path,
+    readJsonl<T>(path)
+      .filter(keep)
+      .map((r) => `${JSON.stringify(r)}\n`)
+      .join(''),
+  );
 }
 
 /** Every file called `name` below dir (depth-first, sorted, at most 6 levels down); [] when dir is missing. */

@@ -12,8 +12,12 @@ let gpuRef: GPU | null = null; // a dropped create() object crashes Dawn at GC: 
 function throttlePollingDuringWaits(): void {
   const original = globalThis.setImmediate;
   let waiting = 0;
-  waitHooks.begin = () => { waiting++; };
-  waitHooks.end = () => { waiting--; };
+  waitHooks.begin = () => {
+    waiting++;
+  };
+  waitHooks.end = () => {
+    waiting--;
+  };
   const throttled = ((fn: (...a: unknown[]) => void, ...args: unknown[]) =>
     waiting > 0 ? setTimeout(fn, 1, ...args) : original(fn, ...args)) as unknown as typeof setImmediate;
   globalThis.setImmediate = throttled;

@@ -39,12 +39,19 @@ export function fakeQuant(x: Tensor, f: QuantFormat, scale: number): Tensor {
   if (f.kind === 'block-int') {
     fakeQuantBlockKernel(x.buffer, out.buffer, x.size, f.blockSize ?? 32, f.fracBits ?? 0, f.qmax);
   } else {
-    if (!(scale >= 0) || !Number.isFinite(scale)) throw new Error(`${f.name}: scale must be a finite number >= 0, got ${scale}`);
+    if (!(scale >= 0) || !Number.isFinite(scale))
+      throw new Error(`${f.name}: scale must be a finite number >= 0, got ${scale}`);
     const invScale = scale === 0 ? 0 : 1 / scale;
-    if (!Number.isFinite(Math.fround(invScale))) throw new Error(`${f.name}: scale ${scale} is too small for float32 arithmetic (values are all below 1e-38)`);
+    if (!Number.isFinite(Math.fround(invScale)))
+      throw new Error(`${f.name}: scale ${scale} is too small for float32 arithmetic (values are all below 1e-38)`);
     fakeQuantKernel(x.buffer, out.buffer, x.size, {
-      mode: f.kind === 'int' ? 'int' : 'levels', levels: levelTable(f).buffer, nLevels: f.levels?.length ?? 1,
-      clamp: !f.unclamped, invScale, scale, qmax: f.qmax,
+      mode: f.kind === 'int' ? 'int' : 'levels',
+      levels: levelTable(f).buffer,
+      nLevels: f.levels?.length ?? 1,
+      clamp: !f.unclamped,
+      invScale,
+      scale,
+      qmax: f.qmax,
     });
   }
   return record(out, 'fake_quant', [x]);
@@ -55,7 +62,8 @@ export function fakeQuant(x: Tensor, f: QuantFormat, scale: number): Tensor {
 export async function absMax(x: Tensor): Promise<number> {
   const [m, bad] = tidy(() => [max(abs(x)), sum(sub(x, x))]);
   const [a, b] = [await m.item(), await bad.item()];
-  m.dispose(); bad.dispose();
+  m.dispose();
+  bad.dispose();
   if (b !== 0) throw new Error(`${x.describe()}: holds NaN or infinite values, which cannot be quantized`);
   return a;
 }

@@ -23,16 +23,23 @@ export function predictFit(f: Pick<Fit, 'form' | 'params' | 'xScale'>, x: number
   const u = x / f.xScale;
   const p = f.params;
   switch (f.form) {
-    case 'power': return p[0] * Math.pow(Math.max(u, 0), p[1]);
-    case 'satexp': return p[0] * (1 - Math.exp(-p[1] * u));
-    default: return p.reduce((s, c, i) => s + c * u ** i, 0);
+    case 'power':
+      return p[0] * Math.pow(Math.max(u, 0), p[1]);
+    case 'satexp':
+      return p[0] * (1 - Math.exp(-p[1] * u));
+    default:
+      return p.reduce((s, c, i) => s + c * u ** i, 0);
   }
 }
 
 export function rSquared(ys: number[], preds: number[]): number {
   const mean = ys.reduce((a, b) => a + b, 0) / ys.length;
-  let ssRes = 0, ssTot = 0;
-  ys.forEach((y, i) => { ssRes += (y - preds[i]) ** 2; ssTot += (y - mean) ** 2; });
+  let ssRes = 0,
+    ssTot = 0;
+  ys.forEach((y, i) => {
+    ssRes += (y - preds[i]) ** 2;
+    ssTot += (y - mean) ** 2;
+  });
   return ssTot === 0 ? (ssRes === 0 ? 1 : 0) : 1 - ssRes / ssTot;
 }
 
@@ -56,7 +63,9 @@ function solve(A: number[][], b: number[]): number[] | null {
 
 function polyFit(us: number[], ys: number[], degree: number): number[] | null {
   const k = degree + 1;
-  const A = Array.from({ length: k }, (_, i) => Array.from({ length: k }, (_, j) => us.reduce((s, u) => s + u ** (i + j), 0)));
+  const A = Array.from({ length: k }, (_, i) =>
+    Array.from({ length: k }, (_, j) => us.reduce((s, u) => s + u ** (i + j), 0)),
+  );
   const b = Array.from({ length: k }, (_, i) => us.reduce((s, u, n) => s + ys[n] * u ** i, 0));
   // a tiny ridge keeps degenerate designs (repeated x) solvable
   for (let i = 0; i < k; i++) A[i][i] += 1e-12 * (A[i][i] || 1);
@@ -64,17 +73,26 @@ function polyFit(us: number[], ys: number[], degree: number): number[] | null {
 }
 
 /** Levenberg–Marquardt for two-parameter models, numeric Jacobian. */
-function levenberg(us: number[], ys: number[], f: (u: number, p: number[]) => number, p0: number[], iters = 200): number[] {
+function levenberg(
+  us: number[],
+  ys: number[],
+  f: (u: number, p: number[]) => number,
+  p0: number[],
+  iters = 200,
+): number[] {
   let p = [...p0];
   const loss = (q: number[]) => us.reduce((s, u, i) => s + (ys[i] - f(u, q)) ** 2, 0);
   let cur = loss(p);
   let lambda = 1e-3;
   for (let it = 0; it < iters; it++) {
-    const J = us.map((u) => p.map((_, j) => {
-      const h = 1e-6 * Math.max(1, Math.abs(p[j]));
-      const q = [...p]; q[j] += h;
-      return (f(u, q) - f(u, p)) / h;
-    }));
+    const J = us.map((u) =>
+      p.map((_, j) => {
+        const h = 1e-6 * Math.max(1, Math.abs(p[j]));
+        const q = [...p];
+        q[j] += h;
+        return (f(u, q) - f(u, p)) / h;
+      }),
+    );
     const r = us.map((u, i) => ys[i] - f(u, p));
     const JtJ = p.map((_, a) => p.map((__, b) => J.reduce((s, row) => s + row[a] * row[b], 0)));
     const Jtr = p.map((_, a) => J.reduce((s, row, i) => s + row[a] * r[i], 0));
@@ -82,10 +100,19 @@ function levenberg(us: number[], ys: number[], f: (u: number, p: number[]) => nu
     for (let tries = 0; tries < 10; tries++) {
       const A = JtJ.map((row, a) => row.map((v, b) => (a === b ? v * (1 + lambda) + 1e-12 : v)));
       const d = solve(A, Jtr);
-      if (!d) { lambda *= 10; continue; }
+      if (!d) {
+        lambda *= 10;
+        continue;
+      }
       const q = p.map((v, j) => v + d[j]);
       const l = loss(q);
-      if (Number.isFinite(l) && l < cur) { p = q; lambda = Math.max(lambda / 10, 1e-12); improved = cur - l > 1e-15 * (1 + cur); cur = l; break; }
+      if (Number.isFinite(l) && l < cur) {
+        p = q;
+        lambda = Math.max(lambda / 10, 1e-12);
+        improved = cur - l > 1e-15 * (1 + cur);
+        cur = l;
+        break;
+      }
       lambda *= 10;
     }
     if (!improved) break;
@@ -95,16 +122,24 @@ function levenberg(us: number[], ys: number[], f: (u: number, p: number[]) => nu
 
 function fitParams(form: FitForm, us: number[], ys: number[]): number[] | null {
   switch (form) {
-    case 'poly1': return polyFit(us, ys, 1);
-    case 'poly2': return polyFit(us, ys, 2);
-    case 'poly3': return polyFit(us, ys, 3);
-    case 'poly4': return polyFit(us, ys, 4);
+    case 'poly1':
+      return polyFit(us, ys, 1);
+    case 'poly2':
+      return polyFit(us, ys, 2);
+    case 'poly3':
+      return polyFit(us, ys, 3);
+    case 'poly4':
+      return polyFit(us, ys, 4);
     case 'power': {
       // start from a log-log line through the positive points
       const pos = us.map((u, i) => [u, ys[i]]).filter(([u, y]) => u > 0 && y > 0);
       let p0 = [Math.max(...ys, 1e-3), 1];
       if (pos.length >= 2) {
-        const l = polyFit(pos.map(([u]) => Math.log(u)), pos.map(([, y]) => Math.log(y)), 1);
+        const l = polyFit(
+          pos.map(([u]) => Math.log(u)),
+          pos.map(([, y]) => Math.log(y)),
+          1,
+        );
         if (l) p0 = [Math.exp(l[0]), l[1]];
       }
       return levenberg(us, ys, (u, p) => p[0] * Math.pow(Math.max(u, 0), p[1]), p0);
@@ -124,7 +159,10 @@ export function fitForm(form: FitForm, xs: number[], ys: number[]): Fit | null {
   const params = fitParams(form, us, ys);
   if (!params || params.some((v) => !Number.isFinite(v))) return null;
   const fit: Fit = { form, params, xScale, r2: NaN, cvR2: NaN, n: xs.length };
-  fit.r2 = rSquared(ys, xs.map((x) => predictFit(fit, x)));
+  fit.r2 = rSquared(
+    ys,
+    xs.map((x) => predictFit(fit, x)),
+  );
   return fit;
 }
 
@@ -142,13 +180,21 @@ export function selectFit(xs: number[], ys: number[], forms: FitForm[] = FIT_FOR
     const fit = fitForm(form, xs, ys);
     if (!fit) continue;
     if (n >= MIN_POINTS[form] + 2 && n >= folds) {
-      const heldY: number[] = [], heldP: number[] = [];
+      const heldY: number[] = [],
+        heldP: number[] = [];
       for (let k = 0; k < folds; k++) {
         const tr = [...Array(n).keys()].filter((i) => foldOf(i) !== k);
         const te = [...Array(n).keys()].filter((i) => foldOf(i) === k);
-        const f = fitForm(form, tr.map((i) => xs[i]), tr.map((i) => ys[i]));
+        const f = fitForm(
+          form,
+          tr.map((i) => xs[i]),
+          tr.map((i) => ys[i]),
+        );
         if (!f) continue;
-        for (const i of te) { heldY.push(ys[i]); heldP.push(predictFit(f, xs[i])); }
+        for (const i of te) {
+          heldY.push(ys[i]);
+          heldP.push(predictFit(f, xs[i]));
+        }
       }
       if (heldY.length === n) fit.cvR2 = rSquared(heldY, heldP);
     }
@@ -162,8 +208,11 @@ export function describeFit(f: Fit): string {
   const p = f.params.map((v) => v.toPrecision(4));
   const u = `(x/${f.xScale.toPrecision(3)})`;
   switch (f.form) {
-    case 'power': return `${p[0]}·${u}^${p[1]}`;
-    case 'satexp': return `${p[0]}·(1 − exp(−${p[1]}·${u}))`;
-    default: return p.map((c, i) => (i === 0 ? c : `${c}·${u}${i > 1 ? `^${i}` : ''}`)).join(' + ');
+    case 'power':
+      return `${p[0]}·${u}^${p[1]}`;
+    case 'satexp':
+      return `${p[0]}·(1 − exp(−${p[1]}·${u}))`;
+    default:
+      return p.map((c, i) => (i === 0 ? c : `${c}·${u}${i > 1 ? `^${i}` : ''}`)).join(' + ');
   }
 }

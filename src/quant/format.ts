@@ -40,8 +40,12 @@ export interface FormatFamily {
 
 const families = new Map<string, FormatFamily>();
 
-export function registerFamily(f: FormatFamily): void { families.set(f.family, f); }
-export function formatFamilies(): FormatFamily[] { return [...families.values()]; }
+export function registerFamily(f: FormatFamily): void {
+  families.set(f.family, f);
+}
+export function formatFamilies(): FormatFamily[] {
+  return [...families.values()];
+}
 
 export function getFormat(name: string): QuantFormat {
   const n = name.trim().toUpperCase();
@@ -49,7 +53,9 @@ export function getFormat(name: string): QuantFormat {
     const q = f.parse(n);
     if (q) return q;
   }
-  throw new Error(`unknown quantization format "${name}" (families: ${[...families.values()].map((f) => `${f.family} — ${f.description}`).join('; ')})`);
+  throw new Error(
+    `unknown quantization format "${name}" (families: ${[...families.values()].map((f) => `${f.family} — ${f.description}`).join('; ')})`,
+  );
 }
 
 /** Every format of the named families at the given bit widths (bit widths a family lacks are skipped). */
@@ -69,7 +75,12 @@ export function magnitudes(values: Iterable<number>): Float64Array {
 }
 
 /** IEEE-style minifloat magnitudes: exponent codes 1..maxExpCode with `bias`, `m` mantissa bits, top exponent code up to `maxExpCode`, excluding mantissas above `maxTopMantissa` at the top exponent. */
-export function minifloatMagnitudes(m: number, bias: number, maxExpCode: number, maxTopMantissa = 2 ** m - 1): Float64Array {
+export function minifloatMagnitudes(
+  m: number,
+  bias: number,
+  maxExpCode: number,
+  maxTopMantissa = 2 ** m - 1,
+): Float64Array {
   const vals: number[] = [];
   for (let j = 1; j < 2 ** m; j++) vals.push((j / 2 ** m) * 2 ** (1 - bias)); // subnormals
   for (let E = 1; E <= maxExpCode; E++) {

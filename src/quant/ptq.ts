@@ -29,17 +29,20 @@ export function foldBatchNorms(model: Classifier): number {
   let folded = 0;
   for (const [, m] of model.modules()) {
     if (!(m instanceof ConvUnit) || !m.bn) continue;
-    const bn = m.bn, conv = m.conv;
+    const bn = m.bn,
+      conv = m.conv;
     const C = conv.spec.out;
-    const [w, b] = noGrad(() => tidy(() => {
-      const gamma = bn.affine ? bn.param('weight') : fromArray(new Float32Array(C).fill(1));
-      const beta = bn.affine ? bn.param('bias') : fromArray(new Float32Array(C));
-      const k = div(gamma, sqrt(add(bn.buffer('running_var'), bn.eps)));
-      const w2 = mul(conv.param('weight'), reshape(k, [C, 1, 1, 1]));
-      let b2 = sub(beta, mul(k, bn.buffer('running_mean')));
-      if (conv.hasBias) b2 = add(b2, mul(conv.param('bias'), k));
-      return [w2, b2];
-    }));
+    const [w, b] = noGrad(() =>
+      tidy(() => {
+        const gamma = bn.affine ? bn.param('weight') : fromArray(new Float32Array(C).fill(1));
+        const beta = bn.affine ? bn.param('bias') : fromArray(new Float32Array(C));
+        const k = div(gamma, sqrt(add(bn.buffer('running_var'), bn.eps)));
+        const w2 = mul(conv.param('weight'), reshape(k, [C, 1, 1, 1]));
+        let b2 = sub(beta, mul(k, bn.buffer('running_mean')));
+        if (conv.hasBias) b2 = add(b2, mul(conv.param('bias'), k));
+        return [w2, b2];
+      }),
+    );
     conv.setTensor('weight', w);
     conv.ensureBias();
     conv.setTensor('bias', b);
@@ -51,7 +54,11 @@ export function foldBatchNorms(model: Classifier): number {
 }
 
 export interface QuantLayer {
-  name: string; layer: Conv2d | Linear; fpWeight: Tensor; fpBias: Tensor | null; weightAbsMax: number;
+  name: string;
+  layer: Conv2d | Linear;
+  fpWeight: Tensor;
+  fpBias: Tensor | null;
+  weightAbsMax: number;
   /** full-precision weight histograms by bin count (the same for every format) */
   fpHist: Map<number, Uint32Array>;
 }
@@ -78,14 +85,22 @@ export async function quantLayers(model: Classifier): Promise<QuantLayer[]> {
   return out;
 }
 
-export interface Calibration { [layer: string]: { inAbsMax: number; outAbsMax: number } }
+export interface Calibration {
+  [layer: string]: { inAbsMax: number; outAbsMax: number };
+}
 
 /**
  * Running max|x| of each conv/linear input and output over the given batches (eval mode). With `inner`
  * (a fake-quant context), ranges are recorded before each quantization step, as the seed's QParam.update
  * does inside its quantized forward, so upstream quantization shapes downstream ranges.
  */
-export async function calibrate(model: Classifier, batches: Iterable<Batch>, maxBatches: number, onBatch?: (i: number) => void, inner?: ForwardContext): Promise<Calibration> {
+export async function calibrate(
+  model: Classifier,
+  batches: Iterable<Batch>,
+  maxBatches: number,
+  onBatch?: (i: number) => void,
+  inner?: ForwardContext,
+): Promise<Calibration> {
   const running = new Map<string, Tensor>();
   const track = (key: string, x: Tensor) => {
     const prev = running.get(key);
@@ -95,14 +110,24 @@ export async function calibrate(model: Classifier, batches: Iterable<Batch>, max
     running.set(key, next);
   };
   const ctx: ForwardContext = {
-    inputHook: (name, l, x) => { track(`${name}|in`, x); return inner?.inputHook ? inner.inputHook(name, l, x) : x; },
-    layerHook: (name, l, x, y) => { track(`${name}|out`, y); return inner?.layerHook ? inner.layerHook(name, l, x, y) : y; },
+    inputHook: (name, l, x) => {
+      track(`${name}|in`, x);
+      return inner?.inputHook ? inner.inputHook(name, l, x) : x;
+    },
+    layerHook: (name, l, x, y) => {
+      track(`${name}|out`, y);
+      return inner?.layerHook ? inner.layerHook(name, l, x, y) : y;
+    },
   };
   model.eval();
   let i = 0;
   for (const b of batches) {
     if (i >= maxBatches) break;
-    noGrad(() => tidy(() => { model.forward(fromArray(b.x, [b.n, 3, 32, 32]), ctx); }));
+    noGrad(() =>
+      tidy(() => {
+        model.forward(fromArray(b.x, [b.n, 3, 32, 32]), ctx);
+      }),
+    );
     i++;
     onBatch?.(i);
   }
@@ -112,27 +137,45 @@ export async function calibrate(model: Classifier, batches: Iterable<Batch>, max
     const [name, which] = key.split('|');
     cal[name] ??= { inAbsMax: 0, outAbsMax: 0 };
     const v = await t.item();
-    if (which === 'in') cal[name].inAbsMax = v; else cal[name].outAbsMax = v;
+    if (which === 'in') cal[name].inAbsMax = v;
+    else cal[name].outAbsMax = v;
     t.dispose();
   }
   return cal;
 }
 
-export interface LayerSimilarity { name: string; js: number; jsHist: number; paramShare: number; macShare: number }
-export interface QuantizedState { format: QuantFormat; layers: LayerSimilarity[]; ctx: ForwardContext }
+export interface LayerSimilarity {
+  name: string;
+  js: number;
+  jsHist: number;
+  paramShare: number;
+  macShare: number;
+}
+export interface QuantizedState {
+  format: QuantFormat;
+  layers: LayerSimilarity[];
+  ctx: ForwardContext;
+}
 
 /** Shares of params and MACs per quantized layer (BN folded into its conv), normalised to sum to 1. */
-export function layerShares(layers: QuantLayer[], counts: Map<string, { macs: number; params: number }>): Map<string, { param: number; mac: number }> {
-  let tp = 0, tm = 0;
+export function layerShares(
+  layers: QuantLayer[],
+  counts: Map<string, { macs: number; params: number }>,
+): Map<string, { param: number; mac: number }> {
+  let tp = 0,
+    tm = 0;
   for (const l of layers) {
     const c = counts.get(l.name);
     if (!c) throw new Error(`PTQ: no MAC count for layer ${l.name}`);
-    tp += c.params; tm += c.macs;
+    tp += c.params;
+    tm += c.macs;
   }
-  return new Map(layers.map((l) => {
-    const c = counts.get(l.name) as { macs: number; params: number };
-    return [l.name, { param: c.params / tp, mac: c.macs / tm }];
-  }));
+  return new Map(
+    layers.map((l) => {
+      const c = counts.get(l.name) as { macs: number; params: number };
+      return [l.name, { param: c.params / tp, mac: c.macs / tm }];
+    }),
+  );
 }
 
 /** A layer's weights in format f, with the per-tensor scale max|w| / qmax. */
@@ -141,7 +184,12 @@ function quantizedWeight(l: QuantLayer, f: QuantFormat): Tensor {
 }
 
 /** JS divergences (seed and histogram) of each layer's quantized weights wqs[i] to its full-precision ones. */
-async function similarities(layers: QuantLayer[], wqs: Tensor[], shares: Map<string, { param: number; mac: number }>, histBins: number): Promise<LayerSimilarity[]> {
+async function similarities(
+  layers: QuantLayer[],
+  wqs: Tensor[],
+  shares: Map<string, { param: number; mac: number }>,
+  histBins: number,
+): Promise<LayerSimilarity[]> {
   // the seed JS stays on the GPU until every layer is queued; histograms read back layer by layer
   const js = layers.map((l, i) => keep(jsDivergence(wqs[i], l.fpWeight)));
   const out: LayerSimilarity[] = [];
@@ -150,7 +198,10 @@ async function similarities(layers: QuantLayer[], wqs: Tensor[], shares: Map<str
     const s = shares.get(l.name) as { param: number; mac: number };
     out.push({ name: l.name, js: 0, jsHist, paramShare: s.param, macShare: s.mac });
   }
-  for (const [i, t] of js.entries()) { out[i].js = await t.item(); t.dispose(); }
+  for (const [i, t] of js.entries()) {
+    out[i].js = await t.item();
+    t.dispose();
+  }
   return out;
 }
 
@@ -158,7 +209,10 @@ async function similarities(layers: QuantLayer[], wqs: Tensor[], shares: Map<str
 export function quantizeBiases(layers: QuantLayer[], cal: Calibration, f: QuantFormat): void {
   for (const l of layers) {
     if (!l.fpBias) continue;
-    const bq = f.kind === 'block-int' ? clone(l.fpBias) : fakeQuant(l.fpBias, f.biasFormat(), (cal[l.name].inAbsMax / f.qmax) * (l.weightAbsMax / f.qmax));
+    const bq =
+      f.kind === 'block-int'
+        ? clone(l.fpBias)
+        : fakeQuant(l.fpBias, f.biasFormat(), (cal[l.name].inAbsMax / f.qmax) * (l.weightAbsMax / f.qmax));
     l.layer.setTensor('bias', bq);
   }
 }
@@ -176,7 +230,13 @@ export function formatContext(cal: Calibration, f: QuantFormat): ForwardContext 
  * Put the format's quantized weights and biases into the model, and return the forward context that
  * fake-quantizes every layer's input and output, plus per-layer similarities. Undo with restore().
  */
-export async function applyFormat(layers: QuantLayer[], cal: Calibration, f: QuantFormat, shares: Map<string, { param: number; mac: number }>, histBins = 2048): Promise<QuantizedState> {
+export async function applyFormat(
+  layers: QuantLayer[],
+  cal: Calibration,
+  f: QuantFormat,
+  shares: Map<string, { param: number; mac: number }>,
+  histBins = 2048,
+): Promise<QuantizedState> {
   const unseen = layers.find((l) => !cal[l.name]);
   if (unseen) throw new Error(`PTQ: layer ${unseen.name} was not seen during calibration`);
   const wqs = layers.map((l) => quantizedWeight(l, f));
@@ -187,7 +247,12 @@ export async function applyFormat(layers: QuantLayer[], cal: Calibration, f: Qua
 }
 
 /** Per-layer similarities of a format without touching the model (prediction needs no data). */
-export async function weightSimilarities(layers: QuantLayer[], f: QuantFormat, shares: Map<string, { param: number; mac: number }>, histBins = 2048): Promise<LayerSimilarity[]> {
+export async function weightSimilarities(
+  layers: QuantLayer[],
+  f: QuantFormat,
+  shares: Map<string, { param: number; mac: number }>,
+  histBins = 2048,
+): Promise<LayerSimilarity[]> {
   const wqs = layers.map((l) => quantizedWeight(l, f));
   try {
     return await similarities(layers, wqs, shares, histBins);
@@ -204,14 +269,22 @@ export function restore(layers: QuantLayer[]): void {
   }
 }
 
-export interface Similarity { js_param: number; js_flops: number; js_flops_wt_log: number; js_flops_wt_cbrt: number; js_hist_param: number; js_hist_flops: number }
+export interface Similarity {
+  js_param: number;
+  js_flops: number;
+  js_flops_wt_log: number;
+  js_flops_wt_cbrt: number;
+  js_hist_param: number;
+  js_hist_flops: number;
+}
 
 /** The seed's model-level similarity numbers from per-layer JS divergences. totalMacs: the model's MACs. */
 export function modelSimilarity(layers: LayerSimilarity[], totalMacs: number): Similarity {
   const js_param = layers.reduce((s, l) => s + l.js * l.paramShare, 0);
   const js_flops = layers.reduce((s, l) => s + l.js * l.macShare, 0);
   return {
-    js_param, js_flops,
+    js_param,
+    js_flops,
     js_flops_wt_log: js_flops * Math.log10(totalMacs),
     js_flops_wt_cbrt: js_flops * Math.cbrt(totalMacs),
     js_hist_param: layers.reduce((s, l) => s + l.jsHist * l.paramShare, 0),
@@ -220,6 +293,8 @@ export function modelSimilarity(layers: LayerSimilarity[], totalMacs: number): S
 }
 
 export function disposeLayers(layers: QuantLayer[]): void {
-  for (const l of layers) { l.fpWeight.dispose(); l.fpBias?.dispose(); }
+  for (const l of layers) {
+    l.fpWeight.dispose();
+    l.fpBias?.dispose();
+  }
 }
-

@@ -15,8 +15,10 @@ const TINY = 1e-30;
 
 /** The seed's per-layer JS divergence (a scalar tensor). */
 export function jsDivergence(quantized: Tensor, full: Tensor): Tensor {
-  if (quantized.shape.join() !== full.shape.join()) throw new Error(`js divergence: shapes [${quantized.shape}] and [${full.shape}] differ`);
-  if (full.rank < 2) throw new Error(`js divergence: weights need at least 2 dims (softmax over dim 1), got [${full.shape}]`);
+  if (quantized.shape.join() !== full.shape.join())
+    throw new Error(`js divergence: shapes [${quantized.shape}] and [${full.shape}] differ`);
+  if (full.rank < 2)
+    throw new Error(`js divergence: weights need at least 2 dims (softmax over dim 1), got [${full.shape}]`);
   return tidy(() => {
     const [o, i] = full.shape;
     const rest = full.size / (o * i);
@@ -34,10 +36,23 @@ export function jsDivergence(quantized: Tensor, full: Tensor): Tensor {
  * u32 atomics on workgroup-private counters ('atomic'), and per-invocation private histograms without
  * atomics plus a reduction ('private', the default: 2x faster on lavapipe, 19 vs 42 ms at 11.2M).
  */
-export async function histogram(x: Tensor, bins: number, lo: number, hi: number, kernel: 'private' | 'atomic' = 'private'): Promise<Uint32Array> {
+export async function histogram(
+  x: Tensor,
+  bins: number,
+  lo: number,
+  hi: number,
+  kernel: 'private' | 'atomic' = 'private',
+): Promise<Uint32Array> {
   if (!(hi > lo)) throw new Error(`histogram: range [${lo}, ${hi}) is empty`);
   const h = zeros([bins]);
-  (kernel === 'atomic' ? histogramKernel : histogramPrivateKernel)(x.buffer, h.buffer, x.size, bins, lo, bins / (hi - lo));
+  (kernel === 'atomic' ? histogramKernel : histogramPrivateKernel)(
+    x.buffer,
+    h.buffer,
+    x.size,
+    bins,
+    lo,
+    bins / (hi - lo),
+  );
   const out = new Uint32Array((await h.toArray()).buffer);
   h.dispose();
   return out;
@@ -45,11 +60,17 @@ export async function histogram(x: Tensor, bins: number, lo: number, hi: number,
 
 /** JS divergence (natural log) between two count vectors, normalised to distributions. */
 export function jsFromCounts(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let na = 0, nb = 0;
-  for (let i = 0; i < a.length; i++) { na += a[i]; nb += b[i]; }
+  let na = 0,
+    nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    na += a[i];
+    nb += b[i];
+  }
   let js = 0;
   for (let i = 0; i < a.length; i++) {
-    const p = a[i] / na, q = b[i] / nb, m = (p + q) / 2;
+    const p = a[i] / na,
+      q = b[i] / nb,
+      m = (p + q) / 2;
     if (p > 0) js += 0.5 * p * Math.log(p / m);
     if (q > 0) js += 0.5 * q * Math.log(q / m);
   }
@@ -57,14 +78,22 @@ export function jsFromCounts(a: ArrayLike<number>, b: ArrayLike<number>): number
 }
 
 /** The range both histograms of a layer use: [-amax, amax], widened a hair so +amax lands in the last bin. */
-export function histogramRange(amax: number): [number, number] { return [-amax, amax === 0 ? 1 : amax * (1 + 1e-6)]; }
+export function histogramRange(amax: number): [number, number] {
+  return [-amax, amax === 0 ? 1 : amax * (1 + 1e-6)];
+}
 
 /**
  * Histogram JS divergence between quantized and full-precision values over the full tensor's range.
  * `fullCounts` (the full-precision histogram) can be passed in: it is the same for every format.
  */
-export async function histogramJs(quantized: Tensor, full: Tensor, amax: number, bins = 2048, fullCounts?: Uint32Array): Promise<number> {
+export async function histogramJs(
+  quantized: Tensor,
+  full: Tensor,
+  amax: number,
+  bins = 2048,
+  fullCounts?: Uint32Array,
+): Promise<number> {
   const [lo, hi] = histogramRange(amax);
-  const hf = fullCounts ?? await histogram(full, bins, lo, hi);
+  const hf = fullCounts ?? (await histogram(full, bins, lo, hi));
   return jsFromCounts(await histogram(quantized, bins, lo, hi), hf);
 }

@@ -42,7 +42,11 @@ export class Engine {
   private counters = { dispatches: 0, submits: 0, readbacks: 0 };
   private stagingFree = new Map<number, GPUBuffer[]>();
 
-  constructor(readonly device: GPUDevice, readonly adapterInfo: string, private keepAlive: unknown) {
+  constructor(
+    readonly device: GPUDevice,
+    readonly adapterInfo: string,
+    private keepAlive: unknown,
+  ) {
     this.pool = new BufferPool(device, STORAGE_USAGE);
     this.uniformArena = device.createBuffer({ size: this.uniformMirror.byteLength, usage: 0x40 /* UNIFORM */ | 0x08 });
     device.lost.then((info) => {
@@ -54,7 +58,9 @@ export class Engine {
     });
   }
 
-  get gpuObject(): unknown { return this.keepAlive; }
+  get gpuObject(): unknown {
+    return this.keepAlive;
+  }
 
   private checkAlive(): void {
     if (this.lostMessage) throw new Error(this.lostMessage);
@@ -69,7 +75,9 @@ export class Engine {
     return this.pool.acquire(bytes);
   }
 
-  releaseBuffer(buf: GPUBuffer): void { this.pool.release(buf); }
+  releaseBuffer(buf: GPUBuffer): void {
+    this.pool.release(buf);
+  }
 
   /** Upload host data. Pending dispatches are submitted first so the write cannot overtake them. */
   write(buf: GPUBuffer, data: ArrayBufferView, offset = 0): void {
@@ -80,9 +88,15 @@ export class Engine {
   private pipelineFor(spec: KernelSpec) {
     let p = this.pipelines.get(spec.key);
     if (p) return p;
-    const entries: GPUBindGroupLayoutEntry[] = [{ binding: 0, visibility: 4 /* COMPUTE */, buffer: { type: 'uniform' } }];
+    const entries: GPUBindGroupLayoutEntry[] = [
+      { binding: 0, visibility: 4 /* COMPUTE */, buffer: { type: 'uniform' } },
+    ];
     for (let i = 0; i < spec.inputs + spec.outputs; i++) {
-      entries.push({ binding: i + 1, visibility: 4, buffer: { type: i < spec.inputs ? 'read-only-storage' : 'storage' } });
+      entries.push({
+        binding: i + 1,
+        visibility: 4,
+        buffer: { type: i < spec.inputs ? 'read-only-storage' : 'storage' },
+      });
     }
     const layout = this.device.createBindGroupLayout({ label: spec.key, entries });
     const module = this.device.createShaderModule({ label: spec.key, code: spec.source() });
@@ -100,20 +114,29 @@ export class Engine {
    * Record one dispatch. `uniforms` (≤256 bytes) lands in this submit's uniform arena; buffers bind in order
    * after it: inputs (read-only), then outputs. Nothing is submitted until the arena fills or a read needs it.
    */
-  dispatch(spec: KernelSpec, buffers: GPUBuffer[], uniforms: ArrayBufferView, workgroups: [number, number, number]): void {
+  dispatch(
+    spec: KernelSpec,
+    buffers: GPUBuffer[],
+    uniforms: ArrayBufferView,
+    workgroups: [number, number, number],
+  ): void {
     this.checkAlive();
     if (buffers.length !== spec.inputs + spec.outputs) {
       throw new Error(`kernel ${spec.key}: expected ${spec.inputs + spec.outputs} buffers, got ${buffers.length}`);
     }
-    if (uniforms.byteLength > UNIFORM_SLOT) throw new Error(`kernel ${spec.key}: uniforms exceed ${UNIFORM_SLOT} bytes`);
+    if (uniforms.byteLength > UNIFORM_SLOT)
+      throw new Error(`kernel ${spec.key}: uniforms exceed ${UNIFORM_SLOT} bytes`);
     const lim = this.device.limits.maxComputeWorkgroupsPerDimension;
-    if (workgroups.some((w) => w > lim)) throw new Error(`kernel ${spec.key}: dispatch ${workgroups} exceeds ${lim} per dimension`);
+    if (workgroups.some((w) => w > lim))
+      throw new Error(`kernel ${spec.key}: dispatch ${workgroups} exceeds ${lim} per dimension`);
     if (workgroups.some((w) => w === 0)) return;
     const { pipeline, layout } = this.pipelineFor(spec);
     if (this.slot === SLOTS_PER_SUBMIT) this.flush();
     const offset = this.slot++ * UNIFORM_SLOT;
     this.uniformMirror.set(new Uint8Array(uniforms.buffer, uniforms.byteOffset, uniforms.byteLength), offset);
-    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.uniformArena, offset, size: UNIFORM_SLOT } }];
+    const entries: GPUBindGroupEntry[] = [
+      { binding: 0, resource: { buffer: this.uniformArena, offset, size: UNIFORM_SLOT } },
+    ];
     buffers.forEach((buffer, i) => entries.push({ binding: i + 1, resource: { buffer } }));
     const bindGroup = this.device.createBindGroup({ layout, entries });
     const pass = this.computePass();
@@ -131,7 +154,10 @@ export class Engine {
 
   private endPass(): GPUCommandEncoder {
     if (!this.encoder) this.encoder = this.device.createCommandEncoder();
-    if (this.pass) { this.pass.end(); this.pass = null; }
+    if (this.pass) {
+      this.pass.end();
+      this.pass = null;
+    }
     return this.encoder;
   }
 
@@ -144,7 +170,8 @@ export class Engine {
   flush(): void {
     if (!this.encoder) return;
     const enc = this.endPass();
-    if (this.slot > 0) this.device.queue.writeBuffer(this.uniformArena, 0, this.uniformMirror.buffer, 0, this.slot * UNIFORM_SLOT);
+    if (this.slot > 0)
+      this.device.queue.writeBuffer(this.uniformArena, 0, this.uniformMirror.buffer, 0, this.slot * UNIFORM_SLOT);
     this.device.queue.submit([enc.finish()]);
     this.encoder = null;
     this.slot = 0;
@@ -172,7 +199,8 @@ export class Engine {
     staging.unmap();
     let list = this.stagingFree.get(size);
     if (!list) this.stagingFree.set(size, (list = []));
-    if (list.length < 4) list.push(staging); else staging.destroy();
+    if (list.length < 4) list.push(staging);
+    else staging.destroy();
     this.checkAlive();
     return out;
   }
@@ -181,7 +209,11 @@ export class Engine {
   async sync(): Promise<void> {
     this.flush();
     waitHooks.begin();
-    try { await this.device.queue.onSubmittedWorkDone(); } finally { waitHooks.end(); }
+    try {
+      await this.device.queue.onSubmittedWorkDone();
+    } finally {
+      waitHooks.end();
+    }
     this.checkAlive();
   }
 
@@ -196,7 +228,10 @@ let current: Engine | null = null;
 export async function initEngine(gpu: GPU, keepAlive: unknown = gpu): Promise<Engine> {
   if (current) return current;
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
-  if (!adapter) throw new Error('No WebGPU adapter found. In Node on a machine without a GPU run `npm run setup` (installs Mesa lavapipe).');
+  if (!adapter)
+    throw new Error(
+      'No WebGPU adapter found. In Node on a machine without a GPU run `npm run setup` (installs Mesa lavapipe).',
+    );
   // Ask for everything the adapter offers: big buffers and many storage bindings per stage.
   const requiredLimits: Record<string, number> = {};
   const lim = adapter.limits as unknown as Record<string, number>;
@@ -212,4 +247,6 @@ export function engine(): Engine {
   return current;
 }
 
-export function hasEngine(): boolean { return current !== null; }
+export function hasEngine(): boolean {
+  return current !== null;
+}

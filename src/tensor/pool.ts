@@ -29,7 +29,11 @@ export class BufferPool {
   private allocated = 0;
   private freeCount = 0;
 
-  constructor(private device: GPUDevice, private usage: number, private maxFreeBytes = 4 * 2 ** 30) {}
+  constructor(
+    private device: GPUDevice,
+    private usage: number,
+    private maxFreeBytes = 4 * 2 ** 30,
+  ) {}
 
   acquire(bytes: number): GPUBuffer {
     const size = bucketSize(bytes);
@@ -62,12 +66,21 @@ export class BufferPool {
 
   /** Destroy every free buffer (live ones stay). */
   trim(): void {
-    for (const list of this.free.values()) for (const b of list) { this.allocated -= b.size; b.destroy(); }
+    for (const list of this.free.values())
+      for (const b of list) {
+        this.allocated -= b.size;
+        b.destroy();
+      }
     this.free.clear();
     this.freeCount = 0;
   }
 
   stats(): PoolStats {
-    return { liveBuffers: this.live, bytesInUse: this.inUse, bytesAllocated: this.allocated, freeBuffers: this.freeCount };
+    return {
+      liveBuffers: this.live,
+      bytesInUse: this.inUse,
+      bytesAllocated: this.allocated,
+      freeBuffers: this.freeCount,
+    };
   }
 }

@@ -14,13 +14,18 @@ export function untrack(t: Tensor): void {
 }
 
 function collect(value: unknown, into: Set<Tensor>, isTensor: (v: unknown) => v is Tensor, depth = 0): void {
-  if (isTensor(value)) { into.add(value); return; }
+  if (isTensor(value)) {
+    into.add(value);
+    return;
+  }
   if (depth > 3 || value === null || typeof value !== 'object') return;
   for (const v of Array.isArray(value) ? value : Object.values(value)) collect(v, into, isTensor, depth + 1);
 }
 
 let tensorCheck: (v: unknown) => v is Tensor = (v): v is Tensor => false;
-export function setTensorCheck(fn: (v: unknown) => v is Tensor): void { tensorCheck = fn; }
+export function setTensorCheck(fn: (v: unknown) => v is Tensor): void {
+  tensorCheck = fn;
+}
 
 export function tidy<T>(fn: () => T): T {
   const scope = new Set<Tensor>();

@@ -4,7 +4,10 @@
 export type Shape = readonly number[];
 
 export class ShapeError extends Error {
-  constructor(message: string) { super(message); this.name = 'ShapeError'; }
+  constructor(message: string) {
+    super(message);
+    this.name = 'ShapeError';
+  }
 }
 
 export function sizeOf(shape: Shape): number {
@@ -16,7 +19,8 @@ export function sizeOf(shape: Shape): number {
 export function checkShape(shape: Shape, what = 'shape'): number[] {
   if (!Array.isArray(shape)) throw new ShapeError(`${what} must be an array of integers, got ${String(shape)}`);
   for (const d of shape) {
-    if (!Number.isInteger(d) || d < 0) throw new ShapeError(`${what} [${shape.join(', ')}] has an invalid dimension ${d}`);
+    if (!Number.isInteger(d) || d < 0)
+      throw new ShapeError(`${what} [${shape.join(', ')}] has an invalid dimension ${d}`);
   }
   return [...shape];
 }
@@ -24,11 +28,16 @@ export function checkShape(shape: Shape, what = 'shape'): number[] {
 export function contiguousStrides(shape: Shape): number[] {
   const s = new Array<number>(shape.length);
   let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) { s[i] = acc; acc *= shape[i]; }
+  for (let i = shape.length - 1; i >= 0; i--) {
+    s[i] = acc;
+    acc *= shape[i];
+  }
   return s;
 }
 
-export function fmt(shape: Shape): string { return `[${shape.join(', ')}]`; }
+export function fmt(shape: Shape): string {
+  return `[${shape.join(', ')}]`;
+}
 
 /** PyTorch broadcasting: align right, dims must be equal or 1. */
 export function broadcastShapes(a: Shape, b: Shape, op = 'op'): number[] {

@@ -8,7 +8,10 @@ import type { Node } from '../autograd/tape.js';
 
 export class Storage {
   refs = 1;
-  constructor(readonly buffer: GPUBuffer, readonly bytes: number) {}
+  constructor(
+    readonly buffer: GPUBuffer,
+    readonly bytes: number,
+  ) {}
   release(): void {
     if (--this.refs === 0) engine().releaseBuffer(this.buffer);
   }
@@ -39,17 +42,25 @@ export class Tensor {
     track(this);
   }
 
-  get rank(): number { return this.shape.length; }
-  get disposed(): boolean { return this._storage === null; }
+  get rank(): number {
+    return this.shape.length;
+  }
+  get disposed(): boolean {
+    return this._storage === null;
+  }
 
-  describe(): string { return `${this.name ? `"${this.name}" ` : ''}tensor ${fmt(this.shape)} ${this.dtype}`; }
+  describe(): string {
+    return `${this.name ? `"${this.name}" ` : ''}tensor ${fmt(this.shape)} ${this.dtype}`;
+  }
 
   get storage(): Storage {
     if (!this._storage) throw new Error(`use of a disposed ${this.describe()} (id ${this.id})`);
     return this._storage;
   }
 
-  get buffer(): GPUBuffer { return this.storage.buffer; }
+  get buffer(): GPUBuffer {
+    return this.storage.buffer;
+  }
 
   /** A tensor of another shape over the same buffer (no copy). */
   shareAs(shape: Shape): Tensor {
@@ -63,7 +74,10 @@ export class Tensor {
     this._storage.release();
     this._storage = null;
     untrack(this);
-    if (this.grad) { this.grad.dispose(); this.grad = null; }
+    if (this.grad) {
+      this.grad.dispose();
+      this.grad = null;
+    }
   }
 
   async toArray(): Promise<Float32Array | Int32Array> {
@@ -81,7 +95,9 @@ export class Tensor {
     return (await this.toArray())[0];
   }
 
-  toString(): string { return `Tensor(${fmt(this.shape)}, ${this.dtype})`; }
+  toString(): string {
+    return `Tensor(${fmt(this.shape)}, ${this.dtype})`;
+  }
 }
 
 setTensorCheck((v: unknown): v is Tensor => v instanceof Tensor);

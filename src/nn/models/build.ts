@@ -7,7 +7,18 @@ import { concat, flatten } from '../../tensor/ops/shape-ops.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { Module, run, type ForwardContext } from '../module.js';
 import {
-  AdaptiveAvgPool2d, AvgPool2d, BatchNorm2d, Conv2d, Dropout, Flatten, Linear, MaxPool2d, ReLU, ReLU6, Sequential, Softmax,
+  AdaptiveAvgPool2d,
+  AvgPool2d,
+  BatchNorm2d,
+  Conv2d,
+  Dropout,
+  Flatten,
+  Linear,
+  MaxPool2d,
+  ReLU,
+  ReLU6,
+  Sequential,
+  Softmax,
 } from '../layers.js';
 import { ARCHITECTURES, BLOCKS, type BlockDef } from './architectures.js';
 import { fill, parseRow } from './parse.js';
@@ -23,10 +34,16 @@ export class ConvUnit extends Module {
     this.bn = bn ? this.addChild('bn', bn) : null;
     this.act = act ? this.addChild('act', act) : null;
   }
-  get kind(): string { return 'conv_unit'; }
+  get kind(): string {
+    return 'conv_unit';
+  }
   /** Remove the BatchNorm after its statistics were folded into the conv (PTQ). */
   dropBatchNorm(): void {
-    if (this.bn) { this.bn.dispose(); this.children.delete('bn'); this.bn = null; }
+    if (this.bn) {
+      this.bn.dispose();
+      this.children.delete('bn');
+      this.bn = null;
+    }
   }
   forward(x: Tensor, ctx: ForwardContext): Tensor {
     let y = run(this.conv, x, ctx);
@@ -40,13 +57,20 @@ export class ConvUnit extends Module {
 
 /** body(x) + shortcut(x) (identity when there is no projection), then an optional activation. */
 export class Residual extends Module {
-  constructor(readonly body: Sequential, readonly shortcut: Sequential | null, readonly identity: boolean, readonly post: Module | null) {
+  constructor(
+    readonly body: Sequential,
+    readonly shortcut: Sequential | null,
+    readonly identity: boolean,
+    readonly post: Module | null,
+  ) {
     super();
     this.addChild('body', body);
     if (shortcut) this.addChild('shortcut', shortcut);
     if (post) this.addChild('post', post);
   }
-  get kind(): string { return 'residual'; }
+  get kind(): string {
+    return 'residual';
+  }
   forward(x: Tensor, ctx: ForwardContext): Tensor {
     const y = run(this.body, x, ctx);
     const other = this.shortcut ? run(this.shortcut, x, ctx) : this.identity ? x : null;
@@ -64,28 +88,48 @@ export class Branches extends Module {
     super();
     branches.forEach((b, i) => this.addChild(`branch${i}`, b));
   }
-  get kind(): string { return 'branches'; }
-  forward(x: Tensor, ctx: ForwardContext): Tensor { return concat(this.branches.map((b) => run(b, x, ctx)), 1); }
+  get kind(): string {
+    return 'branches';
+  }
+  forward(x: Tensor, ctx: ForwardContext): Tensor {
+    return concat(
+      this.branches.map((b) => run(b, x, ctx)),
+      1,
+    );
+  }
 }
 
-export interface ModelOptions { classes?: number; seed?: number | string }
+export interface ModelOptions {
+  classes?: number;
+  seed?: number | string;
+}
 
 /** A classifier: the layer stack, and whether the cfg ends in a softmax head (skipped: we return logits). */
 export class Classifier extends Module {
   readonly layers: Sequential;
-  constructor(readonly arch: string, readonly classes: number, layers: Module[], readonly softmaxHead: boolean) {
+  constructor(
+    readonly arch: string,
+    readonly classes: number,
+    layers: Module[],
+    readonly softmaxHead: boolean,
+  ) {
     super();
     this.layers = this.addChild('layers', new Sequential(layers));
     this.register();
   }
-  get kind(): string { return 'classifier'; }
+  get kind(): string {
+    return 'classifier';
+  }
 
   /** Logits [N, classes]. */
-  forward(x: Tensor, ctx: ForwardContext = {}): Tensor { return this.forwardFeatures(x, ctx).logits; }
+  forward(x: Tensor, ctx: ForwardContext = {}): Tensor {
+    return this.forwardFeatures(x, ctx).logits;
+  }
 
   /** Logits and the penultimate features (the input of the output layer, flattened), for PCA pictures. */
   forwardFeatures(x: Tensor, ctx: ForwardContext = {}): { features: Tensor; logits: Tensor } {
-    if (x.rank !== 4 || x.shape[1] !== 3) throw new Error(`${this.arch}: expected input [N, 3, H, W], got [${x.shape}]`);
+    if (x.rank !== 4 || x.shape[1] !== 3)
+      throw new Error(`${this.arch}: expected input [N, 3, H, W], got [${x.shape}]`);
     let y = x;
     let features = x;
     const n = this.layers.length;
@@ -118,7 +162,10 @@ export class Classifier extends Module {
 function convUnit(row: string, rng: Random): Module {
   const r = parseRow(row);
   if (r.op !== 'conv') throw new Error(`model cfg: expected a conv row, got "${row}"`);
-  const conv = new Conv2d({ in: r.in, out: r.out, kernel: r.kernel, stride: r.stride, padding: r.padding, groups: r.groups, bias: r.bias }, rng);
+  const conv = new Conv2d(
+    { in: r.in, out: r.out, kernel: r.kernel, stride: r.stride, padding: r.padding, groups: r.groups, bias: r.bias },
+    rng,
+  );
   const act = r.act === 'relu' ? ReLU() : r.act === 'relu6' ? ReLU6() : null;
   return new ConvUnit(conv, r.bn ? new BatchNorm2d(r.out) : null, act);
 }
@@ -126,17 +173,28 @@ function convUnit(row: string, rng: Random): Module {
 function simpleLayer(row: string, rng: Random): Module {
   const r = parseRow(row);
   switch (r.op) {
-    case 'conv': return convUnit(row, rng);
-    case 'linear': return new Linear(r.in, r.out, r.bias, rng);
-    case 'maxpool': return MaxPool2d(r.kernel, r.stride, r.padding);
-    case 'avgpool': return AvgPool2d(r.kernel, r.stride, r.padding);
-    case 'adaptive_avgpool': return AdaptiveAvgPool2d(r.output);
-    case 'relu': return ReLU();
-    case 'relu6': return ReLU6();
-    case 'flatten': return Flatten();
-    case 'softmax': return Softmax();
-    case 'dropout': return Dropout(r.p);
-    default: throw new Error(`model cfg: "${row}" is not allowed inside a block`);
+    case 'conv':
+      return convUnit(row, rng);
+    case 'linear':
+      return new Linear(r.in, r.out, r.bias, rng);
+    case 'maxpool':
+      return MaxPool2d(r.kernel, r.stride, r.padding);
+    case 'avgpool':
+      return AvgPool2d(r.kernel, r.stride, r.padding);
+    case 'adaptive_avgpool':
+      return AdaptiveAvgPool2d(r.output);
+    case 'relu':
+      return ReLU();
+    case 'relu6':
+      return ReLU6();
+    case 'flatten':
+      return Flatten();
+    case 'softmax':
+      return Softmax();
+    case 'dropout':
+      return Dropout(r.p);
+    default:
+      throw new Error(`model cfg: "${row}" is not allowed inside a block`);
   }
 }
 
@@ -161,7 +219,9 @@ function buildBlock(name: string, index: number, rng: Random): Module {
   return new Residual(body, shortcut, identity, post);
 }
 
-export function modelNames(): string[] { return Object.keys(ARCHITECTURES); }
+export function modelNames(): string[] {
+  return Object.keys(ARCHITECTURES);
+}
 
 /** Build a model by its cfg name with freshly initialised (seeded) parameters. */
 export function buildModel(arch: string, { classes = 10, seed = 0 }: ModelOptions = {}): Classifier {
@@ -174,7 +234,10 @@ export function buildModel(arch: string, { classes = 10, seed = 0 }: ModelOption
   a.layers.forEach((text, i) => {
     const row = fill(text, { classes });
     const r = parseRow(row);
-    if (r.op === 'softmax' && i === a.layers.length - 1) { softmaxHead = true; return; }
+    if (r.op === 'softmax' && i === a.layers.length - 1) {
+      softmaxHead = true;
+      return;
+    }
     if (r.op === 'stage') {
       const blocks: Module[] = [];
       for (let b = 0; b < r.blocks; b++) blocks.push(buildBlock(r.block, 2 * r.stage + (b === 0 ? 0 : 1), rng));

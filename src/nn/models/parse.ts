@@ -2,7 +2,18 @@
 // {name} are filled from a block-table row (or {classes}) before parsing. Errors name the row.
 
 export type LayerRow =
-  | { op: 'conv'; in: number; out: number; kernel: number; stride: number; padding: number; groups: number; bias: boolean; bn: boolean; act: 'relu' | 'relu6' | null }
+  | {
+      op: 'conv';
+      in: number;
+      out: number;
+      kernel: number;
+      stride: number;
+      padding: number;
+      groups: number;
+      bias: boolean;
+      bn: boolean;
+      act: 'relu' | 'relu6' | null;
+    }
   | { op: 'linear'; in: number; out: number; bias: boolean }
   | { op: 'maxpool' | 'avgpool'; kernel: number; stride: number; padding: number }
   | { op: 'adaptive_avgpool'; output: number }
@@ -14,7 +25,10 @@ export type LayerRow =
 /** Replace {name} placeholders; an unknown name is an error (a typo in a table). */
 export function fill(row: string, vars: Record<string, number | boolean>): string {
   return row.replace(/\{(\w+)\}/g, (_, k: string) => {
-    if (!(k in vars)) throw new Error(`model cfg: placeholder {${k}} in "${row}" has no value (known: ${Object.keys(vars).join(', ')})`);
+    if (!(k in vars))
+      throw new Error(
+        `model cfg: placeholder {${k}} in "${row}" has no value (known: ${Object.keys(vars).join(', ')})`,
+      );
     return String(vars[k]);
   });
 }
@@ -48,8 +62,16 @@ export function parseRow(row: string): LayerRow {
       const [cin, cout] = channels(tokens[1], row);
       const act = tokens.includes('relu6') ? 'relu6' : tokens.includes('relu') ? 'relu' : null;
       return {
-        op, in: cin, out: cout, kernel: flag(tokens, 'k', row), stride: flag(tokens, 's', row, 1), padding: flag(tokens, 'p', row, 0),
-        groups: flag(tokens, 'g', row, 1), bias: biasFlag(tokens, row), bn: tokens.includes('bn'), act,
+        op,
+        in: cin,
+        out: cout,
+        kernel: flag(tokens, 'k', row),
+        stride: flag(tokens, 's', row, 1),
+        padding: flag(tokens, 'p', row, 0),
+        groups: flag(tokens, 'g', row, 1),
+        bias: biasFlag(tokens, row),
+        bn: tokens.includes('bn'),
+        act,
       };
     }
     case 'linear': {
@@ -61,8 +83,13 @@ export function parseRow(row: string): LayerRow {
       const kernel = flag(tokens, 'k', row);
       return { op, kernel, stride: flag(tokens, 's', row, kernel), padding: flag(tokens, 'p', row, 0) };
     }
-    case 'adaptive_avgpool': return { op, output: Number(tokens[1] ?? NaN) };
-    case 'relu': case 'relu6': case 'flatten': case 'softmax': return { op };
+    case 'adaptive_avgpool':
+      return { op, output: Number(tokens[1] ?? NaN) };
+    case 'relu':
+    case 'relu6':
+    case 'flatten':
+    case 'softmax':
+      return { op };
     case 'dropout': {
       const p = Number(tokens[1]);
       if (!(p >= 0 && p < 1)) throw new Error(`model cfg: "${row}" needs a probability in [0, 1)`);
@@ -72,7 +99,9 @@ export function parseRow(row: string): LayerRow {
       const blocks = flag(tokens, 'x', row);
       return { op, block: tokens[1], stage: Number(tokens[2]), blocks };
     }
-    case 'inception': return { op, row: Number(tokens[1]) };
-    default: throw new Error(`model cfg: unknown layer "${op}" in "${row}"`);
+    case 'inception':
+      return { op, row: Number(tokens[1]) };
+    default:
+      throw new Error(`model cfg: unknown layer "${op}" in "${row}"`);
   }
 }

@@ -5,8 +5,14 @@ import { registerFamily, type QuantFormat } from '../format.js';
 export function intFormat(bits: number, unclamped = false): QuantFormat {
   if (!Number.isInteger(bits) || bits < 2 || bits > 32) throw new Error(`INT: bit width must be 2..32, got ${bits}`);
   const f: QuantFormat = {
-    name: unclamped ? `INT${bits}_UNCLAMPED` : `INT${bits}`, family: 'INT', bits, kind: 'int', qmax: 2 ** (bits - 1) - 1, unclamped,
-    biasFormat: () => intFormat(32, true), description: `signed ${bits}-bit integers`,
+    name: unclamped ? `INT${bits}_UNCLAMPED` : `INT${bits}`,
+    family: 'INT',
+    bits,
+    kind: 'int',
+    qmax: 2 ** (bits - 1) - 1,
+    unclamped,
+    biasFormat: () => intFormat(32, true),
+    description: `signed ${bits}-bit integers`,
   };
   return f;
 }

@@ -5,7 +5,17 @@ import { intFormat } from './int.js';
 import { registerFamily, type QuantFormat } from '../format.js';
 
 export function mxint8(): QuantFormat {
-  return { name: 'MXINT8', family: 'MX', bits: 8, kind: 'block-int', qmax: 127, blockSize: 32, fracBits: 6, biasFormat: () => intFormat(32, true), description: 'MXINT8, shared exponent per 32 values' };
+  return {
+    name: 'MXINT8',
+    family: 'MX',
+    bits: 8,
+    kind: 'block-int',
+    qmax: 127,
+    blockSize: 32,
+    fracBits: 6,
+    biasFormat: () => intFormat(32, true),
+    description: 'MXINT8, shared exponent per 32 values',
+  };
 }
 
 registerFamily({

@@ -6,7 +6,16 @@ export function potFormat(bits: number): QuantFormat {
   if (!Number.isInteger(bits) || bits < 2 || bits > 8) throw new Error(`POT: bit width must be 2..8, got ${bits}`);
   const lv: number[] = [];
   for (let i = -(2 ** (bits - 1)) + 2; i <= 0; i++) lv.push(2 ** i);
-  return { name: `POT${bits}`, family: 'POT', bits, kind: 'levels', qmax: 1, levels: magnitudes(lv), biasFormat: () => potFormat(8), description: `${bits}-bit powers of two` };
+  return {
+    name: `POT${bits}`,
+    family: 'POT',
+    bits,
+    kind: 'levels',
+    qmax: 1,
+    levels: magnitudes(lv),
+    biasFormat: () => potFormat(8),
+    description: `${bits}-bit powers of two`,
+  };
 }
 
 registerFamily({

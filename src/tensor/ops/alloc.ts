@@ -8,7 +8,10 @@ export function empty(shape: Shape, dtype: DType = 'float32'): Tensor {
 }
 
 export class DTypeError extends Error {
-  constructor(message: string) { super(message); this.name = 'DTypeError'; }
+  constructor(message: string) {
+    super(message);
+    this.name = 'DTypeError';
+  }
 }
 
 export function expectFloat(op: string, ...ts: Tensor[]): void {

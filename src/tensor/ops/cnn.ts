@@ -14,7 +14,13 @@ import { bnStats, channelAffine as channelAffineKernel } from '../../kernels/bat
 export type Pair = number | [number, number];
 const pair = (v: Pair): [number, number] => (typeof v === 'number' ? [v, v] : v);
 
-export interface Conv2dOptions { stride?: Pair; padding?: Pair; dilation?: Pair; groups?: number; impl?: ConvImpl }
+export interface Conv2dOptions {
+  stride?: Pair;
+  padding?: Pair;
+  dilation?: Pair;
+  groups?: number;
+  impl?: ConvImpl;
+}
 
 export function convGeometry(x: readonly number[], w: readonly number[], o: Conv2dOptions): ConvGeometry {
   if (x.length !== 4) throw new ShapeError(`conv2d: input must be [N, C, H, W], got ${fmt(x)}`);
@@ -22,36 +28,53 @@ export function convGeometry(x: readonly number[], w: readonly number[], o: Conv
   const groups = o.groups ?? 1;
   const [N, Cin, H, W] = x;
   const [Cout, Cg, KH, KW] = w;
-  const [sH, sW] = pair(o.stride ?? 1), [pH, pW] = pair(o.padding ?? 0), [dH, dW] = pair(o.dilation ?? 1);
-  if (!Number.isInteger(groups) || groups < 1 || Cin % groups || Cout % groups) throw new ShapeError(`conv2d: groups ${groups} must divide in channels ${Cin} and out channels ${Cout}`);
-  if (Cg * groups !== Cin) throw new ShapeError(`conv2d: weight ${fmt(w)} expects ${Cg * groups} input channels (groups ${groups}), input ${fmt(x)} has ${Cin}`);
-  if ([sH, sW, dH, dW].some((v) => !Number.isInteger(v) || v < 1) || [pH, pW].some((v) => !Number.isInteger(v) || v < 0)) {
+  const [sH, sW] = pair(o.stride ?? 1),
+    [pH, pW] = pair(o.padding ?? 0),
+    [dH, dW] = pair(o.dilation ?? 1);
+  if (!Number.isInteger(groups) || groups < 1 || Cin % groups || Cout % groups)
+    throw new ShapeError(`conv2d: groups ${groups} must divide in channels ${Cin} and out channels ${Cout}`);
+  if (Cg * groups !== Cin)
+    throw new ShapeError(
+      `conv2d: weight ${fmt(w)} expects ${Cg * groups} input channels (groups ${groups}), input ${fmt(x)} has ${Cin}`,
+    );
+  if (
+    [sH, sW, dH, dW].some((v) => !Number.isInteger(v) || v < 1) ||
+    [pH, pW].some((v) => !Number.isInteger(v) || v < 0)
+  ) {
     throw new ShapeError(`conv2d: stride/dilation must be positive and padding non-negative integers`);
   }
   const OH = Math.floor((H + 2 * pH - dH * (KH - 1) - 1) / sH) + 1;
   const OW = Math.floor((W + 2 * pW - dW * (KW - 1) - 1) / sW) + 1;
-  if (OH < 1 || OW < 1) throw new ShapeError(`conv2d: kernel ${KH}x${KW} (dilation ${dH}) does not fit input ${H}x${W} with padding ${pH}`);
+  if (OH < 1 || OW < 1)
+    throw new ShapeError(`conv2d: kernel ${KH}x${KW} (dilation ${dH}) does not fit input ${H}x${W} with padding ${pH}`);
   return { N, Cin, H, W, Cout, KH, KW, sH, sW, pH, pW, dH, dW, groups, OH, OW };
 }
 
 export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, o: Conv2dOptions = {}): Tensor {
   expectFloat('conv2d', x, weight, ...(bias ? [bias] : []));
   const g = convGeometry(x.shape, weight.shape, o);
-  if (bias && (bias.rank !== 1 || bias.shape[0] !== g.Cout)) throw new ShapeError(`conv2d: bias must be [${g.Cout}], got ${fmt(bias.shape)}`);
+  if (bias && (bias.rank !== 1 || bias.shape[0] !== g.Cout))
+    throw new ShapeError(`conv2d: bias must be [${g.Cout}], got ${fmt(bias.shape)}`);
   const out = empty([g.N, g.Cout, g.OH, g.OW]);
   conv2dForward(x.buffer, weight.buffer, bias?.buffer ?? null, out.buffer, g, o.impl ?? 'auto');
   return record(out, 'conv2d', bias ? [x, weight, bias] : [x, weight], { g, impl: o.impl ?? 'auto' });
 }
 
 export interface BatchNormOptions {
-  training?: boolean; momentum?: number; eps?: number;
+  training?: boolean;
+  momentum?: number;
+  eps?: number;
   /** training: let gradients flow through the returned batch statistics (a loss on them, as the generator's
    *  BN-matching loss). Without it, training runs one fused op whose backward is two passes (default true). */
   statsGrad?: boolean;
   /** apply a ReLU to the output (fused into the normalisation pass in the fused training op) */
   relu?: boolean;
 }
-export interface BatchNormResult { out: Tensor; batchMean: Tensor | null; batchVar: Tensor | null }
+export interface BatchNormResult {
+  out: Tensor;
+  batchMean: Tensor | null;
+  batchVar: Tensor | null;
+}
 
 /** [N, C, H, W] or [N, C] as (N, C, plane size). */
 function channelPlanes(x: Tensor): { N: number; C: number; P: number } {
@@ -62,10 +85,22 @@ function channelPlanes(x: Tensor): { N: number; C: number; P: number } {
  * [2, C]: per-channel mean and biased variance of [N, C, H, W] or [N, C] (one fused kernel, differentiable),
  * updating running statistics in the same kernel when given.
  */
-export function batchStats(x: Tensor, running: { mean: Tensor; variance: Tensor; momentum: number } | null = null): Tensor {
+export function batchStats(
+  x: Tensor,
+  running: { mean: Tensor; variance: Tensor; momentum: number } | null = null,
+): Tensor {
   const d = channelPlanes(x);
   const out = empty([2, d.C]);
-  bnStats('stats', x.buffer, { runningMean: running?.mean.buffer, runningVar: running?.variance.buffer }, out.buffer, d.N, d.C, d.P, running?.momentum);
+  bnStats(
+    'stats',
+    x.buffer,
+    { runningMean: running?.mean.buffer, runningVar: running?.variance.buffer },
+    out.buffer,
+    d.N,
+    d.C,
+    d.P,
+    running?.momentum,
+  );
   return record(out, 'bn_stats', [x], d);
 }
 
@@ -75,8 +110,13 @@ export const channelRow = (t: Tensor, r: number): Tensor => reshape(slice(t, 0, 
 /** y = (x - m[c]) * s[c] + b[c] over channel axis 1, in one pass (differentiable in all four). */
 export function channelAffine(x: Tensor, m: Tensor, s: Tensor, b: Tensor): Tensor {
   const d = channelPlanes(x);
-  for (const [name, t] of [['m', m], ['s', s], ['b', b]] as const) {
-    if (t.rank !== 1 || t.shape[0] !== d.C) throw new ShapeError(`channel_affine: ${name} must be [${d.C}], got ${fmt(t.shape)}`);
+  for (const [name, t] of [
+    ['m', m],
+    ['s', s],
+    ['b', b],
+  ] as const) {
+    if (t.rank !== 1 || t.shape[0] !== d.C)
+      throw new ShapeError(`channel_affine: ${name} must be [${d.C}], got ${fmt(t.shape)}`);
   }
   const y = empty(x.shape);
   channelAffineKernel(x.buffer, m.buffer, s.buffer, b.buffer, y.buffer, d.N, d.C, d.P);
@@ -89,17 +129,59 @@ export function channelAffine(x: Tensor, m: Tensor, s: Tensor, b: Tensor): Tenso
  * backward is one reduction, one per-channel step and one pass. The batch statistics are returned as
  * views made when first read.
  */
-function batchNormTrain(x: Tensor, weight: Tensor | null, bias: Tensor | null, runningMean: Tensor | null, runningVar: Tensor | null, momentum: number, eps: number, relu: boolean): BatchNormResult {
+function batchNormTrain(
+  x: Tensor,
+  weight: Tensor | null,
+  bias: Tensor | null,
+  runningMean: Tensor | null,
+  runningVar: Tensor | null,
+  momentum: number,
+  eps: number,
+  relu: boolean,
+): BatchNormResult {
   const d = channelPlanes(x);
   const stats = empty([5, d.C]); // mean, biased variance, scale = w rstd, bias, rstd
-  bnStats('train', x.buffer, { weight: weight?.buffer, bias: bias?.buffer, runningMean: runningMean?.buffer, runningVar: runningVar?.buffer }, stats.buffer, d.N, d.C, d.P, momentum, eps);
+  bnStats(
+    'train',
+    x.buffer,
+    { weight: weight?.buffer, bias: bias?.buffer, runningMean: runningMean?.buffer, runningVar: runningVar?.buffer },
+    stats.buffer,
+    d.N,
+    d.C,
+    d.P,
+    momentum,
+    eps,
+  );
   const out = empty(x.shape);
-  channelAffineKernel(x.buffer, stats.buffer, stats.buffer, stats.buffer, out.buffer, d.N, d.C, d.P, [0, 2 * d.C, 3 * d.C], relu);
+  channelAffineKernel(
+    x.buffer,
+    stats.buffer,
+    stats.buffer,
+    stats.buffer,
+    out.buffer,
+    d.N,
+    d.C,
+    d.P,
+    [0, 2 * d.C, 3 * d.C],
+    relu,
+  );
   const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
   const y = record(out, 'batch_norm', inputs, { ...d, stats, hasWeight: !!weight, hasBias: !!bias, relu });
-  const row = (r: number) => { let t: Tensor | null = null; return () => (t ??= channelRow(stats, r)); };
-  const mean = row(0), variance = row(1);
-  return { out: y, get batchMean() { return mean(); }, get batchVar() { return variance(); } };
+  const row = (r: number) => {
+    let t: Tensor | null = null;
+    return () => (t ??= channelRow(stats, r));
+  };
+  const mean = row(0),
+    variance = row(1);
+  return {
+    out: y,
+    get batchMean() {
+      return mean();
+    },
+    get batchVar() {
+      return variance();
+    },
+  };
 }
 
 /**
@@ -109,20 +191,43 @@ function batchNormTrain(x: Tensor, weight: Tensor | null, bias: Tensor | null, r
  * Large tensors are touched by two fused kernels (statistics, then normalise + affine); everything else
  * works on [C] vectors.
  */
-export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, weight: Tensor | null, bias: Tensor | null, o: BatchNormOptions = {}): BatchNormResult {
+export function batchNorm(
+  x: Tensor,
+  runningMean: Tensor | null,
+  runningVar: Tensor | null,
+  weight: Tensor | null,
+  bias: Tensor | null,
+  o: BatchNormOptions = {},
+): BatchNormResult {
   expectFloat('batch_norm', x);
-  if (x.rank !== 4 && x.rank !== 2) throw new ShapeError(`batch_norm: input must be [N, C, H, W] or [N, C], got ${fmt(x.shape)}`);
+  if (x.rank !== 4 && x.rank !== 2)
+    throw new ShapeError(`batch_norm: input must be [N, C, H, W] or [N, C], got ${fmt(x.shape)}`);
   const C = x.shape[1];
-  for (const [name, t] of [['weight', weight], ['bias', bias], ['running_mean', runningMean], ['running_var', runningVar]] as const) {
-    if (t && (t.rank !== 1 || t.shape[0] !== C)) throw new ShapeError(`batch_norm: ${name} must be [${C}], got ${fmt(t.shape)}`);
+  for (const [name, t] of [
+    ['weight', weight],
+    ['bias', bias],
+    ['running_mean', runningMean],
+    ['running_var', runningVar],
+  ] as const) {
+    if (t && (t.rank !== 1 || t.shape[0] !== C))
+      throw new ShapeError(`batch_norm: ${name} must be [${C}], got ${fmt(t.shape)}`);
   }
-  const eps = o.eps ?? 1e-5, momentum = o.momentum ?? 0.1;
-  let m: Tensor, v: Tensor, bm: Tensor | null = null, bv: Tensor | null = null;
+  const eps = o.eps ?? 1e-5,
+    momentum = o.momentum ?? 0.1;
+  let m: Tensor,
+    v: Tensor,
+    bm: Tensor | null = null,
+    bv: Tensor | null = null;
   if (o.training ?? true) {
     const count = x.size / C;
-    if (count < 2) throw new ShapeError(`batch_norm: training needs more than one value per channel, got ${fmt(x.shape)}`);
-    if (!(o.statsGrad ?? true)) return batchNormTrain(x, weight, bias, runningMean, runningVar, momentum, eps, !!o.relu);
-    const stats = batchStats(x, runningMean && runningVar ? { mean: runningMean, variance: runningVar, momentum } : null);
+    if (count < 2)
+      throw new ShapeError(`batch_norm: training needs more than one value per channel, got ${fmt(x.shape)}`);
+    if (!(o.statsGrad ?? true))
+      return batchNormTrain(x, weight, bias, runningMean, runningVar, momentum, eps, !!o.relu);
+    const stats = batchStats(
+      x,
+      runningMean && runningVar ? { mean: runningMean, variance: runningVar, momentum } : null,
+    );
     bm = channelRow(stats, 0);
     bv = channelRow(stats, 1);
     m = bm;
@@ -140,9 +245,13 @@ export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Ten
 function poolGeometry(x: Tensor, op: string, k: Pair, s: Pair | undefined, p: Pair, mode: PoolMode): PoolGeometry {
   if (x.rank !== 4) throw new ShapeError(`${op}: input must be [N, C, H, W], got ${fmt(x.shape)}`);
   const [N, C, H, W] = x.shape;
-  const [kH, kW] = pair(k), [sH, sW] = pair(s ?? k), [pH, pW] = pair(p);
-  if (pH * 2 > kH || pW * 2 > kW) throw new ShapeError(`${op}: padding ${pH}x${pW} must be at most half of kernel ${kH}x${kW}`);
-  const OH = Math.floor((H + 2 * pH - kH) / sH) + 1, OW = Math.floor((W + 2 * pW - kW) / sW) + 1;
+  const [kH, kW] = pair(k),
+    [sH, sW] = pair(s ?? k),
+    [pH, pW] = pair(p);
+  if (pH * 2 > kH || pW * 2 > kW)
+    throw new ShapeError(`${op}: padding ${pH}x${pW} must be at most half of kernel ${kH}x${kW}`);
+  const OH = Math.floor((H + 2 * pH - kH) / sH) + 1,
+    OW = Math.floor((W + 2 * pW - kW) / sW) + 1;
   if (OH < 1 || OW < 1) throw new ShapeError(`${op}: kernel ${kH}x${kW} larger than padded input ${fmt(x.shape)}`);
   return { planes: N * C, H, W, OH, OW, kH, kW, sH, sW, pH, pW, mode };
 }
@@ -163,7 +272,11 @@ export function maxPool2d(x: Tensor, kernel: Pair, stride?: Pair, padding: Pair 
 /** avg_pool2d; countIncludePad = true is PyTorch's default. */
 export function avgPool2d(x: Tensor, kernel: Pair, stride?: Pair, padding: Pair = 0, countIncludePad = true): Tensor {
   expectFloat('avg_pool2d', x);
-  return pool(x, poolGeometry(x, 'avg_pool2d', kernel, stride, padding, countIncludePad ? 'avg' : 'avg_exclude_pad'), 'avg_pool2d');
+  return pool(
+    x,
+    poolGeometry(x, 'avg_pool2d', kernel, stride, padding, countIncludePad ? 'avg' : 'avg_exclude_pad'),
+    'avg_pool2d',
+  );
 }
 
 export function adaptiveAvgPool2d(x: Tensor, output: Pair): Tensor {
@@ -171,7 +284,11 @@ export function adaptiveAvgPool2d(x: Tensor, output: Pair): Tensor {
   if (x.rank !== 4) throw new ShapeError(`adaptive_avg_pool2d: input must be [N, C, H, W], got ${fmt(x.shape)}`);
   const [N, C, H, W] = x.shape;
   const [OH, OW] = pair(output);
-  return pool(x, { planes: N * C, H, W, OH, OW, kH: 0, kW: 0, sH: 1, sW: 1, pH: 0, pW: 0, mode: 'adaptive_avg' }, 'adaptive_avg_pool2d');
+  return pool(
+    x,
+    { planes: N * C, H, W, OH, OW, kH: 0, kW: 0, sH: 1, sW: 1, pH: 0, pW: 0, mode: 'adaptive_avg' },
+    'adaptive_avg_pool2d',
+  );
 }
 
 export function upsampleNearest2d(x: Tensor, factor: Pair = 2): Tensor {

@@ -17,7 +17,11 @@ export function ewRaw(op: string, xs: Tensor[], params: number[] = []): Tensor {
   const flat = xs.every((t) => sameShape(t.shape, shape));
   elementwise({
     op,
-    inputs: xs.map((t) => ({ buffer: t.buffer, dtype: t.dtype, strides: flat ? null : sameShape(t.shape, shape) ? contiguousStrides(shape) : broadcastStrides(t.shape, shape) })),
+    inputs: xs.map((t) => ({
+      buffer: t.buffer,
+      dtype: t.dtype,
+      strides: flat ? null : sameShape(t.shape, shape) ? contiguousStrides(shape) : broadcastStrides(t.shape, shape),
+    })),
     out: out.buffer,
     outShape: shape,
     params,
@@ -58,7 +62,8 @@ export function toFloat(x: Tensor): Tensor {
 const asTensor = (v: Operand) => (typeof v === 'number' ? full([], v) : v);
 
 function binary(op: string, a: Operand, b: Operand, differentiable = true): Tensor {
-  const ta = asTensor(a), tb = asTensor(b);
+  const ta = asTensor(a),
+    tb = asTensor(b);
   const out = ewRaw(op, [ta, tb]);
   return differentiable ? record(out, op, [ta, tb]) : out;
 }
@@ -69,7 +74,9 @@ export function add(a: Operand, b: Operand): Tensor {
   return binary('add', a, b);
 }
 /** relu(a + b) in one pass (a residual block's sum and activation). */
-export function addRelu(a: Tensor, b: Tensor): Tensor { return binary('add_relu', a, b); }
+export function addRelu(a: Tensor, b: Tensor): Tensor {
+  return binary('add_relu', a, b);
+}
 export function sub(a: Operand, b: Operand): Tensor {
   if (typeof b === 'number' && a instanceof Tensor) return scaleShift(a, 1, -b);
   if (typeof a === 'number' && b instanceof Tensor) return scaleShift(b, -1, a);
@@ -97,7 +104,8 @@ export const ge = (a: Operand, b: Operand) => binary('ge', a, b, false);
 
 /** where(cond, a, b): a where cond != 0 else b, broadcasting all three. */
 export function where(cond: Tensor, a: Operand, b: Operand): Tensor {
-  const ta = asTensor(a), tb = asTensor(b);
+  const ta = asTensor(a),
+    tb = asTensor(b);
   const out = ewRaw('where', [cond, ta, tb]);
   return record(out, 'where', [ta, tb], { cond });
 }

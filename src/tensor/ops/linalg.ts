@@ -24,12 +24,22 @@ function colsOperand(x: GPUBuffer, batch: number, R: number, C: number, temps: G
   return { buffer: buf, ld, batchStride: C * ld };
 }
 
-function release(temps: GPUBuffer[]): void { for (const b of temps) engine().releaseBuffer(b); }
+function release(temps: GPUBuffer[]): void {
+  for (const b of temps) engine().releaseBuffer(b);
+}
 
 /** C = A·B for A [batch, M, K], B [batch, K, N] (raw buffers, no autograd). */
 export function bmmRaw(a: Tensor, b: Tensor, batch: number, M: number, K: number, N: number, out: Tensor): void {
   const temps: GPUBuffer[] = [];
-  matmulTN(colsOperand(a.buffer, batch, M, K, temps), rowsOperand(b.buffer, batch, K, N, temps), out.buffer, batch, M, N, K);
+  matmulTN(
+    colsOperand(a.buffer, batch, M, K, temps),
+    rowsOperand(b.buffer, batch, K, N, temps),
+    out.buffer,
+    batch,
+    M,
+    N,
+    K,
+  );
   release(temps);
 }
 
@@ -37,7 +47,15 @@ export function bmmRaw(a: Tensor, b: Tensor, batch: number, M: number, K: number
 export function bmmGradA(g: Tensor, b: Tensor, batch: number, M: number, K: number, N: number): Tensor {
   const out = empty([batch, M, K]);
   const temps: GPUBuffer[] = [];
-  matmulTN(colsOperand(g.buffer, batch, M, N, temps), colsOperand(b.buffer, batch, K, N, temps), out.buffer, batch, M, K, N);
+  matmulTN(
+    colsOperand(g.buffer, batch, M, N, temps),
+    colsOperand(b.buffer, batch, K, N, temps),
+    out.buffer,
+    batch,
+    M,
+    K,
+    N,
+  );
   release(temps);
   return out;
 }
@@ -46,7 +64,15 @@ export function bmmGradA(g: Tensor, b: Tensor, batch: number, M: number, K: numb
 export function bmmGradB(a: Tensor, g: Tensor, batch: number, M: number, K: number, N: number): Tensor {
   const out = empty([batch, K, N]);
   const temps: GPUBuffer[] = [];
-  matmulTN(rowsOperand(a.buffer, batch, M, K, temps), rowsOperand(g.buffer, batch, M, N, temps), out.buffer, batch, K, N, M);
+  matmulTN(
+    rowsOperand(a.buffer, batch, M, K, temps),
+    rowsOperand(g.buffer, batch, M, N, temps),
+    out.buffer,
+    batch,
+    K,
+    N,
+    M,
+  );
   release(temps);
   return out;
 }
@@ -71,8 +97,10 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   const a2 = a.rank === 1 ? reshape(a, [1, a.shape[0]]) : a;
   const b2 = b.rank === 1 ? reshape(b, [b.shape[0], 1]) : b;
   const K = a2.shape[a2.rank - 1];
-  if (b2.shape[b2.rank - 2] !== K) throw new ShapeError(`matmul: inner dimensions differ: ${fmt(a.shape)} @ ${fmt(b.shape)}`);
-  const M = a2.shape[a2.rank - 2], N = b2.shape[b2.rank - 1];
+  if (b2.shape[b2.rank - 2] !== K)
+    throw new ShapeError(`matmul: inner dimensions differ: ${fmt(a.shape)} @ ${fmt(b.shape)}`);
+  const M = a2.shape[a2.rank - 2],
+    N = b2.shape[b2.rank - 1];
   let out: Tensor;
   if (b2.rank === 2) {
     // Fold a's batch dims into its rows: one 2-D product, no copies of b.
@@ -83,7 +111,8 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   } else {
     const batchShape = broadcastShapes(a2.shape.slice(0, -2), b2.shape.slice(0, -2), 'matmul');
     const batch = batchShape.reduce((p, d) => p * d, 1);
-    const ae = expand(a2, [...batchShape, M, K]), be = expand(b2, [...batchShape, K, N]);
+    const ae = expand(a2, [...batchShape, M, K]),
+      be = expand(b2, [...batchShape, K, N]);
     const y = bmm(reshape(ae, [batch, M, K]), reshape(be, [batch, K, N]));
     out = reshape(y, [...batchShape, M, N]);
   }

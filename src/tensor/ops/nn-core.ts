@@ -35,7 +35,9 @@ export function gather(x: Tensor, axis: number, index: Tensor): Tensor {
   expectInt('gather', index);
   const a = normAxis(axis, x.rank, 'gather');
   if (index.rank !== x.rank || index.shape.some((d, i) => i !== a && d !== x.shape[i])) {
-    throw new ShapeError(`gather: index shape ${fmt(index.shape)} must match input ${fmt(x.shape)} except along axis ${a}`);
+    throw new ShapeError(
+      `gather: index shape ${fmt(index.shape)} must match input ${fmt(x.shape)} except along axis ${a}`,
+    );
   }
   const out = empty(index.shape);
   const [A, Rx, B] = middle(x, a);
@@ -50,7 +52,9 @@ export function oneHot(labels: Tensor, classes: number): Tensor {
   return eq(reshape(toFloat(labels), [...labels.shape, 1]), cols);
 }
 
-export interface CrossEntropyOptions { reduction?: 'mean' | 'sum' | 'none' }
+export interface CrossEntropyOptions {
+  reduction?: 'mean' | 'sum' | 'none';
+}
 
 /**
  * Cross-entropy from logits [N, C]. target: int32 class indices [N] or float probabilities [N, C].
@@ -63,7 +67,8 @@ export function crossEntropy(logits: Tensor, target: Tensor, { reduction = 'mean
   const logp = logSoftmax(logits, 1);
   let perSample: Tensor;
   if (target.dtype === 'int32') {
-    if (target.rank !== 1 || target.shape[0] !== N) throw new ShapeError(`cross_entropy: labels must be [${N}], got ${fmt(target.shape)}`);
+    if (target.rank !== 1 || target.shape[0] !== N)
+      throw new ShapeError(`cross_entropy: labels must be [${N}], got ${fmt(target.shape)}`);
     perSample = neg(reshape(gather(logp, 1, reshape(target, [N, 1])), [N]));
   } else {
     if (target.rank !== 2 || target.shape[0] !== N || target.shape[1] !== C) {

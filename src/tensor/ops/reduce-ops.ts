@@ -14,7 +14,8 @@ function runs(axes: number[]): [number, number][] {
   const out: [number, number][] = [];
   for (const a of axes) {
     const last = out[out.length - 1];
-    if (last && last[1] === a - 1) last[1] = a; else out.push([a, a]);
+    if (last && last[1] === a - 1) last[1] = a;
+    else out.push([a, a]);
   }
   return out;
 }
@@ -81,7 +82,12 @@ function argReduce(op: 'argmax' | 'argmin', x: Tensor, axis: number, keepdim: bo
   const shape = x.shape.map((d, i) => (i === a ? 1 : d));
   const out = empty(shape, 'int32');
   argReduceMiddle(op, x.buffer, out.buffer, A, x.shape[a], B);
-  return keepdim ? out : reshape(out, x.shape.filter((_, i) => i !== a));
+  return keepdim
+    ? out
+    : reshape(
+        out,
+        x.shape.filter((_, i) => i !== a),
+      );
 }
 
 export const argmax = (x: Tensor, axis = -1, keepdim = false) => argReduce('argmax', x, axis, keepdim);

@@ -2,7 +2,17 @@
 // copy kernel (tensors stay contiguous, so every other kernel can assume dense layouts).
 import { stridedCopy } from '../../kernels/copy.js';
 import { record } from '../../autograd/tape.js';
-import { broadcastShapes, broadcastStrides, contiguousStrides, fmt, normAxis, resolveReshape, sameShape, ShapeError, type Shape } from '../shape.js';
+import {
+  broadcastShapes,
+  broadcastStrides,
+  contiguousStrides,
+  fmt,
+  normAxis,
+  resolveReshape,
+  sameShape,
+  ShapeError,
+  type Shape,
+} from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { empty } from './alloc.js';
 import { zeros } from './creation.js';
@@ -14,7 +24,8 @@ export function reshape(x: Tensor, shape: Shape): Tensor {
 export const view = reshape;
 
 export function flatten(x: Tensor, startDim = 1, endDim = -1): Tensor {
-  const s = normAxis(startDim, x.rank, 'flatten'), e = normAxis(endDim, x.rank, 'flatten');
+  const s = normAxis(startDim, x.rank, 'flatten'),
+    e = normAxis(endDim, x.rank, 'flatten');
   const mid = x.shape.slice(s, e + 1).reduce((a, d) => a * d, 1);
   return reshape(x, [...x.shape.slice(0, s), mid, ...x.shape.slice(e + 1)]);
 }
@@ -25,7 +36,11 @@ export function unsqueeze(x: Tensor, axis: number): Tensor {
 }
 
 export function squeeze(x: Tensor, axis?: number): Tensor {
-  if (axis === undefined) return reshape(x, x.shape.filter((d) => d !== 1));
+  if (axis === undefined)
+    return reshape(
+      x,
+      x.shape.filter((d) => d !== 1),
+    );
   const a = normAxis(axis, x.rank, 'squeeze');
   if (x.shape[a] !== 1) return x;
   return reshape(x, [...x.shape.slice(0, a), ...x.shape.slice(a + 1)]);
@@ -41,17 +56,26 @@ export const contiguous = (x: Tensor) => x;
 
 export function permute(x: Tensor, perm: readonly number[]): Tensor {
   const p = perm.map((a) => normAxis(a, x.rank, 'permute'));
-  if (p.length !== x.rank || new Set(p).size !== p.length) throw new ShapeError(`permute: [${perm.join(', ')}] is not a permutation of ${x.rank} axes`);
+  if (p.length !== x.rank || new Set(p).size !== p.length)
+    throw new ShapeError(`permute: [${perm.join(', ')}] is not a permutation of ${x.rank} axes`);
   const inStrides = contiguousStrides(x.shape);
   const shape = p.map((a) => x.shape[a]);
   const out = empty(shape, x.dtype);
-  stridedCopy('gather', x.dtype, x.buffer, out.buffer, shape, p.map((a) => inStrides[a]));
+  stridedCopy(
+    'gather',
+    x.dtype,
+    x.buffer,
+    out.buffer,
+    shape,
+    p.map((a) => inStrides[a]),
+  );
   return record(out, 'permute', [x], { perm: p });
 }
 
 export function transpose(x: Tensor, a = -2, b = -1): Tensor {
   const p = [...Array(x.rank).keys()];
-  const i = normAxis(a, x.rank, 'transpose'), j = normAxis(b, x.rank, 'transpose');
+  const i = normAxis(a, x.rank, 'transpose'),
+    j = normAxis(b, x.rank, 'transpose');
   [p[i], p[j]] = [p[j], p[i]];
   return permute(x, p);
 }
@@ -65,12 +89,17 @@ export function expand(x: Tensor, shape: Shape): Tensor {
   return record(out, 'expand', [x], { from: [...x.shape] });
 }
 
-interface SliceGeom { shape: number[]; strides: number[]; base: number }
+interface SliceGeom {
+  shape: number[];
+  strides: number[];
+  base: number;
+}
 
 function sliceGeometry(shape: readonly number[], axis: number, start: number, end: number, step: number): SliceGeom {
   const n = shape[axis];
   const clampIdx = (i: number) => Math.min(Math.max(i < 0 ? i + n : i, 0), n);
-  const s = clampIdx(start), e = clampIdx(end);
+  const s = clampIdx(start),
+    e = clampIdx(end);
   const len = Math.max(0, Math.ceil((e - s) / step));
   const strides = contiguousStrides(shape);
   const out = [...shape];
@@ -91,7 +120,14 @@ export function slice(x: Tensor, axis: number, start: number, end = Infinity, st
 }
 
 /** The adjoint of slice: g placed into zeros of `shape`. */
-export function sliceScatter(g: Tensor, shape: readonly number[], axis: number, start: number, end: number, step: number): Tensor {
+export function sliceScatter(
+  g: Tensor,
+  shape: readonly number[],
+  axis: number,
+  start: number,
+  end: number,
+  step: number,
+): Tensor {
   const geom = sliceGeometry(shape, axis, start, end === Infinity ? shape[axis] : end, step);
   const out = zeros(shape, g.dtype);
   stridedCopy('scatter', g.dtype, g.buffer, out.buffer, geom.shape, geom.strides, geom.base);
@@ -123,5 +159,8 @@ export function concat(xs: Tensor[], axis = 0): Tensor {
 }
 
 export function stack(xs: Tensor[], axis = 0): Tensor {
-  return concat(xs.map((t) => unsqueeze(t, axis)), axis);
+  return concat(
+    xs.map((t) => unsqueeze(t, axis)),
+    axis,
+  );
 }
