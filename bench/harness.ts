@@ -1,5 +1,5 @@
 // Shared timing helpers for bench scripts: median of repeated runs, GPU work synchronised.
-import { engine } from '../src/tensor/device.js';
+import { engine } from '../src/device/engine.js';
 import * as q from '../src/index.js';
 import { buildModel } from '../src/nn/models/build.js';
 import { SGD } from '../src/nn/optim.js';

@@ -2,7 +2,7 @@
 // a training step at batch 32 and inference at batch 128, in images/s, with the effective GFLOPS next to
 // the 1024^3 matmul GFLOPS measured in the same run (the engine's own ceiling on this substrate).
 import * as q from '../src/index.js';
-import { countFlops } from '../src/experiments/flops.js';
+import { countFlops } from '../src/nn/flops.js';
 import { timeGpu, row, trainingStep } from './harness.js';
 import { convSettings } from '../src/kernels/conv.js';
 

@@ -3,7 +3,7 @@
 // on its own, a few times in one submit, and timed. The per-kernel sum is set against the real step time
 // measured in the same run, so a profile that stopped adding up would show.
 import * as q from '../src/index.js';
-import { engine } from '../src/tensor/device.js';
+import { engine } from '../src/device/engine.js';
 import { timeGpu, trainingStep } from './harness.js';
 
 type Dispatch = Parameters<ReturnType<typeof engine>['dispatch']>;

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as q from '../src/index.js';
 import { buildModel, modelNames } from '../src/nn/models/build.js';
 import { fill, parseRow } from '../src/nn/models/parse.js';
-import { countFlops, foldedLayerMacs } from '../src/experiments/flops.js';
+import { countFlops, foldedLayerMacs } from '../src/nn/flops.js';
 import { ready, expectClose } from './helpers.js';
 
 beforeAll(async () => {

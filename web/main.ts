@@ -4,7 +4,7 @@
 // end-to-end test can compare them with the Node engine's.
 import * as vega from 'vega';
 import { compile } from 'vega-lite';
-import { initEngine } from '../src/tensor/device.js';
+import { initEngine } from '../src/device/engine.js';
 import { fromArray, keep, noGrad, tidy, argmax } from '../src/index.js';
 import type { Classifier } from '../src/nn/models/build.js';
 import { classifierFromSafetensors } from '../src/nn/state.js';

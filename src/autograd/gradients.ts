@@ -22,11 +22,18 @@ import {
 import { sum, reduceRaw } from '../tensor/ops/reduce-ops.js';
 import { expand, permute, reshape, slice, sliceScatter } from '../tensor/ops/shape-ops.js';
 import { bmmGradA, bmmGradB } from '../tensor/ops/linalg.js';
-import { gatherBackwardMiddle } from '../kernels/copy.js';
-import { empty } from '../tensor/ops/alloc.js';
-import { conv2dInputGrad, conv2dWeightGrad, type ConvGeometry, type ConvImpl } from '../kernels/conv.js';
-import { poolBackward, upsampleNearest, type PoolGeometry } from '../kernels/pool.js';
-import { bnBackward, bnTrainBackwardParams, channelAffineGrad } from '../kernels/batchnorm.js';
+import {
+  batchNormTrainGradients,
+  channelAffineSums,
+  conv2dInputGradient,
+  conv2dWeightGradient,
+  gatherGradient,
+  poolGradient,
+  upsampleGradient,
+  type ConvGeometry,
+  type ConvImpl,
+  type PoolGeometry,
+} from '../tensor/ops/backward-ops.js';
 import { channelAffine, channelRow } from '../tensor/ops/cnn.js';
 import { full } from '../tensor/ops/creation.js';
 
@@ -173,14 +180,8 @@ export const GRADIENTS: Record<string, Rule> = {
     const [x, w, b] = n.inputs;
     let dx: Tensor | null = null,
       dw: Tensor | null = null;
-    if (x.requiresGrad) {
-      dx = empty(x.shape);
-      conv2dInputGrad(g.buffer, w.buffer, dx.buffer, geo, impl);
-    }
-    if (w.requiresGrad) {
-      dw = empty(w.shape);
-      conv2dWeightGrad(g.buffer, x.buffer, dw.buffer, geo, impl);
-    }
+    if (x.requiresGrad) dx = conv2dInputGradient(g, w, x.shape, geo, impl);
+    if (w.requiresGrad) dw = conv2dWeightGradient(g, x, w.shape, geo, impl);
     const db = b?.requiresGrad ? reshape(reduceRaw('sum', g, [0, 2, 3]), [geo.Cout]) : null;
     return [dx, dw, db];
   },
@@ -210,25 +211,14 @@ export const GRADIENTS: Record<string, Rule> = {
       relu: boolean;
     };
     const x = n.inputs[0];
-    const mask = relu ? out.buffer : null;
-    const sums = empty([2, C]); // (sum g (x - m), sum g) per channel; m is row 0 of stats
-    channelAffineGrad(g.buffer, x.buffer, stats.buffer, sums.buffer, N, C, P, mask);
-    const params = empty([4, C]),
-      dw = empty([C]),
-      db = empty([C]);
-    bnTrainBackwardParams(stats.buffer, sums.buffer, params.buffer, dw.buffer, db.buffer, C, N * P);
-    let dx: Tensor | null = null;
-    if (x.requiresGrad) {
-      dx = empty(x.shape);
-      bnBackward(g.buffer, x.buffer, params.buffer, dx.buffer, N, C, P, mask);
-    }
+    const mask = relu ? out : null;
+    const { dx, dw, db } = batchNormTrainGradients(g, x, stats, { N, C, P }, mask, x.requiresGrad);
     return [dx, ...(hasWeight ? [dw] : []), ...(hasBias ? [db] : [])];
   },
   channel_affine: (g, n) => {
     const { N, C, P } = n.ctx as { N: number; C: number; P: number };
     const [x, m, s, b] = n.inputs;
-    const sums = empty([2, C]); // (sum g (x - m), sum g) per channel
-    channelAffineGrad(g.buffer, x.buffer, m.buffer, sums.buffer, N, C, P);
+    const sums = channelAffineSums(g, x, m, N, C, P); // (sum g (x - m), sum g) per channel
     const db = reshape(slice(sums, 0, 1, 2), [C]);
     const zero = x.requiresGrad ? full([C], 0) : null;
     return [
@@ -240,16 +230,12 @@ export const GRADIENTS: Record<string, Rule> = {
   },
   pool: (g, n) => {
     const { g: geo, arg } = n.ctx as { g: PoolGeometry; arg: Tensor | null };
-    const dx = empty(n.inputs[0].shape);
-    poolBackward(g.buffer, (arg ?? g).buffer, dx.buffer, geo);
-    return [dx];
+    return [poolGradient(g, arg, n.inputs[0].shape, geo)];
   },
   upsample: (g, n) => {
     const x = n.inputs[0];
     const { fH, fW } = n.ctx as { fH: number; fW: number };
-    const dx = empty(x.shape);
-    upsampleNearest('backward', g.buffer, dx.buffer, x.shape[0] * x.shape[1], x.shape[2], x.shape[3], fH, fW);
-    return [dx];
+    return [upsampleGradient(g, x.shape, fH, fW)];
   },
   dropout: (g, n) => [ewRaw('dropout', [g], p(n))],
   // straight-through estimator: quantization is treated as the identity in the backward pass
@@ -257,10 +243,6 @@ export const GRADIENTS: Record<string, Rule> = {
   gather: (g, n) => {
     const x = n.inputs[0];
     const { axis, index } = n.ctx as { axis: number; index: Tensor };
-    const A = x.shape.slice(0, axis).reduce((q, d) => q * d, 1);
-    const B = x.shape.slice(axis + 1).reduce((q, d) => q * d, 1);
-    const gx = empty(x.shape);
-    gatherBackwardMiddle(g.buffer, index.buffer, gx.buffer, A, x.shape[axis], B, index.shape[axis]);
-    return [gx];
+    return [gatherGradient(g, index, x.shape, axis)];
   },
 };

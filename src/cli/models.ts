@@ -1,7 +1,7 @@
 // Commands for models: list, train, count FLOPs.
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
-import { countFlops, formatFlopsTable } from '../experiments/flops.js';
+import { countFlops, formatFlopsTable } from '../nn/flops.js';
 import { NonFiniteLossError, SEED_RECIPE, train } from '../experiments/train.js';
 import { buildModel, modelNames } from '../nn/models/build.js';
 import { initNode } from '../platform/node.js';

@@ -1,7 +1,7 @@
 // `quantscope predict`: apply a saved fit to a model: quantize its (BN-folded) weights, compute the
 // similarity measure, read the predicted acc_loss off the fitted curve. Needs no dataset.
 import { readFileSync } from 'node:fs';
-import { countFlops, foldedLayerMacs } from './flops.js';
+import { countFlops, foldedLayerMacs } from '../nn/flops.js';
 import { loadTrainedModel } from './train.js';
 import { describeFit, predictFit } from '../quant/fit.js';
 import {

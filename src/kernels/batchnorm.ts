@@ -1,7 +1,7 @@
 // BatchNorm kernels over [N, C, P] tensors (P = H * W, or 1 for [N, C]): batch statistics, the fused
 // per-channel affine y = (x - m) * s + b, and its backward reductions. Planes whose size is a multiple of
 // 4 are read as vec4s.
-import { engine } from '../tensor/device.js';
+import { engine } from '../device/engine.js';
 import { wgsl } from './template.js';
 import { Uniforms, grid1d, perInvocation } from './uniforms.js';
 

@@ -1,7 +1,7 @@
 // conv2d on WebGPU: implicit GEMM (conv_prep_input + conv_prep_weight + conv_gemm) for the forward pass
 // and the input gradient (a transposed conv through the same kernel), a pixel-GEMM for the weight
 // gradient (conv_wgrad), and direct kernels for grouped convs with few channels per group (depthwise).
-import { engine } from '../tensor/device.js';
+import { engine } from '../device/engine.js';
 import { reduceMiddle } from './reduce.js';
 import { matmulTN, prepareOperand, roundUp4 } from './matmul.js';
 import { wgsl } from './template.js';

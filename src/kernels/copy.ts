@@ -1,5 +1,5 @@
 // Data movement: strided gather/scatter (permute, slice, expand, concat), fill/arange, gather by index.
-import { engine, type DType } from '../tensor/device.js';
+import { engine, type DType } from '../device/engine.js';
 import { wgsl } from './template.js';
 import { Uniforms, grid1d } from './uniforms.js';
 

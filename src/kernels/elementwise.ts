@@ -1,6 +1,6 @@
 // Elementwise kernels: one template, an expression table. Unary ops read `a`; binary ops `a`, `b`;
 // `where` reads `a`, `b`, `c`. p0..p2 are scalar parameters from the uniforms (alpha, clamp bounds).
-import { engine, type DType } from '../tensor/device.js';
+import { engine, type DType } from '../device/engine.js';
 import { wgsl } from './template.js';
 import { Uniforms, grid1d, perInvocation } from './uniforms.js';
 

@@ -2,7 +2,7 @@
 // C = P^T Q from operands laid out [K, ld] with ld a multiple of 4. Plain A·B therefore costs one
 // transpose of A (memory-bound, cheap next to the K·M·N product); A^T·B needs no preparation at all,
 // which is exactly the weight-gradient case of backward.
-import { engine } from '../tensor/device.js';
+import { engine } from '../device/engine.js';
 import { wgsl } from './template.js';
 import { Uniforms, fitWorkgroup, grid1d } from './uniforms.js';
 

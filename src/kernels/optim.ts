@@ -1,5 +1,5 @@
 // Fused optimizer update kernels (shaders/optim.wgsl): one dispatch per parameter tensor, all state on GPU.
-import { engine } from '../tensor/device.js';
+import { engine } from '../device/engine.js';
 import { wgsl } from './template.js';
 import { Uniforms, grid1d, perInvocation } from './uniforms.js';
 

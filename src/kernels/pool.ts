@@ -1,5 +1,5 @@
 // Pooling and nearest upsampling launches (shaders/pool*.wgsl, shaders/upsample.wgsl).
-import { engine } from '../tensor/device.js';
+import { engine } from '../device/engine.js';
 import { wgsl } from './template.js';
 import { Uniforms, grid1d } from './uniforms.js';
 

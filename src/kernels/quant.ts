@@ -1,5 +1,5 @@
 // Launches for fake quantization (shaders/fake_quant*.wgsl) and GPU histograms (shaders/histogram.wgsl).
-import { engine } from '../tensor/device.js';
+import { engine } from '../device/engine.js';
 import { wgsl } from './template.js';
 import { Uniforms, grid1d, perInvocation } from './uniforms.js';
 

@@ -1,7 +1,7 @@
 // Reductions of the middle axis of [A, R, B]. When A*B is small and R large (a BN channel sum, a loss
 // mean), one invocation per output would leave lavapipe's threads idle, so R is split into chunks and a
 // second launch of the same kernel combines them.
-import { engine } from '../tensor/device.js';
+import { engine } from '../device/engine.js';
 import { wgsl } from './template.js';
 import { Uniforms, grid1d } from './uniforms.js';
 

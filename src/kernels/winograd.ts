@@ -14,7 +14,7 @@
 //   weight grad    dg = G^T [ sum_tiles (A dY A^T) . (B^T d B) ] G  (stride 2: then folded onto 3x3)
 // Why: on lavapipe the best matmul reaches ~45-55 GFLOPS, below what the whole-model targets need with
 // direct/implicit-GEMM convolution (see bench/model.ts); fewer multiplies is the remaining lever.
-import { engine } from '../tensor/device.js';
+import { engine } from '../device/engine.js';
 import { matmulTN, roundUp4 } from './matmul.js';
 import { wgsl } from './template.js';
 import { Uniforms, grid1d } from './uniforms.js';

@@ -1,6 +1,6 @@
 // Moving a Module's state (parameters + buffers, PyTorch-style names) to and from safetensors tensors.
 // Loading checks every name, shape and dtype and reports all mismatches at once.
-import { engine } from '../tensor/device.js';
+import { engine } from '../device/engine.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { decodeSafetensors, type StTensor } from '../io/safetensors.js';
 import type { Module } from './module.js';

@@ -1,6 +1,6 @@
 // Node specifics kept out of the engine: Dawn's WebGPU binding and its polling behaviour.
 import { create, globals } from 'webgpu';
-import { initEngine, waitHooks, hasEngine, engine, type Engine } from '../tensor/device.js';
+import { initEngine, waitHooks, hasEngine, engine, type Engine } from '../device/engine.js';
 
 let gpuRef: GPU | null = null; // a dropped create() object crashes Dawn at GC: keep it for the process lifetime
 

@@ -2,7 +2,7 @@
 // browser's QuantSession): BN folded into the convs, the conv/linear layers with copies of their
 // full-precision parameters, and each layer's share of the params and MACs. Calibration differs between
 // the flows (cached, on real or on generated data) and is theirs to run, before or after this.
-import { countFlops, foldedLayerMacs } from '../experiments/flops.js';
+import { countFlops, foldedLayerMacs } from '../nn/flops.js';
 import type { Classifier } from '../nn/models/build.js';
 import { foldBatchNorms, layerShares, quantLayers, type QuantLayer } from './ptq.js';
 

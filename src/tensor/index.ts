@@ -18,7 +18,7 @@ export { DTypeError } from './ops/alloc.js';
 export { Tensor } from './tensor.js';
 export { tidy, keep } from './scope.js';
 export { ShapeError } from './shape.js';
-export { engine, initEngine, type DType } from './device.js';
+export { engine, initEngine, type DType } from '../device/engine.js';
 
 type Axes = number | readonly number[] | undefined;
 type Operand = ew.Operand;

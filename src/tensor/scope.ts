@@ -13,18 +13,20 @@ export function untrack(t: Tensor): void {
   for (const s of scopes) s.delete(t);
 }
 
-function collect(value: unknown, into: Set<Tensor>, isTensor: (v: unknown) => v is Tensor, depth = 0): void {
+/** Brand carried by every Tensor, so this file can recognise one without importing the class (no cycle). */
+export const TENSOR_BRAND: unique symbol = Symbol('quantscope.tensor');
+
+function isTensor(v: unknown): v is Tensor {
+  return typeof v === 'object' && v !== null && TENSOR_BRAND in v;
+}
+
+function collect(value: unknown, into: Set<Tensor>, depth = 0): void {
   if (isTensor(value)) {
     into.add(value);
     return;
   }
   if (depth > 3 || value === null || typeof value !== 'object') return;
-  for (const v of Array.isArray(value) ? value : Object.values(value)) collect(v, into, isTensor, depth + 1);
-}
-
-let tensorCheck: (v: unknown) => v is Tensor = (v): v is Tensor => false;
-export function setTensorCheck(fn: (v: unknown) => v is Tensor): void {
-  tensorCheck = fn;
+  for (const v of Array.isArray(value) ? value : Object.values(value)) collect(v, into, depth + 1);
 }
 
 export function tidy<T>(fn: () => T): T {
@@ -41,7 +43,7 @@ export function tidy<T>(fn: () => T): T {
   scopes.pop();
   if (result instanceof Promise) throw new Error('tidy(fn): fn must be synchronous (await outside the tidy scope)');
   const returned = new Set<Tensor>();
-  collect(result, returned, tensorCheck);
+  collect(result, returned);
   for (const t of scope) {
     if (returned.has(t)) track(t);
     else if (!t.kept) t.dispose();

@@ -1,9 +1,9 @@
 // The Tensor: a shape, a dtype and a reference-counted GPU buffer (reshape shares it). Tensors are always
 // contiguous: permute/slice/expand materialise through a strided-copy kernel, which keeps every kernel
 // simple and fast on lavapipe. Methods are thin wrappers over the functions in ./ops.
-import { engine, type DType } from './device.js';
+import { engine, type DType } from '../device/engine.js';
 import { fmt, sizeOf, type Shape } from './shape.js';
-import { track, untrack, setTensorCheck } from './scope.js';
+import { track, untrack, TENSOR_BRAND } from './scope.js';
 import type { Node } from '../autograd/tape.js';
 
 export class Storage {
@@ -20,6 +20,8 @@ export class Storage {
 let nextId = 1;
 
 export class Tensor {
+  /** lets tidy() recognise tensors in returned values without importing this class */
+  readonly [TENSOR_BRAND] = true;
   readonly id = nextId++;
   readonly shape: readonly number[];
   readonly dtype: DType;
@@ -99,5 +101,3 @@ export class Tensor {
     return `Tensor(${fmt(this.shape)}, ${this.dtype})`;
   }
 }
-
-setTensorCheck((v: unknown): v is Tensor => v instanceof Tensor);

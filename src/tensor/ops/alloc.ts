@@ -1,5 +1,5 @@
 // Output allocation and input validation shared by all ops.
-import type { DType } from '../device.js';
+import type { DType } from '../../device/engine.js';
 import { Tensor } from '../tensor.js';
 import type { Shape } from '../shape.js';
 

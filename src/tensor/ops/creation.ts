@@ -1,6 +1,6 @@
 // Creation: constants on the GPU by a fill kernel (no upload, no flush), host data by upload.
 import seedrandom from 'seedrandom';
-import { engine, type DType } from '../device.js';
+import { engine, type DType } from '../../device/engine.js';
 import { checkShape, fmt, sizeOf, type Shape } from '../shape.js';
 import { fill } from '../../kernels/copy.js';
 import { empty, DTypeError } from './alloc.js';

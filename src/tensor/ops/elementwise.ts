@@ -10,7 +10,7 @@ export type Operand = Tensor | number;
 
 /** Run one elementwise kernel (no autograd). Exported for the gradient table's fused helpers. */
 export function ewRaw(op: string, xs: Tensor[], params: number[] = []): Tensor {
-  expectFloat(op, ...xs.filter((t) => op !== 'cast'));
+  expectFloat(op, ...xs.filter(() => op !== 'cast'));
   let shape = [...xs[0].shape];
   for (const t of xs.slice(1)) shape = broadcastShapes(shape, t.shape, op);
   const out = empty(shape);

@@ -1,6 +1,6 @@
 // matmul with PyTorch batching rules on top of one batched kernel (kernels/matmul.ts).
 import { matmulTN, prepareOperand, roundUp4, type MatmulOperand } from '../../kernels/matmul.js';
-import { engine } from '../device.js';
+import { engine } from '../../device/engine.js';
 import { record } from '../../autograd/tape.js';
 import { broadcastShapes, fmt, ShapeError } from '../shape.js';
 import { Tensor } from '../tensor.js';

@@ -1,7 +1,7 @@
 // The engine's one link to WebGPU: device setup, buffer pool, pipeline cache, and a command stream that
 // batches many dispatches per submit. Everything here is platform-neutral: the GPU object comes from
 // navigator.gpu in a browser or from src/platform/node.ts under Dawn.
-import { BufferPool, type PoolStats } from './pool.js';
+import { BufferCache, type BufferCacheStats } from './buffer-cache.js';
 
 export type DType = 'float32' | 'int32';
 
@@ -18,7 +18,7 @@ const UNIFORM_SLOT = 256; // minUniformBufferOffsetAlignment on every adapter we
 const SLOTS_PER_SUBMIT = 128; // dispatches recorded before a submit (TF.js/ORT use ~16; fewer submits win on lavapipe)
 const STORAGE_USAGE = 0x80 /* STORAGE */ | 0x04 /* COPY_SRC */ | 0x08; /* COPY_DST */
 
-export interface EngineStats extends PoolStats {
+export interface EngineStats extends BufferCacheStats {
   dispatches: number;
   submits: number;
   pipelines: number;
@@ -30,7 +30,7 @@ export interface EngineStats extends PoolStats {
 export const waitHooks = { begin: () => {}, end: () => {} };
 
 export class Engine {
-  readonly pool: BufferPool;
+  readonly buffers: BufferCache;
   private pipelines = new Map<string, { pipeline: GPUComputePipeline; layout: GPUBindGroupLayout }>();
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
@@ -47,7 +47,7 @@ export class Engine {
     readonly adapterInfo: string,
     private keepAlive: unknown,
   ) {
-    this.pool = new BufferPool(device, STORAGE_USAGE);
+    this.buffers = new BufferCache(device, STORAGE_USAGE);
     this.uniformArena = device.createBuffer({ size: this.uniformMirror.byteLength, usage: 0x40 /* UNIFORM */ | 0x08 });
     device.lost.then((info) => {
       this.lostMessage = `WebGPU device lost (${info.reason}): ${info.message}`;
@@ -72,11 +72,11 @@ export class Engine {
 
   createBuffer(bytes: number): GPUBuffer {
     this.checkAlive();
-    return this.pool.acquire(bytes);
+    return this.buffers.acquire(bytes);
   }
 
   releaseBuffer(buf: GPUBuffer): void {
-    this.pool.release(buf);
+    this.buffers.release(buf);
   }
 
   /** Upload host data. Pending dispatches are submitted first so the write cannot overtake them. */
@@ -218,7 +218,7 @@ export class Engine {
   }
 
   stats(): EngineStats {
-    return { ...this.pool.stats(), ...this.counters, pipelines: this.pipelines.size };
+    return { ...this.buffers.stats(), ...this.counters, pipelines: this.pipelines.size };
   }
 }
 

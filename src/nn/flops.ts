@@ -6,10 +6,12 @@
 //   pooling   input elements                         upsample: output elements
 //   residual adds, concat, flatten, dropout, softmax: 0 (ptflops does not count them either)
 // FLOPs are reported as 2 x MACs. Counted for one 32x32 image.
-import { noGrad, randn, tidy } from '../index.js';
-import { BatchNorm2d, Conv2d, Fn, Linear } from '../nn/layers.js';
-import type { Module } from '../nn/module.js';
-import type { Classifier } from '../nn/models/build.js';
+import { noGrad } from '../autograd/tape.js';
+import { randn } from '../tensor/ops/creation.js';
+import { tidy } from '../tensor/scope.js';
+import { BatchNorm2d, Conv2d, Fn, Linear } from './layers.js';
+import type { Module } from './module.js';
+import type { Classifier } from './models/build.js';
 
 export interface LayerCount {
   name: string;

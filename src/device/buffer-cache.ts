@@ -1,9 +1,9 @@
-// Size-bucketed GPU buffer pool. Tensors come and go every step; creating GPUBuffers is slow on every
+// Size-bucketed GPU buffer cache (not to be confused with pooling layers). Tensors come and go every step; creating GPUBuffers is slow on every
 // backend, so freed buffers go back to a free list keyed by their bucket size and are handed out again.
 // Reuse is safe without waiting for the GPU: all work goes through one queue in submission order, and the
 // engine flushes pending dispatches before any queue.writeBuffer into a recycled buffer.
 
-export interface PoolStats {
+export interface BufferCacheStats {
   /** buffers currently owned by live tensors */
   liveBuffers: number;
   /** bytes of those buffers (bucket sizes) */
@@ -22,7 +22,7 @@ export function bucketSize(bytes: number): number {
   return Math.ceil(b / step) * step;
 }
 
-export class BufferPool {
+export class BufferCache {
   private free = new Map<number, GPUBuffer[]>();
   private live = 0;
   private inUse = 0;
@@ -75,7 +75,7 @@ export class BufferPool {
     this.freeCount = 0;
   }
 
-  stats(): PoolStats {
+  stats(): BufferCacheStats {
     return {
       liveBuffers: this.live,
       bytesInUse: this.inUse,
