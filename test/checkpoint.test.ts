@@ -78,22 +78,22 @@ describe('model state', () => {
   });
 
   it('lists missing, unexpected and mis-shaped entries, and ignores num_batches_tracked', async () => {
-    const m = buildModel('ResNet_18');
+    const m = buildModel('ResNet_8_demo');
     const st = await moduleState(m);
-    st.delete('layers.0.bn.running_mean');
-    st.set('layers.0.conv.weight', { dtype: 'F32', shape: [16, 3, 5, 5], data: new Float32Array(16 * 75) });
-    st.set('layers.9.weight', { dtype: 'F32', shape: [1], data: new Float32Array(1) });
-    st.set('layers.0.bn.num_batches_tracked', { dtype: 'I64' as 'I32', shape: [], data: new Int32Array(1) });
+    st.delete('bn0.running_mean');
+    st.set('conv0.weight', { dtype: 'F32', shape: [16, 3, 5, 5], data: new Float32Array(16 * 75) });
+    st.set('fc9.weight', { dtype: 'F32', shape: [1], data: new Float32Array(1) });
+    st.set('bn0.num_batches_tracked', { dtype: 'I64' as 'I32', shape: [], data: new Int32Array(1) });
     let msg = '';
     try {
       loadModuleState(m, st, { source: 'x.safetensors' });
     } catch (e) {
       msg = (e as Error).message;
     }
-    expect(msg).toMatch(/x\.safetensors does not fit ResNet_18/);
-    expect(msg).toMatch(/missing "layers\.0\.bn\.running_mean" \[16\]/);
-    expect(msg).toMatch(/"layers\.0\.conv\.weight" has shape \[16,3,5,5\], the model expects \[16,3,3,3\]/);
-    expect(msg).toMatch(/unexpected "layers\.9\.weight"/);
+    expect(msg).toMatch(/x\.safetensors does not fit ResNet_8_demo/);
+    expect(msg).toMatch(/missing "bn0\.running_mean" \[16\]/);
+    expect(msg).toMatch(/"conv0\.weight" has shape \[16,3,5,5\], the model expects \[16,3,3,3\]/);
+    expect(msg).toMatch(/unexpected "fc9\.weight"/);
     expect(msg).not.toMatch(/num_batches_tracked/);
     m.dispose();
   });

@@ -11,17 +11,17 @@ beforeAll(async () => {
   await ready;
 });
 
+// the seed's own model code (ALL/cfg.py) gives these counts at 10 classes
 const PARAMS: Record<string, number> = {
-  ResNet_18: 702_666,
-  ResNet_50: 1_490_826,
-  ResNet_152: 3_686_282,
-  MobileNetV2: 2_025_738,
+  ResNet_18: 11_173_962,
+  ResNet_50: 23_520_842,
+  ResNet_152: 58_156_618,
+  MobileNetV2: 2_254_090,
   AlexNet: 3_868_746,
   AlexNet_BN: 3_870_218,
   VGG_16: 33_646_666,
   VGG_19: 38_958_922,
-  Inception_BN: 5_885_402,
-  ResNet_18_wide: 11_173_962,
+  Inception_BN: 5_878_442,
 };
 
 describe('model cfg table', () => {
@@ -46,8 +46,8 @@ describe('model cfg table', () => {
   it('100 classes changes only the output layer', () => {
     const m10 = buildModel('ResNet_18'),
       m100 = buildModel('ResNet_18', { classes: 100 });
-    expect(m100.numParameters() - m10.numParameters()).toBe(90 * 128 + 90);
-    expect(m100.outputWeight().shape).toEqual([100, 128]);
+    expect(m100.numParameters() - m10.numParameters()).toBe(90 * 512 + 90);
+    expect(m100.outputWeight().shape).toEqual([100, 512]);
     m10.dispose();
     m100.dispose();
   });
@@ -96,13 +96,24 @@ describe('model cfg table', () => {
     m.dispose();
   });
 
-  it('uses PyTorch-style dotted names', () => {
+  it("names parameters with the seed's module names (its PyTorch state-dict keys)", () => {
     const m = buildModel('ResNet_18');
     const names = [...m.stateDict().keys()];
-    expect(names).toContain('layers.0.conv.weight');
-    expect(names).toContain('layers.0.bn.running_var');
-    expect(names).toContain('layers.2.0.shortcut.0.conv.weight');
+    expect(names).toContain('conv0.weight');
+    expect(names).toContain('bn0.running_var');
+    expect(names).toContain('ml0_blk1_ma_conv1.weight');
+    expect(names).toContain('ml1_blk0_ds_conv0.weight');
+    expect(names).toContain('ml1_blk0_ds_bn0.running_mean');
+    expect(names).toContain('fc7.bias');
+    expect(names.some((n) => n.startsWith('layers.'))).toBe(false);
     m.dispose();
+    const inc = buildModel('Inception_BN');
+    const incNames = [...inc.stateDict().keys()];
+    expect(incNames).toContain('inc3_br1_conv1.weight');
+    expect(incNames).toContain('inc0_br3_bn2.weight');
+    expect(incNames).not.toContain('inc0_br0_conv0.bias'); // the seed's branch convs have no bias
+    expect(incNames).toContain('conv16.weight');
+    inc.dispose();
   });
 
   it('rejects bad cfg rows and names with a message naming the problem', () => {
@@ -118,18 +129,18 @@ describe('model cfg table', () => {
 describe('FLOP counting (ptflops conventions)', () => {
   it('counts conv, BN, activations, pooling and linear as ptflops does', () => {
     const t = countFlops(buildModel('AlexNet_BN'));
-    const conv0 = t.layers.find((l) => l.name === 'layers.0.conv');
+    const conv0 = t.layers.find((l) => l.name === 'conv0');
     expect(conv0?.macs).toBe(32 * 32 * 32 * 3 * 9 + 32 * 32 * 32); // pixels x Cout x Cin x k^2 + bias
-    expect(t.layers.find((l) => l.name === 'layers.0.bn')?.macs).toBe(2 * 32 * 32 * 32);
-    expect(t.layers.find((l) => l.name === 'layers.0.act')?.macs).toBe(32 * 32 * 32);
-    expect(t.layers.find((l) => l.name === 'layers.1')?.macs).toBe(32 * 32 * 32); // maxpool: input elements
+    expect(t.layers.find((l) => l.name === 'bn0')?.macs).toBe(2 * 32 * 32 * 32);
+    expect(t.layers.find((l) => l.name === 'relu0')?.macs).toBe(32 * 32 * 32);
+    expect(t.layers.find((l) => l.name === 'pool1')?.macs).toBe(32 * 32 * 32); // maxpool: input elements
     expect(t.layers.find((l) => l.kind === 'linear')?.macs).toBe(2304 * 1024 + 1024);
     expect(t.layers.reduce((s, l) => s + l.params, 0)).toBe(t.totalParams);
     expect(t.totalFlops).toBe(2 * t.totalMacs);
   });
 
-  it('the wide ResNet-18 has the well-known ~0.56 GMACs', () => {
-    const t = countFlops(buildModel('ResNet_18_wide'));
+  it("the seed's ResNet-18 has the well-known ~0.56 GMACs", () => {
+    const t = countFlops(buildModel('ResNet_18'));
     expect(t.totalMacs / 1e9).toBeGreaterThan(0.55);
     expect(t.totalMacs / 1e9).toBeLessThan(0.57);
   });
@@ -137,9 +148,9 @@ describe('FLOP counting (ptflops conventions)', () => {
   it('folds BN MACs and params into the preceding conv', () => {
     const t = countFlops(buildModel('ResNet_18'));
     const f = foldedLayerMacs(t);
-    const conv = t.layers.find((l) => l.name === 'layers.0.conv');
-    const bn = t.layers.find((l) => l.name === 'layers.0.bn');
-    expect(f.get('layers.0.conv')).toEqual({ macs: (conv?.macs ?? 0) + (bn?.macs ?? 0), params: 448 + 32 });
-    expect(f.has('layers.7')).toBe(true); // the linear head
+    const conv = t.layers.find((l) => l.name === 'ml1_blk0_ds_conv0');
+    const bn = t.layers.find((l) => l.name === 'ml1_blk0_ds_bn0');
+    expect(f.get('ml1_blk0_ds_conv0')).toEqual({ macs: (conv?.macs ?? 0) + (bn?.macs ?? 0), params: 8192 + 256 });
+    expect(f.has('fc7')).toBe(true); // the linear head
   });
 });

@@ -10,7 +10,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { buildWebAssets } from '../scripts/web-assets.js';
 import { parseRecords } from '../src/data/records.js';
 import { NORMALIZATION } from '../src/data/cifar-meta.js';
-import { classifierFromSafetensors } from '../src/nn/state.js';
+import { classifierFromCheckpoint } from '../src/nn/state.js';
 import { QuantSession } from '../src/quant/session.js';
 import { ready } from './helpers.js';
 
@@ -68,7 +68,7 @@ describe('browser page', () => {
   it("loads the demo model, quantizes in two formats, and shows the Node engine's numbers", async () => {
     // the Node side: same model, same slices, same code path
     const assets = join(root, 'web/public/assets');
-    const model = classifierFromSafetensors(
+    const model = classifierFromCheckpoint(
       new Uint8Array(readFileSync(join(assets, 'demo-model.safetensors'))),
       'demo-model.safetensors',
     );

@@ -7,7 +7,7 @@ import { compile } from 'vega-lite';
 import { initEngine } from '../src/device/engine.js';
 import { fromArray, keep, noGrad, tidy, argmax } from '../src/index.js';
 import type { Classifier } from '../src/nn/models/build.js';
-import { classifierFromSafetensors } from '../src/nn/state.js';
+import { classifierFromCheckpoint } from '../src/nn/state.js';
 import { parseRecords } from '../src/data/records.js';
 import { NORMALIZATION, type ImageSet } from '../src/data/cifar-meta.js';
 import { QuantSession, type FormatResult } from '../src/quant/session.js';
@@ -53,8 +53,8 @@ async function useModel(bytes: Uint8Array, source: string): Promise<void> {
   fpModel?.dispose();
   const data = await loadData();
   test = data.test;
-  fpModel = classifierFromSafetensors(bytes, source).eval();
-  session = await QuantSession.create(classifierFromSafetensors(bytes, source).eval(), data.calib, data.test);
+  fpModel = classifierFromCheckpoint(bytes, source).eval();
+  session = await QuantSession.create(classifierFromCheckpoint(bytes, source).eval(), data.calib, data.test);
   $('model-info').textContent = `${session.model.arch}, ${fpModel.numParameters().toLocaleString('en-US')} parameters`;
   $('slice-info').textContent =
     `Accuracy on the first ${test.count} CIFAR-10 test images; activation ranges calibrated on ${data.calib.count} training images.`;

@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { countFlops, formatFlopsTable } from '../nn/flops.js';
 import { NonFiniteLossError, SEED_RECIPE, train } from '../experiments/train.js';
 import { buildModel, modelNames } from '../nn/models/build.js';
+import { exportSafetensors } from '../experiments/export.js';
 import { initNode } from '../platform/node.js';
 import { classesOf, dataset, int, list, modelName, num } from './options.js';
 
@@ -93,5 +94,17 @@ export function registerModelsCommands(program: Command): void {
       await initNode();
       const t = countFlops(buildModel(o.model, { classes: classesOf(o.dataset) }));
       console.log(o.json ? JSON.stringify(t, null, 2) : formatFlopsTable(t));
+    });
+
+  program
+    .command('export')
+    .description("write a checkpoint (ours, or a PyTorch .pt state dict) as weights-only safetensors, the seed's names")
+    .requiredOption('--checkpoint <file>', 'a .safetensors checkpoint or a torch.save(model.state_dict()) .pt/.pth')
+    .option('--model <name>', 'model cfg name (required for .pt files, which do not name it)', modelName)
+    .requiredOption('--out <file>', 'the safetensors file to write')
+    .action(async (o) => {
+      await initNode();
+      const r = await exportSafetensors(o.checkpoint, resolve(o.out), o.model);
+      console.log(`${r.arch} (${r.classes} classes): ${r.tensors} tensors written to ${r.out}`);
     });
 }

@@ -16,7 +16,7 @@ import { buildModel, type Classifier } from '../nn/models/build.js';
 import { SGD } from '../nn/optim.js';
 import { linearWarmup, multiStepLR, type Schedule } from '../nn/schedulers.js';
 import {
-  classifierFromSafetensors,
+  classifierFromCheckpoint,
   loadModuleState,
   loadOptimizerState,
   moduleState,
@@ -100,9 +100,12 @@ async function saveCheckpoint(c: TrainConfig, model: Classifier, opt: SGD, epoch
   );
 }
 
-/** Load a trained model from a checkpoint or model file; the architecture comes from its metadata unless given. */
+/**
+ * Load a trained model from a checkpoint or model file: ours (safetensors; the architecture from its metadata
+ * unless given) or a PyTorch state dict (.pt/.pth, the seed's key names; the architecture must be given).
+ */
 export function loadTrainedModel(path: string, arch?: string): Classifier {
-  return classifierFromSafetensors(readBytes(path, 'checkpoint'), path, arch);
+  return classifierFromCheckpoint(readBytes(path, 'checkpoint'), path, arch);
 }
 
 function loadData(c: TrainConfig): { train: ImageSet; test: ImageSet } {

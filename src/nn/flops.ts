@@ -11,7 +11,7 @@ import { randn } from '../tensor/ops/creation.js';
 import { tidy } from '../tensor/scope.js';
 import { BatchNorm2d, Conv2d, Fn, Linear } from './layers.js';
 import type { Module } from './module.js';
-import type { Classifier } from './models/build.js';
+import { ConvUnit, type Classifier } from './models/build.js';
 
 export interface LayerCount {
   name: string;
@@ -20,6 +20,8 @@ export interface LayerCount {
   output: number[];
   params: number;
   macs: number;
+  /** the conv of the conv [+ bn] [+ activation] unit this module belongs to (null outside units) */
+  unit: string | null;
 }
 export interface FlopsTable {
   model: string;
@@ -52,7 +54,7 @@ function macsOf(m: Module, input: readonly number[], output: readonly number[]):
       case 'adaptive_avgpool':
         return prod(input);
       default:
-        return 0;
+        return null; // flatten, dropout, softmax: no rows in the seed's tables (ptflops counts them as 0)
     }
   }
   return null; // a container: its children are counted
@@ -60,6 +62,11 @@ function macsOf(m: Module, input: readonly number[], output: readonly number[]):
 
 export function countFlops(model: Classifier): FlopsTable {
   const layers: LayerCount[] = [];
+  const unitOf = new Map<Module, string>();
+  for (const [, m] of model.modules()) {
+    if (!(m instanceof ConvUnit)) continue;
+    for (const part of [m.conv, m.bn, m.act]) if (part) unitOf.set(part, m.conv.path);
+  }
   const wasTraining = model.training;
   model.eval();
   tidy(() =>
@@ -69,7 +76,8 @@ export function countFlops(model: Classifier): FlopsTable {
           const macs = macsOf(m, x.shape, y.shape);
           if (macs === null) return;
           const params = m.namedParameters().reduce((s, [, t]) => s + t.size, 0);
-          layers.push({ name: m.path, kind: m.kind, input: [...x.shape], output: [...y.shape], params, macs });
+          const unit = unitOf.get(m) ?? null;
+          layers.push({ name: m.path, kind: m.kind, input: [...x.shape], output: [...y.shape], params, macs, unit });
         },
       });
     }),
@@ -84,8 +92,8 @@ export function foldedLayerMacs(table: FlopsTable): Map<string, { macs: number; 
   const out = new Map<string, { macs: number; params: number }>();
   for (const l of table.layers) {
     if (l.kind === 'conv' || l.kind === 'linear') out.set(l.name, { macs: l.macs, params: l.params });
-    else if (l.kind === 'bn' && l.name.endsWith('.bn')) {
-      const conv = out.get(`${l.name.slice(0, -3)}.conv`);
+    else if (l.kind === 'bn' && l.unit) {
+      const conv = out.get(l.unit);
       if (conv) {
         conv.macs += l.macs;
         conv.params += l.params;

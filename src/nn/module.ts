@@ -35,8 +35,13 @@ export function run(m: Module, x: Tensor, ctx: ForwardContext): Tensor {
 
 export abstract class Module {
   training = true;
-  /** dotted path from the root, set by the root's register pass */
+  /** dotted path from the root, set by the root's register pass (or the fixed name, when one is given) */
   path = '';
+  /**
+   * A name that replaces the dotted path (the seed's flat module names, e.g. ml1_blk0_ds_conv0): its
+   * parameters are then named `${fixedName}.weight` wherever the module sits in the tree.
+   */
+  fixedName: string | null = null;
   protected readonly children = new Map<string, Module>();
   protected readonly params = new Map<string, Tensor>();
   protected readonly bufs = new Map<string, Tensor>();
@@ -80,6 +85,12 @@ export abstract class Module {
     return t;
   }
 
+  /** Give this module a fixed name (see fixedName); returns this. */
+  named(name: string): this {
+    this.fixedName = name;
+    return this;
+  }
+
   namedChildren(): [string, Module][] {
     return [...this.children.entries()];
   }
@@ -87,7 +98,7 @@ export abstract class Module {
   /** Every module in the tree, depth first, with its dotted path. */
   modules(prefix = ''): [string, Module][] {
     const out: [string, Module][] = [[prefix, this]];
-    for (const [n, c] of this.children) out.push(...c.modules(prefix ? `${prefix}.${n}` : n));
+    for (const [n, c] of this.children) out.push(...c.modules(c.fixedName ?? (prefix ? `${prefix}.${n}` : n)));
     return out;
   }
 

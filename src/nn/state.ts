@@ -5,7 +5,11 @@ import type { Tensor } from '../tensor/tensor.js';
 import { decodeSafetensors, type StTensor } from '../io/safetensors.js';
 import type { Module } from './module.js';
 import type { Optimizer } from './optim.js';
-import { buildModel, type Classifier } from './models/build.js';
+import { buildModel, modelNames, type Classifier } from './models/build.js';
+import { ARCHITECTURES } from './models/architectures.js';
+import { fill, parseRow } from './models/parse.js';
+import { looksLikeZip } from '../io/zip.js';
+import { readTorchCheckpoint } from '../io/torch-checkpoint.js';
 
 /** Checkpoints keep optimizer state next to the weights under this prefix. */
 const OPTIMIZER_PREFIX = 'optimizer.';
@@ -92,12 +96,42 @@ export function loadOptimizerState(opt: Optimizer, tensors: Map<string, StTensor
   }
 }
 
-/** A classifier built from a safetensors file's bytes; the architecture comes from its metadata unless given. */
-export function classifierFromSafetensors(bytes: Uint8Array, source: string, arch?: string): Classifier {
-  const f = decodeSafetensors(bytes, source);
-  const name = arch ?? f.metadata.arch;
-  if (!name) throw new Error(`${source}: no "arch" in the safetensors metadata; pass the model name`);
-  const model = buildModel(name, { classes: Number(f.metadata.classes ?? 10) });
-  loadModuleState(model, weightsOnly(f.tensors), { source });
+/** The state-dict key of an architecture's output-layer weight (its rows count the classes). */
+export function outputWeightKey(arch: string): string {
+  const rows = ARCHITECTURES[arch]?.layers;
+  if (!rows) throw new Error(`unknown model "${arch}" (known: ${modelNames().join(', ')})`);
+  for (let i = rows.length - 1; i >= 0; i--) {
+    const op = parseRow(fill(rows[i], { classes: 10 })).op;
+    if (op === 'linear') return `fc${i}.weight`;
+    if (op === 'conv') return `conv${i}.weight`;
+  }
+  throw new Error(`${arch}: no output layer`);
+}
+
+/**
+ * A classifier from a checkpoint's bytes: a safetensors file (ours or any with the seed's key names) or a
+ * PyTorch `torch.save(model.state_dict())` zip. The architecture comes from the safetensors metadata or
+ * `arch`; the class count from the metadata or the output layer's weight.
+ */
+export function classifierFromCheckpoint(bytes: Uint8Array, source: string, arch?: string): Classifier {
+  const torch = looksLikeZip(bytes);
+  const f = torch ? { tensors: readTorchCheckpoint(bytes, source), metadata: {} as Record<string, string> } : null;
+  const { tensors, metadata } = f ?? decodeSafetensors(bytes, source);
+  const name = arch ?? metadata.arch;
+  if (!name)
+    throw new Error(
+      torch
+        ? `${source}: a PyTorch checkpoint does not name its architecture; pass the model name (--model)`
+        : `${source}: no "arch" in the safetensors metadata; pass the model name (--model)`,
+    );
+  const out = tensors.get(outputWeightKey(name));
+  const classes = Number(metadata.classes ?? out?.shape[0] ?? 10);
+  const model = buildModel(name, { classes });
+  try {
+    loadModuleState(model, weightsOnly(tensors), { source });
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
   return model;
 }

@@ -1,5 +1,6 @@
-// The model zoo as data, in quantscope's own layer-row notation (converted from the seed's cfg tables,
-// ../shared/seed/architectures.json). A new architecture is a new entry here, not new code.
+// The model zoo as data, in quantscope's own layer-row notation: the seed's corrected cfg tables (ALL/cfg.py of
+// klin02/Model-Transfer-Adaptability, mirrored in ../shared/seed/architectures.json; a test checks the two agree
+// row for row). A new architecture is a new entry here, not new code.
 //
 // Row notation (parsed by ./parse.ts):
 //   conv IN->OUT kK sS pP [gG] +bias|-bias [bn] [relu|relu6]   conv, then what follows it
@@ -7,12 +8,13 @@
 //   relu | relu6 | flatten | softmax   dropout P                 stage BLOCK S xN
 //   inception I                          ({name} is filled from a block-table row or {classes})
 // A stage of N blocks uses block-table row 2S for its first block and row 2S+1 for the others (the seed's
-// convention). The trailing softmax of the seed's ResNets is the output head: training and attacks use
-// the logits before it (softmax does not change the argmax, so accuracies are unaffected).
+// convention).
 //
-// Decision on an ambiguity of the seed: its inception table comments say the branch convs carry BN+ReLU
-// and no bias, while its generic conv row defaults bias to true. We keep the bias (it is what the seed's
-// row format produces), which gives Inception_BN 5,885,402 parameters at 10 classes.
+// Module names follow the seed's code (model_deployment.py), so state dicts are interchangeable with its
+// PyTorch checkpoints: a top-level row i is conv{i} / bn{i} / relu{i} (relus{i} for ReLU6) / pool{i} / aap{i} /
+// fc{i} / drop{i}; stage S block b is ml{S}_blk{b}_ma_conv{j} (body row j), ml{S}_blk{b}_ds_conv0 (projection),
+// ml{S}_blk{b}_relu1 (the ReLU after the add); inception I branch k row j is inc{I}_br{k}_conv{j}. Row indices
+// therefore count every table row, flatten included, exactly as the seed's cfg rows do.
 
 export interface BlockDef {
   columns: string[];
@@ -39,42 +41,42 @@ export const BLOCKS: Record<string, BlockDef> = {
   basic: {
     columns: ['downsample', 'in', 'planes', 'out', 'stride', 'groups'],
     rows: [
-      [false, 16, 16, 16, 1, 1],
-      [false, 16, 16, 16, 1, 1],
-      [true, 16, 32, 32, 2, 1],
-      [false, 32, 32, 32, 1, 1],
-      [true, 32, 64, 64, 2, 1],
+      [false, 64, 64, 64, 1, 1],
       [false, 64, 64, 64, 1, 1],
       [true, 64, 128, 128, 2, 1],
       [false, 128, 128, 128, 1, 1],
+      [true, 128, 256, 256, 2, 1],
+      [false, 256, 256, 256, 1, 1],
+      [true, 256, 512, 512, 2, 1],
+      [false, 512, 512, 512, 1, 1],
     ],
     body: [
-      'conv {in}->{planes} k3 s{stride} p1 g{groups} +bias bn relu',
-      'conv {planes}->{planes} k3 s1 p1 g{groups} +bias bn',
+      'conv {in}->{planes} k3 s{stride} p1 g{groups} -bias bn relu',
+      'conv {planes}->{planes} k3 s1 p1 g{groups} -bias bn',
     ],
     projectIf: 'downsample',
-    projection: ['conv {in}->{out} k1 s{stride} p0 +bias bn'],
+    projection: ['conv {in}->{out} k1 s{stride} p0 -bias bn'],
     post: 'relu',
   },
   bottleneck: {
     columns: ['downsample', 'in', 'planes', 'out', 'stride', 'groups'],
     rows: [
-      [true, 16, 16, 64, 1, 1],
-      [false, 64, 16, 64, 1, 1],
-      [true, 64, 32, 128, 2, 1],
-      [false, 128, 32, 128, 1, 1],
-      [true, 128, 64, 256, 2, 1],
+      [true, 64, 64, 256, 1, 1],
       [false, 256, 64, 256, 1, 1],
       [true, 256, 128, 512, 2, 1],
       [false, 512, 128, 512, 1, 1],
+      [true, 512, 256, 1024, 2, 1],
+      [false, 1024, 256, 1024, 1, 1],
+      [true, 1024, 512, 2048, 2, 1],
+      [false, 2048, 512, 2048, 1, 1],
     ],
     body: [
-      'conv {in}->{planes} k1 s1 p0 +bias bn relu',
-      'conv {planes}->{planes} k3 s{stride} p1 g{groups} +bias bn relu',
-      'conv {planes}->{out} k1 s1 p0 +bias bn',
+      'conv {in}->{planes} k1 s1 p0 -bias bn relu',
+      'conv {planes}->{planes} k3 s{stride} p1 g{groups} -bias bn relu',
+      'conv {planes}->{out} k1 s1 p0 -bias bn',
     ],
     projectIf: 'downsample',
-    projection: ['conv {in}->{out} k1 s{stride} p0 +bias bn'],
+    projection: ['conv {in}->{out} k1 s{stride} p0 -bias bn'],
     post: 'relu',
   },
   inverted_residual: {
@@ -86,9 +88,11 @@ export const BLOCKS: Record<string, BlockDef> = {
       [true, 24, 24, 144, 1, 1],
       [false, 24, 32, 144, 2, 1],
       [true, 32, 32, 192, 1, 1],
-      [false, 32, 96, 192, 1, 1],
+      [false, 32, 64, 192, 2, 1],
+      [true, 64, 64, 384, 1, 1],
+      [false, 64, 96, 384, 1, 1],
       [true, 96, 96, 576, 1, 1],
-      [false, 96, 160, 576, 2, 1],
+      [false, 96, 160, 576, 1, 1],
       [true, 160, 160, 960, 1, 1],
       [false, 160, 320, 960, 1, 1],
       [true, 320, 320, 1920, 1, 1],
@@ -113,83 +117,53 @@ export const BLOCKS: Record<string, BlockDef> = {
       [832, 256, 160, 320, 32, 128, 128],
       [832, 384, 192, 384, 48, 128, 128],
     ],
+    // the seed builds every branch conv with bias=False (make_inc_layers), whatever its row says
     branches: [
-      ['conv {in}->{b1_1x1} k1 s1 p0 +bias bn relu'],
-      ['conv {in}->{b2_reduce} k1 s1 p0 +bias bn relu', 'conv {b2_reduce}->{b2_3x3} k3 s1 p1 +bias bn relu'],
-      ['conv {in}->{b3_reduce} k1 s1 p0 +bias bn relu', 'conv {b3_reduce}->{b3_5x5} k5 s1 p2 +bias bn relu'],
-      ['maxpool k3 s1 p1', 'relu', 'conv {in}->{b4_pool_proj} k1 s1 p0 +bias bn relu'],
+      ['conv {in}->{b1_1x1} k1 s1 p0 -bias bn relu'],
+      ['conv {in}->{b2_reduce} k1 s1 p0 -bias bn relu', 'conv {b2_reduce}->{b2_3x3} k3 s1 p1 -bias bn relu'],
+      ['conv {in}->{b3_reduce} k1 s1 p0 -bias bn relu', 'conv {b3_reduce}->{b3_5x5} k5 s1 p2 -bias bn relu'],
+      ['maxpool k3 s1 p1', 'relu', 'conv {in}->{b4_pool_proj} k1 s1 p0 -bias bn relu'],
     ],
   },
-  // the common wide CIFAR ResNet-18 block (convs without bias)
-  basic_wide: {
+  // Not in the seed: the narrow 16/32/64 basic block of the demo ResNet (minutes on 2 cores).
+  basic_narrow: {
     columns: ['downsample', 'in', 'planes', 'out', 'stride', 'groups'],
     rows: [
+      [false, 16, 16, 16, 1, 1],
+      [false, 16, 16, 16, 1, 1],
+      [true, 16, 32, 32, 2, 1],
+      [false, 32, 32, 32, 1, 1],
+      [true, 32, 64, 64, 2, 1],
       [false, 64, 64, 64, 1, 1],
-      [false, 64, 64, 64, 1, 1],
-      [true, 64, 128, 128, 2, 1],
-      [false, 128, 128, 128, 1, 1],
-      [true, 128, 256, 256, 2, 1],
-      [false, 256, 256, 256, 1, 1],
-      [true, 256, 512, 512, 2, 1],
-      [false, 512, 512, 512, 1, 1],
     ],
-    body: ['conv {in}->{planes} k3 s{stride} p1 -bias bn relu', 'conv {planes}->{planes} k3 s1 p1 -bias bn'],
+    body: [
+      'conv {in}->{planes} k3 s{stride} p1 g{groups} +bias bn relu',
+      'conv {planes}->{planes} k3 s1 p1 g{groups} +bias bn',
+    ],
     projectIf: 'downsample',
-    projection: ['conv {in}->{out} k1 s{stride} p0 -bias bn'],
+    projection: ['conv {in}->{out} k1 s{stride} p0 +bias bn'],
     post: 'relu',
   },
 };
 
+const resnet = (block: string, stages: number[], features: number): string[] => [
+  'conv 3->64 k3 s1 p1 -bias bn relu',
+  ...stages.map((n, s) => `stage ${block} ${s} x${n}`),
+  'adaptive_avgpool 1',
+  'flatten',
+  `linear ${features}->{classes} +bias`,
+];
+
 export const ARCHITECTURES: Record<string, Architecture> = {
-  ResNet_18: {
-    layers: [
-      'conv 3->16 k3 s1 p1 +bias bn relu',
-      'stage basic 0 x2',
-      'stage basic 1 x2',
-      'stage basic 2 x2',
-      'stage basic 3 x2',
-      'adaptive_avgpool 1',
-      'flatten',
-      'linear 128->{classes} +bias',
-      'softmax',
-    ],
-  },
-  ResNet_50: {
-    layers: [
-      'conv 3->16 k3 s1 p1 +bias bn relu',
-      'stage bottleneck 0 x3',
-      'stage bottleneck 1 x4',
-      'stage bottleneck 2 x6',
-      'stage bottleneck 3 x3',
-      'adaptive_avgpool 1',
-      'flatten',
-      'linear 512->{classes} +bias',
-      'softmax',
-    ],
-  },
-  ResNet_152: {
-    layers: [
-      'conv 3->16 k3 s1 p1 +bias bn relu',
-      'stage bottleneck 0 x3',
-      'stage bottleneck 1 x8',
-      'stage bottleneck 2 x36',
-      'stage bottleneck 3 x3',
-      'adaptive_avgpool 1',
-      'flatten',
-      'linear 512->{classes} +bias',
-      'softmax',
-    ],
-  },
+  ResNet_18: { layers: resnet('basic', [2, 2, 2, 2], 512) },
+  ResNet_50: { layers: resnet('bottleneck', [3, 4, 6, 3], 2048) },
+  ResNet_152: { layers: resnet('bottleneck', [3, 8, 36, 3], 2048) },
   MobileNetV2: {
     layers: [
-      'conv 3->32 k3 s1 p1 +bias bn relu6',
-      'stage inverted_residual 0 x1',
-      'stage inverted_residual 1 x2',
-      'stage inverted_residual 2 x3',
-      'stage inverted_residual 3 x3',
-      'stage inverted_residual 4 x3',
-      'stage inverted_residual 5 x1',
-      'conv 320->1280 k1 s1 p0 +bias',
+      // the seed's stem is a 1x1 conv with padding 1 (34x34 maps from here on)
+      'conv 3->32 k1 s1 p1 +bias bn relu6',
+      ...[1, 2, 3, 4, 3, 3, 1].map((n, s) => `stage inverted_residual ${s} x${n}`),
+      'conv 320->1280 k1 s1 p0 +bias bn relu6',
       'adaptive_avgpool 1',
       'flatten',
       'linear 1280->{classes} +bias',
@@ -325,33 +299,19 @@ export const ARCHITECTURES: Record<string, Architecture> = {
       'flatten',
     ],
   },
-  // Not in the seed: the widely used CIFAR ResNet-18 (64/128/256/512, bias-free convs), for comparisons.
-  ResNet_18_wide: {
-    layers: [
-      'conv 3->64 k3 s1 p1 -bias bn relu',
-      'stage basic_wide 0 x2',
-      'stage basic_wide 1 x2',
-      'stage basic_wide 2 x2',
-      'stage basic_wide 3 x2',
-      'adaptive_avgpool 1',
-      'flatten',
-      'linear 512->{classes} +bias',
-    ],
-    note: 'not part of the seed; the common wide CIFAR ResNet-18',
-  },
   // Small models for the README's demo (minutes on 2 CPU cores). Not in the seed: they exist so the whole
   // pipeline can be shown end to end without hours of training; results are labelled as such.
   ResNet_8_demo: {
     layers: [
       'conv 3->16 k3 s1 p1 +bias bn relu',
-      'stage basic 0 x1',
-      'stage basic 1 x1',
-      'stage basic 2 x1',
+      'stage basic_narrow 0 x1',
+      'stage basic_narrow 1 x1',
+      'stage basic_narrow 2 x1',
       'adaptive_avgpool 1',
       'flatten',
       'linear 64->{classes} +bias',
     ],
-    note: 'demo: the seed ResNet with one basic block per stage and three stages',
+    note: 'demo: a narrow (16/32/64) ResNet with one basic block per stage and three stages',
   },
   VGG_demo: {
     layers: [
