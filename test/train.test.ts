@@ -51,9 +51,7 @@ describe('train', () => {
     expect(existsSync(join(outA, 'result.json'))).toBe(true);
     uninterrupted = await moduleState(r.model);
     const reloaded = loadTrainedModel(join(outA, 'model.safetensors'));
-    expect((await moduleState(reloaded)).get('fc6.weight')?.data).toEqual(
-      uninterrupted.get('fc6.weight')?.data,
-    );
+    expect((await moduleState(reloaded)).get('fc6.weight')?.data).toEqual(uninterrupted.get('fc6.weight')?.data);
     r.model.dispose();
     reloaded.dispose();
   });
