@@ -38,6 +38,12 @@ export function registerModelsCommands(program: Command): void {
     .option('--warmup-epochs <n>', 'linear per-batch warm-up epochs', int('--warmup-epochs'), SEED_RECIPE.warmupEpochs)
     .option('--subset <n>', 'train on the first N training images', int('--subset'))
     .option('--test-subset <n>', 'evaluate on the first N test images', int('--test-subset'))
+    .option(
+      '--val-split <x>',
+      'fraction of the training images held out for validation; the best-validation epoch is kept (0: none)',
+      num('--val-split'),
+      SEED_RECIPE.valSplit,
+    )
     .option('--eval-every <n>', 'test accuracy every N epochs (0: only at the end)', int('--eval-every'), 1)
     .option('--seed <n>', 'seed for init, order, augmentation, dropout', int('--seed'), 0)
     .option('--data-dir <dir>', 'folder holding cifar-10-batches-bin / cifar-100-binary')
@@ -67,12 +73,17 @@ export function registerModelsCommands(program: Command): void {
             dataDir: o.dataDir,
             out,
             evalEvery: o.evalEvery,
+            valSplit: o.valSplit,
           },
           o.resume,
           { quiet: o.quiet },
         );
+        const val =
+          r.valAcc === undefined
+            ? ''
+            : `best validation ${(r.valAcc * 100).toFixed(2)}% (epoch ${(r.bestEpoch ?? 0) + 1}); `;
         console.log(
-          `${o.model} on ${o.dataset}: test accuracy ${(r.testAcc * 100).toFixed(2)}% (train ${(r.trainAcc * 100).toFixed(2)}%); files in ${out}`,
+          `${o.model} on ${o.dataset}: ${val}test accuracy ${(r.testAcc * 100).toFixed(2)}% (train ${(r.trainAcc * 100).toFixed(2)}%); files in ${out}`,
         );
       } catch (e) {
         if (e instanceof NonFiniteLossError) {

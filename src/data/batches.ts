@@ -1,5 +1,6 @@
 // Batching: a seeded shuffle per epoch (a pure function of seed and epoch, so a resumed run sees the same
-// order), training augmentation (random 32x32 crop from the 4-pixel zero-padded image, horizontal flip)
+// order), training augmentation (random 32x32 crop from the zero-padded image, 2 pixels in the seed's
+// recipe; horizontal flip)
 // and per-channel normalisation into a Float32Array ready for upload.
 import seedrandom from 'seedrandom';
 import { IMAGE_BYTES, type ImageSet } from './cifar-meta.js';
@@ -20,6 +21,22 @@ export function epochOrder(count: number, seed: number | string, epoch: number):
     idx[j] = t;
   }
   return idx;
+}
+
+/**
+ * The seed's train/validation split (torch.utils.data.random_split of the training set): a seeded
+ * permutation, the first (1 - fraction) for training and the rest for validation, each kept in index order.
+ */
+export function trainValSplit(
+  count: number,
+  fraction: number,
+  seed: number | string,
+): { train: Int32Array; val: Int32Array } {
+  if (!(fraction >= 0 && fraction < 1)) throw new Error(`validation split must be in [0, 1), got ${fraction}`);
+  const perm = epochOrder(count, `val-split:${seed}`, 0);
+  const nVal = Math.round(count * fraction);
+  const sorted = (a: Int32Array) => a.slice().sort();
+  return { train: sorted(perm.subarray(0, count - nVal)), val: sorted(perm.subarray(count - nVal)) };
 }
 
 export interface AugmentOptions {

@@ -124,3 +124,15 @@ export function subset(set: ImageSet, n?: number): ImageSet {
   const count = Math.min(n, set.count);
   return { ...set, count, images: set.images.subarray(0, count * IMAGE_BYTES), labels: set.labels.subarray(0, count) };
 }
+
+/** The images at `indices`, copied, in that order (a validation split, a shuffled subset). */
+export function pick(set: ImageSet, indices: ArrayLike<number>): ImageSet {
+  const n = indices.length;
+  const images = new Uint8Array(n * IMAGE_BYTES);
+  const labels = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    images.set(set.images.subarray(indices[i] * IMAGE_BYTES, (indices[i] + 1) * IMAGE_BYTES), i * IMAGE_BYTES);
+    labels[i] = set.labels[indices[i]];
+  }
+  return { ...set, count: n, images, labels };
+}

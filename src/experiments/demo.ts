@@ -64,6 +64,7 @@ export async function runDemo(c: DemoConfig): Promise<string> {
     const r = await train(
       {
         ...SEED_RECIPE,
+        valSplit: 0, // scaled down: the demo trains on its whole subset (the seed holds out 20% for validation)
         milestones: [Math.ceil(c.epochs * 0.6), Math.ceil(c.epochs * 0.85)],
         model,
         dataset: 'cifar10',

@@ -3,13 +3,14 @@
 // checkpoint holds parameters, BN buffers and optimizer state, so `--resume` continues bit-exactly.
 // Files in the output folder:
 //   checkpoint.safetensors  model state (PyTorch names) + optimizer.* entries + metadata (written atomically)
-//   model.safetensors       model state only (load it in PyTorch with safetensors.torch.load_file)
+//   model.safetensors       model state only (load it in PyTorch with safetensors.torch.load_file): with a
+//                           validation split, the epoch of best validation accuracy (the seed's choice)
 //   metrics.jsonl           one line per epoch      result.json  final summary
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import seedrandom from 'seedrandom';
-import { epochBatches, epochOrder } from '../data/batches.js';
-import { loadCifar, type DatasetName, type ImageSet } from '../data/cifar.js';
+import { epochBatches, epochOrder, trainValSplit } from '../data/batches.js';
+import { loadCifar, pick, type DatasetName, type ImageSet } from '../data/cifar.js';
 import { decodeSafetensors, encodeSafetensors, type StTensor } from '../io/safetensors.js';
 import { add, backward, crossEntropy, fromArray, keep, mul, noGrad, tidy } from '../index.js';
 import { buildModel, type Classifier } from '../nn/models/build.js';
@@ -45,6 +46,8 @@ export interface TrainConfig {
   dataDir?: string;
   out: string;
   evalEvery: number;
+  /** fraction of the training images held out for validation (the seed: 0.2); 0 trains on all of them */
+  valSplit: number;
 }
 
 export const SEED_RECIPE = {
@@ -57,6 +60,9 @@ export const SEED_RECIPE = {
   milestones: [60, 120, 160],
   gamma: 0.2,
   warmupEpochs: 1,
+  valSplit: 0.2,
+  /** RandomCrop(32, padding=2) */
+  cropPadding: 2,
 } as const;
 
 export class NonFiniteLossError extends Error {}
@@ -67,6 +73,9 @@ export interface TrainResult {
   testAcc: number;
   epochs: number;
   stoppedEarly?: string;
+  /** with a validation split: the best validation accuracy and its epoch (0-based), whose weights are returned */
+  valAcc?: number;
+  bestEpoch?: number;
 }
 
 export function schedule(c: TrainConfig): Schedule {
@@ -76,7 +85,19 @@ export function schedule(c: TrainConfig): Schedule {
 
 export const checkpointPath = (out: string) => join(out, 'checkpoint.safetensors');
 
-async function saveCheckpoint(c: TrainConfig, model: Classifier, opt: SGD, epochsDone: number): Promise<void> {
+interface Best {
+  valAcc: number;
+  epoch: number;
+}
+
+async function saveCheckpoint(
+  c: TrainConfig,
+  model: Classifier,
+  opt: SGD,
+  epochsDone: number,
+  best: Best | null,
+  improved: boolean,
+): Promise<void> {
   const state = await moduleState(model);
   const all = new Map<string, StTensor>([...state, ...(await optimizerState(opt))]);
   const meta = {
@@ -87,8 +108,20 @@ async function saveCheckpoint(c: TrainConfig, model: Classifier, opt: SGD, epoch
     epochs_done: String(epochsDone),
     optimizer_step: String(opt.step),
     config: JSON.stringify(c),
+    ...(best ? { best_val_acc: String(best.valAcc), best_epoch: String(best.epoch) } : {}),
   };
+  // the model file first: a kill between the two writes then redoes the epoch, never loses the best weights
+  if (!best || improved) await saveModel(c, model, state, epochsDone, best);
   writeFileAtomic(checkpointPath(c.out), encodeSafetensors(all, meta));
+}
+
+async function saveModel(
+  c: TrainConfig,
+  model: Classifier,
+  state: Map<string, StTensor>,
+  epochsDone: number,
+  best: Best | null,
+): Promise<void> {
   writeFileAtomic(
     join(c.out, 'model.safetensors'),
     encodeSafetensors(state, {
@@ -96,6 +129,7 @@ async function saveCheckpoint(c: TrainConfig, model: Classifier, opt: SGD, epoch
       dataset: c.dataset,
       classes: String(model.classes),
       epochs_done: String(epochsDone),
+      ...(best ? { val_acc: String(best.valAcc), epoch: String(best.epoch) } : {}),
     }),
   );
 }
@@ -108,11 +142,20 @@ export function loadTrainedModel(path: string, arch?: string): Classifier {
   return classifierFromCheckpoint(readBytes(path, 'checkpoint'), path, arch);
 }
 
-function loadData(c: TrainConfig): { train: ImageSet; test: ImageSet } {
-  return {
-    train: loadCifar(c.dataset, 'train', { dataDir: c.dataDir, limit: c.subset }),
-    test: loadCifar(c.dataset, 'test', { dataDir: c.dataDir, limit: c.testSubset }),
-  };
+interface TrainData {
+  train: ImageSet;
+  val: ImageSet | null;
+  test: ImageSet;
+  split: { seed: number; fraction: number; train: number; val: number } | null;
+}
+
+function loadData(c: TrainConfig): TrainData {
+  const all = loadCifar(c.dataset, 'train', { dataDir: c.dataDir, limit: c.subset });
+  const test = loadCifar(c.dataset, 'test', { dataDir: c.dataDir, limit: c.testSubset });
+  if (!c.valSplit) return { train: all, val: null, test, split: null };
+  const s = trainValSplit(all.count, c.valSplit, c.seed);
+  const split = { seed: c.seed, fraction: c.valSplit, train: s.train.length, val: s.val.length };
+  return { train: pick(all, s.train), val: pick(all, s.val), test, split };
 }
 
 export interface TrainHooks {
@@ -121,7 +164,10 @@ export interface TrainHooks {
 }
 
 export async function train(c: TrainConfig, resume = false, hooks: TrainHooks = {}): Promise<TrainResult> {
-  const { train: trainSet, test: testSet } = loadData(c);
+  if (!Number.isInteger(c.batchSize) || c.batchSize < 1)
+    throw new Error(`batch size must be a positive integer, got ${c.batchSize}`);
+  const { train: trainSet, val: valSet, test: testSet, split } = loadData(c);
+  if (valSet && valSet.count === 0) throw new Error(`--val-split ${c.valSplit} leaves no validation images`);
   const classes = trainSet.classes;
   const model = buildModel(c.model, { classes, seed: c.seed });
   const opt = new SGD(model.parameters(), {
@@ -131,6 +177,7 @@ export async function train(c: TrainConfig, resume = false, hooks: TrainHooks = 
     nesterov: c.nesterov,
   });
   let startEpoch = 0;
+  let best: Best | null = null;
   const ckpt = checkpointPath(c.out);
   if (resume && existsSync(ckpt)) {
     const f = decodeSafetensors(readBytes(ckpt, 'checkpoint'), ckpt);
@@ -140,6 +187,8 @@ export async function train(c: TrainConfig, resume = false, hooks: TrainHooks = 
     opt.step = Number(f.metadata.optimizer_step);
     if (opt.step > 0) opt.markStarted();
     startEpoch = Number(f.metadata.epochs_done);
+    if (f.metadata.best_val_acc)
+      best = { valAcc: Number(f.metadata.best_val_acc), epoch: Number(f.metadata.best_epoch) };
     log(`resuming ${c.model} from ${ckpt} after epoch ${startEpoch}`);
   }
   const lrAt = schedule(c);
@@ -159,7 +208,8 @@ export async function train(c: TrainConfig, resume = false, hooks: TrainHooks = 
     let correct = keep(fromArray([0]));
     let seen = 0;
     let lr = c.lr;
-    const batches = epochBatches(trainSet, c.batchSize, order, { crop: 4, flip: true }, c.seed, epoch);
+    const aug = { crop: SEED_RECIPE.cropPadding, flip: true };
+    const batches = epochBatches(trainSet, c.batchSize, order, aug, c.seed, epoch);
     // the next batch is assembled on the CPU while the GPU runs the current step
     let pending = batches.next();
     while (!pending.done) {
@@ -214,11 +264,19 @@ export async function train(c: TrainConfig, resume = false, hooks: TrainHooks = 
     const last = epoch === c.epochs - 1;
     if (last || (c.evalEvery > 0 && (epoch + 1) % c.evalEvery === 0))
       testAcc = await accuracy(model, testSet, { quiet: hooks.quiet, label: 'test' });
-    await saveCheckpoint(c, model, opt, epoch + 1);
+    let improved = false;
+    let valAcc: number | null = null;
+    if (valSet) {
+      valAcc = await accuracy(model, valSet, { quiet: hooks.quiet, label: 'val' });
+      improved = !best || valAcc > best.valAcc;
+      if (improved) best = { valAcc, epoch };
+    }
+    await saveCheckpoint(c, model, opt, epoch + 1, best, improved);
     const row = {
       epoch,
       loss,
       train_acc: trainAcc,
+      val_acc: valAcc,
       test_acc: Number.isNaN(testAcc) ? null : testAcc,
       lr,
       seconds: secs,
@@ -230,7 +288,13 @@ export async function train(c: TrainConfig, resume = false, hooks: TrainHooks = 
         `epoch ${epoch + 1}/${c.epochs}: loss ${loss.toFixed(4)} train acc ${(trainAcc * 100).toFixed(2)}% ${Number.isNaN(testAcc) ? '' : `test acc ${(testAcc * 100).toFixed(2)}% `}(${(seen / secs).toFixed(1)} img/s)`,
       );
   }
-  if (startEpoch >= c.epochs && Number.isNaN(testAcc))
+  const lastTestAcc = testAcc;
+  if (best) {
+    // the seed reports the checkpoint of best validation accuracy on the test set
+    const file = join(c.out, 'model.safetensors');
+    loadModuleState(model, decodeSafetensors(readBytes(file, 'model'), file).tensors, { source: file });
+    testAcc = await accuracy(model, testSet, { quiet: hooks.quiet, label: 'test' });
+  } else if (startEpoch >= c.epochs && Number.isNaN(testAcc))
     testAcc = await accuracy(model, testSet, { quiet: hooks.quiet, label: 'test' });
   writeJsonAtomic(join(c.out, 'result.json'), {
     model: c.model,
@@ -239,8 +303,16 @@ export async function train(c: TrainConfig, resume = false, hooks: TrainHooks = 
     epochs: c.epochs,
     train_acc: trainAcc,
     test_acc: testAcc,
+    ...(best ? { val_acc: best.valAcc, best_epoch: best.epoch, last_epoch_test_acc: lastTestAcc } : {}),
+    split,
     params: model.numParameters(),
     config: c,
   });
-  return { model, trainAcc, testAcc, epochs: c.epochs };
+  return {
+    model,
+    trainAcc,
+    testAcc,
+    epochs: c.epochs,
+    ...(best ? { valAcc: best.valAcc, bestEpoch: best.epoch } : {}),
+  };
 }
