@@ -8,7 +8,7 @@ import { timeGpu, trainingStep } from './harness.js';
 
 type Dispatch = Parameters<ReturnType<typeof engine>['dispatch']>;
 
-export async function benchProfile(name = 'ResNet_18_wide', batch = 32): Promise<void> {
+export async function benchProfile(name = 'ResNet_18', batch = 32): Promise<void> {
   const e = engine();
   const { step, dispose } = trainingStep(name, batch, new q.Random(0));
   const stepMs = await timeGpu(step, 3, 1);

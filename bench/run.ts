@@ -6,12 +6,13 @@ import { benchModel } from './model.js';
 import { benchQuant } from './quant.js';
 import { benchRobust } from './robust.js';
 import { benchProfile } from './profile.js';
+import { benchSeedModels } from './seed-models.js';
 
 const suites: Record<string, () => Promise<void>> = {
   core: benchCore,
   conv: benchConv,
-  model: () => benchModel('ResNet_18_wide'),
-  'model-seed': () => benchModel('ResNet_18'),
+  model: () => benchModel('ResNet_18'),
+  'seed-models': benchSeedModels,
   quant: benchQuant,
   robust: benchRobust,
   profile: () => benchProfile(),
@@ -20,7 +21,8 @@ const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const e = await initNode();
 console.log(`adapter: ${e.adapterInfo}`);
 for (const [name, fn] of Object.entries(suites)) {
-  if (wanted.length ? !wanted.includes(name) : name === 'profile') continue; // profile only on request
+  // profile and the nine seed models (tens of minutes) only on request
+  if (wanted.length ? !wanted.includes(name) : name === 'profile' || name === 'seed-models') continue;
   console.log(`\n== ${name}`);
   await fn();
 }

@@ -5,6 +5,9 @@ import { DEMO_DEFAULTS, runDemo } from '../experiments/demo.js';
 import { buildReport } from '../experiments/report.js';
 import { STAGES, loadSweepConfig, runSweepJob, runSweepLocal, writeSlurm } from '../experiments/sweep.js';
 import { initNode } from '../platform/node.js';
+import { compareWithSeed, formatCompare, SEED_REFERENCE_DIR } from '../experiments/compare.js';
+import { toCsv } from '../experiments/ptq.js';
+import { writeFileAtomic } from '../platform/files.js';
 import { int, list } from './options.js';
 
 export function registerPipelineCommands(program: Command): void {
@@ -86,5 +89,24 @@ export function registerPipelineCommands(program: Command): void {
     .action(async (o) => {
       const dir = resolve(o.results);
       console.log(`report: ${await buildReport(dir, resolve(o.out ?? join(dir, 'report')))}`);
+    });
+
+  program
+    .command('compare')
+    .description("every measured figure (FP accuracy, PTQ accuracy and js_flops per format, fit R²) next to the seed's")
+    .option('--results <dir>', 'results folder', 'runs')
+    .option('--reference <dir>', "the seed's published numbers", SEED_REFERENCE_DIR)
+    .option('--json', 'print JSON instead of a table', false)
+    .action((o) => {
+      const dir = resolve(o.results);
+      const rows = compareWithSeed(dir, resolve(o.reference));
+      writeFileAtomic(
+        join(dir, 'compare.csv'),
+        toCsv(
+          rows.map((r) => ({ ...r })),
+          ['model', 'dataset', 'figure', 'ours', 'seed'],
+        ),
+      );
+      console.log(o.json ? JSON.stringify(rows, null, 2) : formatCompare(rows));
     });
 }

@@ -4,6 +4,7 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { findFiles, readJsonl, writeFileAtomic } from '../platform/files.js';
+import { compareWithSeed, SEED_REFERENCE_DIR } from './compare.js';
 import { runFit, formatFitTable, type FitReport } from './fit.js';
 import { saveFigure, scatterWithCurves, type Series } from './plot.js';
 import { PTQ_COLUMNS, toCsv, type PtqRow } from './ptq.js';
@@ -38,6 +39,8 @@ export interface ReportExtras {
   title?: string;
   intro?: string;
   sections?: { title: string; html: string }[];
+  /** the seed's reference folder (default ../shared/seed/reference); its figures get a comparison table */
+  reference?: string;
 }
 
 export async function buildReport(
@@ -233,6 +236,17 @@ ${table(
 )}
 ${pictures.join('\n')}`);
   }
+  const reference = extras.reference ?? SEED_REFERENCE_DIR;
+  const seedRows = existsSync(join(reference, 'ptq.csv')) ? compareWithSeed(resultsDir, reference) : [];
+  if (seedRows.length)
+    sections.push(
+      `<h2>Compared with the seed</h2><p>Every figure of the seed's nine models found here next to the seed's own ` +
+        `(its result files, <code>${esc(reference)}</code>); accuracies as fractions.</p>` +
+        table(
+          ['model', 'dataset', 'figure', 'ours', 'seed', 'ours − seed'],
+          seedRows.map((r) => [r.model, r.dataset, r.figure, num(r.ours), num(r.seed), num(r.ours - r.seed)]),
+        ),
+    );
   for (const s of extras.sections ?? []) sections.push(`<h2>${esc(s.title)}</h2>${s.html}`);
   const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(extras.title ?? 'quantscope report')}</title>
 <style>body{font-family:system-ui,DejaVu Sans,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}table{border-collapse:collapse;margin:1em 0;font-size:.9em}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:right}th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}figure{margin:1em 0}img{max-width:100%}figcaption{font-size:.85em;color:#555}pre{background:#f7f7f7;padding:.6em;overflow:auto;font-size:.8em}</style></head>
