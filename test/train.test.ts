@@ -1,6 +1,6 @@
 // Training on a small real CIFAR-10 subset: the loss falls, a killed-and-resumed run ends with exactly the
 // parameters of an uninterrupted one, and a non-finite loss stops the run keeping the last checkpoint.
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
