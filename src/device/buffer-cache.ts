@@ -49,19 +49,24 @@ export class BufferCache {
     return buf;
   }
 
-  release(buf: GPUBuffer): void {
+  /**
+   * Take a buffer back. Returns false when the cache is full and the buffer was dropped from it: the caller
+   * destroys it, but only once every recorded command using it has been submitted (destroying it earlier
+   * makes that submit fail validation: "used in submit while destroyed").
+   */
+  release(buf: GPUBuffer): boolean {
     const size = buf.size;
     this.live--;
     this.inUse -= size;
     if (this.allocated - this.inUse > this.maxFreeBytes) {
-      buf.destroy();
       this.allocated -= size;
-      return;
+      return false;
     }
     let list = this.free.get(size);
     if (!list) this.free.set(size, (list = []));
     list.push(buf);
     this.freeCount++;
+    return true;
   }
 
   /** Destroy every free buffer (live ones stay). */

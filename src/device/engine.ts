@@ -33,6 +33,7 @@ export class Engine {
   readonly buffers: BufferCache;
   private pipelines = new Map<string, { pipeline: GPUComputePipeline; layout: GPUBindGroupLayout }>();
   private encoder: GPUCommandEncoder | null = null;
+  private readonly destroyAfterSubmit: GPUBuffer[] = [];
   private pass: GPUComputePassEncoder | null = null;
   private uniformArena: GPUBuffer;
   private uniformMirror = new Uint8Array(UNIFORM_SLOT * SLOTS_PER_SUBMIT);
@@ -76,7 +77,10 @@ export class Engine {
   }
 
   releaseBuffer(buf: GPUBuffer): void {
-    this.buffers.release(buf);
+    if (this.buffers.release(buf)) return;
+    // dropped from the full cache: recorded dispatches may still use it, so destroy it after their submit
+    if (this.encoder) this.destroyAfterSubmit.push(buf);
+    else buf.destroy();
   }
 
   /** Upload host data. Pending dispatches are submitted first so the write cannot overtake them. */
@@ -176,6 +180,8 @@ export class Engine {
     this.encoder = null;
     this.slot = 0;
     this.counters.submits++;
+    // submitted work keeps what it uses alive until it completes; only later submits must not name them
+    for (const b of this.destroyAfterSubmit.splice(0)) b.destroy();
   }
 
   /** Copy `bytes` from a GPU buffer to the host. The only place the engine waits on the GPU. */
