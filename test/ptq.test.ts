@@ -210,9 +210,9 @@ describe('fit and predict on sweep results', () => {
       writeFileSync(join(dir, model, 'ptq.jsonl'), rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
     }
     const report = await runFit(dir);
-    const overall = report.fits.find((f) => f.measure === 'js_flops' && f.scope === 'ALL');
+    const overall = report.fits.find((f) => f.measure === 'js_flops' && f.scope === 'ALL/cifar10');
     expect(overall?.best.r2).toBeGreaterThan(0.99);
-    expect(existsSync(join(dir, 'fit-js_flops-all.png'))).toBe(true);
+    expect(existsSync(join(dir, 'fit-js_flops-all-cifar10.png'))).toBe(true);
     expect(existsSync(join(dir, 'fit-js_flops-models.svg'))).toBe(true);
     const m = buildModel('VGG_demo');
     writeFileSync(

@@ -1,7 +1,9 @@
 // Commands for quantization: the PTQ sweep, the js -> acc_loss fits, predictions from a saved fit.
 import { InvalidArgumentError, type Command } from 'commander';
-import { dirname, resolve } from 'node:path';
-import { formatFitTable, runFit } from '../experiments/fit.js';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fitRows, formatFitTable, runFit } from '../experiments/fit.js';
+import { FIT_FORMS } from '../quant/fit.js';
 import { predictLoss } from '../experiments/predict.js';
 import { runPtq } from '../experiments/ptq.js';
 import { initNode } from '../platform/node.js';
@@ -66,14 +68,29 @@ export function registerQuantCommands(program: Command): void {
     .description(
       'fit js_flops (and variants) -> acc_loss per model and overall; write fit.json, fit.csv, PNG/SVG figures',
     )
-    .option('--results <dir>', 'folder searched for ptq.jsonl files', 'runs')
-    .option('--out <dir>', 'where to write fit.json and figures (default: --results)')
+    .option('--results <dir|csv>', "folder searched for ptq.jsonl files, or a CSV in the seed's ptq.csv layout", 'runs')
+    .option('--out <dir>', 'where to write fit.json and figures (default: --results, or fit-out/<csv name>)')
+    .option(
+      '--form <form>',
+      'preferred form when monotone: rat22 (the seed), rat33, rat44, or auto (best held-out R²)',
+      'rat22',
+    )
+    .option('--json', 'print one JSON row per fit (dataset, model, measure, form, r2, cv_r2, monotone, points)', false)
     .action(async (o) => {
-      const dir = resolve(o.results),
-        out = resolve(o.out ?? dir);
-      const report = await runFit(dir, out);
-      console.log(formatFitTable(report.fits));
-      console.log(`fits and figures in ${out}`);
+      const results = resolve(o.results);
+      const isCsv = existsSync(results) && statSync(results).isFile();
+      const out = resolve(o.out ?? (isCsv ? join('fit-out', basename(results, '.csv')) : results));
+      if (!['rat22', 'rat33', 'rat44', 'auto', ...FIT_FORMS].includes(o.form))
+        throw new Error(
+          `fit: unknown --form "${o.form}" (rat22, rat33, rat44, auto, or one of ${FIT_FORMS.join(', ')})`,
+        );
+      mkdirSync(out, { recursive: true });
+      const report = await runFit(results, out, { form: o.form });
+      if (o.json) console.log(JSON.stringify(fitRows(report.fits), null, 1));
+      else {
+        console.log(formatFitTable(report.fits));
+        console.log(`fits (protocol ${report.protocol}) and figures in ${out}`);
+      }
     });
 
   program
@@ -84,7 +101,11 @@ export function registerQuantCommands(program: Command): void {
     .requiredOption('--format <list>', 'format names, e.g. INT4,POT5,FLOAT6_E3', list)
     .option('--model <name>', 'model cfg name (default: from the checkpoint metadata)', modelName)
     .option('--measure <name>', 'similarity measure the fit uses', 'js_flops')
-    .option('--scope <name>', 'which fit: ALL or a model/dataset scope', 'ALL')
+    .option(
+      '--scope <name>',
+      'which fit: ALL (the pooled fit, when one dataset has one), ALL/<dataset> or <model>/<dataset>',
+      'ALL',
+    )
     .action(async (o) => {
       await initNode();
       const rows = await predictLoss({

@@ -2,7 +2,7 @@
 // read from the seed's result files): full-precision accuracy, per-format PTQ accuracy and js_flops, and the
 // per-model js_flops -> acc_loss fit R². Only model/dataset pairs of the seed's nine models are compared.
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { findFiles, readJsonl } from '../platform/files.js';
 import type { PtqRow } from './ptq.js';
 import type { FitReport } from './fit.js';
@@ -96,20 +96,12 @@ export function compareWithSeed(resultsDir: string, referenceDir: string): Compa
     const report = JSON.parse(readFileSync(f, 'utf8')) as FitReport;
     for (const e of report.fits ?? []) {
       if (e.measure !== 'js_flops') continue;
-      const [model, dataset] = e.scope === 'ALL' ? ['ALL', datasetOf(dirname(f), resultsDir)] : e.scope.split('/');
+      const [model, dataset] = e.scope.split('/'); // a model/dataset, or ALL/<dataset> for a pooled fit
       const ref = SEED_FIT_R2[`${model}/${dataset}`];
       if (ref !== undefined) rows.push({ model, dataset, figure: 'fit_r2', ours: e.best.r2, seed: ref });
     }
   }
   return rows;
-}
-
-/** A pooled fit's dataset: the one every ptq row next to it shares (pooled fits are per dataset). */
-function datasetOf(dir: string, resultsDir: string): string {
-  const sets = new Set(findFiles(dir, 'ptq.jsonl').flatMap((f) => readJsonl<PtqRow>(f).map((r) => r.dataset)));
-  if (!sets.size)
-    for (const f of findFiles(resultsDir, 'ptq.jsonl')) readJsonl<PtqRow>(f).forEach((r) => sets.add(r.dataset));
-  return sets.size === 1 ? [...sets][0] : 'mixed';
 }
 
 export function formatCompare(rows: CompareRow[]): string {

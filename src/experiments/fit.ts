@@ -1,12 +1,16 @@
-// `quantscope fit`: js_flops (and variants) -> acc_loss fits per model and over all models, from every
-// ptq.jsonl under a results folder. Writes fit.json (all fits, the chosen one first), fit.csv and
+// `quantscope fit`: js_flops (and variants) -> acc_loss fits per model and over all models of each dataset
+// (the seed pools per dataset: 387 points each for its 9 models x 43 formats), from every ptq.jsonl under a
+// results folder or from one CSV in the seed's ptq.csv layout (../shared/seed/reference/ptq.csv). Rows of
+// different protocols are never mixed in one fit. Writes fit.json (all fits, the chosen one first), fit.csv and
 // figures (PNG + SVG): per measure, the scatter of all models with each model's chosen curve, and the
 // overall fit.
 import { join } from 'node:path';
-import { describeFit, predictFit, selectFit, type Fit } from '../quant/fit.js';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { describeFit, FIT_FORMS, predictFit, selectFit, type Fit, type FitForm } from '../quant/fit.js';
 import { findFiles, readJsonl, writeFileAtomic, writeJsonAtomic } from '../platform/files.js';
 import { saveFigure, scatterWithCurves, type Series } from './plot.js';
 import { toCsv, type PtqRow } from './ptq.js';
+import { ourFormatName } from './compare.js';
 
 export const MEASURES = ['js_flops', 'js_flops_wt_log', 'js_flops_wt_cbrt', 'js_param', 'js_hist_flops'] as const;
 export type Measure = (typeof MEASURES)[number];
@@ -21,41 +25,129 @@ export interface FitEntry {
 export interface FitReport {
   created: string;
   sources: string[];
+  /** the protocol of every row fitted (rows of different protocols are never mixed) */
+  protocol: string;
   fits: FitEntry[];
 }
 
-export function loadPtqRows(dir: string): { rows: PtqRow[]; sources: string[] } {
-  const sources = findFiles(dir, 'ptq.jsonl');
-  if (!sources.length) throw new Error(`fit: no ptq.jsonl under ${dir} (run \`quantscope ptq\` first)`);
+/** The form a fit prefers when it is monotone: the seed's rational 2/2 unless asked otherwise. */
+export interface FitOptions {
+  form?: FitForm | 'auto';
+  /** which similarity measures to fit (default: all of MEASURES the rows carry) */
+  measures?: readonly Measure[];
+}
+
+/** Rows in the seed's ptq.csv layout (accuracies in percent) as PTQ rows of protocol "seed". */
+export function readSeedPtqCsv(path: string): PtqRow[] {
+  const [head, ...lines] = readFileSync(path, 'utf8').trim().split(/\r?\n/);
+  const cols = head.split(',');
+  for (const c of ['dataset', 'model', 'format', 'js_flops', 'acc_loss'])
+    if (!cols.includes(c)) throw new Error(`fit: ${path} has no "${c}" column (expected the seed's ptq.csv layout)`);
+  return lines.map((line, i) => {
+    const r = Object.fromEntries(line.split(',').map((v, j) => [cols[j], v]));
+    const num = (k: string) => (r[k] === undefined || r[k] === '' ? NaN : Number(r[k]));
+    if (!Number.isFinite(num('js_flops')) || !Number.isFinite(num('acc_loss')))
+      throw new Error(`fit: ${path} line ${i + 2}: js_flops or acc_loss is not a number`);
+    const [family, bits] = r.format.split('_');
+    return {
+      model: r.model,
+      dataset: r.dataset,
+      format: ourFormatName(r.format),
+      family,
+      bits: Number(bits),
+      protocol: 'seed',
+      js_hist_param: NaN,
+      total_macs: NaN,
+      layers: [],
+      js_flops: num('js_flops'),
+      js_flops_wt_log: num('js_flops_wt_log'),
+      js_flops_wt_cbrt: num('js_flops_wt_cbrt'),
+      js_param: num('js_param'),
+      js_hist_flops: NaN,
+      fp_acc: num('fp_acc') / 100,
+      q_acc: num('ptq_acc') / 100,
+      acc_loss: num('acc_loss'),
+    };
+  });
+}
+
+export function loadPtqRows(results: string): { rows: PtqRow[]; sources: string[] } {
+  if (!existsSync(results)) throw new Error(`fit: ${results} does not exist`);
+  if (statSync(results).isFile()) return { rows: readSeedPtqCsv(results), sources: [results] };
+  const sources = findFiles(results, 'ptq.jsonl');
+  if (!sources.length) throw new Error(`fit: no ptq.jsonl under ${results} (run \`quantscope ptq\` first)`);
   return { rows: sources.flatMap((s) => readJsonl<PtqRow>(s)), sources };
 }
 
-function fitScope(scope: string, rows: PtqRow[], measure: Measure): FitEntry | null {
+/** The one protocol of a set of rows (rows written before protocols existed count as "unrecorded"). */
+export function protocolOf(rows: PtqRow[], sources: string[]): string {
+  const seen = [...new Set(rows.map((r) => r.protocol ?? 'unrecorded'))];
+  if (seen.length > 1)
+    throw new Error(
+      `fit: the results mix protocols ${seen.join(', ')} (${sources.join(', ')}); fit each protocol's results on its own`,
+    );
+  return seen[0] ?? 'unrecorded';
+}
+
+function fitScope(scope: string, rows: PtqRow[], measure: Measure, o: FitOptions): FitEntry | null {
   const pts = rows.filter((r) => Number.isFinite(r[measure]) && Number.isFinite(r.acc_loss));
+  const preferred = o.form && o.form !== 'auto' ? o.form : 'rat22';
+  const forms = FIT_FORMS.includes(preferred) ? FIT_FORMS : [preferred, ...FIT_FORMS];
   const all = selectFit(
     pts.map((r) => r[measure]),
     pts.map((r) => r.acc_loss),
+    forms,
+    5,
+    o.form === 'auto' ? undefined : preferred,
   );
   if (!all.length) return null;
   return { scope, measure, best: all[0], alternatives: all.slice(1), points: pts.length };
 }
 
-export function fitAll(rows: PtqRow[]): FitEntry[] {
+/** Per model/dataset and pooled per dataset (scope "ALL/<dataset>"), for every measure the rows carry. */
+export function fitAll(rows: PtqRow[], o: FitOptions = {}): FitEntry[] {
   const models = [...new Set(rows.map((r) => `${r.model}/${r.dataset}`))].sort();
+  const datasets = [...new Set(rows.map((r) => r.dataset))].sort();
   const fits: FitEntry[] = [];
-  for (const measure of MEASURES) {
+  for (const measure of o.measures ?? MEASURES) {
     for (const m of models) {
       const e = fitScope(
         m,
         rows.filter((r) => `${r.model}/${r.dataset}` === m),
         measure,
+        o,
       );
       if (e) fits.push(e);
     }
-    const overall = fitScope('ALL', rows, measure);
-    if (overall) fits.push(overall);
+    for (const d of datasets) {
+      const overall = fitScope(
+        `ALL/${d}`,
+        rows.filter((r) => r.dataset === d),
+        measure,
+        o,
+      );
+      if (overall) fits.push(overall);
+    }
   }
   return fits;
+}
+
+/** One JSON row per fit: what `fit --json` prints (and ../shared/tools/seed-check reads). */
+export function fitRows(fits: FitEntry[]) {
+  return fits.map((f) => {
+    const [model, dataset] = f.scope.split('/');
+    return {
+      dataset,
+      model,
+      measure: f.measure,
+      form: f.best.form,
+      r2: f.best.r2,
+      cv_r2: Number.isNaN(f.best.cvR2) ? null : f.best.cvR2,
+      monotone: f.best.monotone === true,
+      points: f.points,
+      equation: describeFit(f.best),
+    };
+  });
 }
 
 function curve(f: Fit, xs: number[], log: boolean): { x: number; y: number }[] {
@@ -68,10 +160,11 @@ function curve(f: Fit, xs: number[], log: boolean): { x: number; y: number }[] {
   });
 }
 
-export async function runFit(dir: string, out = dir): Promise<FitReport> {
+export async function runFit(dir: string, out = dir, o: FitOptions = {}): Promise<FitReport> {
   const { rows, sources } = loadPtqRows(dir);
-  const fits = fitAll(rows);
-  const report: FitReport = { created: new Date().toISOString(), sources, fits };
+  const protocol = protocolOf(rows, sources);
+  const fits = fitAll(rows, o);
+  const report: FitReport = { created: new Date().toISOString(), sources, protocol, fits };
   writeJsonAtomic(join(out, 'fit.json'), report);
   writeFileAtomic(
     join(out, 'fit.csv'),
@@ -82,14 +175,15 @@ export async function runFit(dir: string, out = dir): Promise<FitReport> {
         form: f.best.form,
         r2: f.best.r2,
         cv_r2: f.best.cvR2,
+        monotone: f.best.monotone === true,
         points: f.points,
         equation: describeFit(f.best),
       })),
-      ['scope', 'measure', 'form', 'r2', 'cv_r2', 'points', 'equation'],
+      ['scope', 'measure', 'form', 'r2', 'cv_r2', 'monotone', 'points', 'equation'],
     ),
   );
   for (const measure of MEASURES) {
-    const perModel = fits.filter((f) => f.measure === measure && f.scope !== 'ALL');
+    const perModel = fits.filter((f) => f.measure === measure && !f.scope.startsWith('ALL/'));
     const series: Series[] = perModel.map((f) => {
       const pts = rows.filter((r) => `${r.model}/${r.dataset}` === f.scope);
       const xs = pts.map((r) => r[measure]);
@@ -109,12 +203,13 @@ export async function runFit(dir: string, out = dir): Promise<FitReport> {
       scatterWithCurves(`${measure} → acc_loss, per model`, measure, 'acc_loss', series, { logX }),
       join(out, `fit-${measure}-models`),
     );
-    const overall = fits.find((f) => f.measure === measure && f.scope === 'ALL');
-    if (overall) {
-      const xs = rows.map((r) => r[measure]);
-      const byModel: Series[] = [...new Set(rows.map((r) => `${r.model}/${r.dataset}`))].map((m) => ({
+    for (const overall of fits.filter((f) => f.measure === measure && f.scope.startsWith('ALL/'))) {
+      const dataset = overall.scope.slice(4);
+      const inSet = rows.filter((r) => r.dataset === dataset);
+      const xs = inSet.map((r) => r[measure]);
+      const byModel: Series[] = [...new Set(inSet.map((r) => `${r.model}/${r.dataset}`))].map((m) => ({
         name: m,
-        points: rows
+        points: inSet
           .filter((r) => `${r.model}/${r.dataset}` === m)
           .map((r) => ({ x: r[measure], y: r.acc_loss, label: r.format })),
       }));
@@ -124,8 +219,8 @@ export async function runFit(dir: string, out = dir): Promise<FitReport> {
         curve: curve(overall.best, xs, logX),
       });
       await saveFigure(
-        scatterWithCurves(`${measure} → acc_loss, all models`, measure, 'acc_loss', byModel, { logX }),
-        join(out, `fit-${measure}-all`),
+        scatterWithCurves(`${measure} → acc_loss, all models (${dataset})`, measure, 'acc_loss', byModel, { logX }),
+        join(out, `fit-${measure}-all-${dataset}`),
       );
     }
   }

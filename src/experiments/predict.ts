@@ -28,7 +28,11 @@ export async function predictLoss(
   o: PredictOptions,
 ): Promise<{ model: string; format: string; x: number; predicted: number; fit: string }[]> {
   const report = JSON.parse(readFileSync(o.fitFile, 'utf8')) as FitReport;
-  const entry = report.fits.find((f) => f.measure === o.measure && f.scope === o.scope);
+  const ofMeasure = report.fits.filter((f) => f.measure === o.measure);
+  // "ALL" names the pooled fit when there is one dataset's (pooled fits are per dataset: ALL/<dataset>)
+  const pooled = ofMeasure.filter((f) => f.scope.startsWith('ALL/'));
+  const entry =
+    ofMeasure.find((f) => f.scope === o.scope) ?? (o.scope === 'ALL' && pooled.length === 1 ? pooled[0] : undefined);
   if (!entry) {
     const have = [...new Set(report.fits.map((f) => `${f.measure}@${f.scope}`))].join(', ');
     throw new Error(`${o.fitFile}: no fit for measure ${o.measure} and scope ${o.scope} (available: ${have})`);

@@ -54,6 +54,8 @@ export interface PtqRow {
   family: string;
   bits: number;
   calibration?: string;
+  /** the PTQ protocol the row was measured under ("seed", "clean"); rows of different protocols never share a fit */
+  protocol?: string;
   js_param: number;
   js_flops: number;
   js_flops_wt_log: number;

@@ -158,9 +158,17 @@ ${models.map((m) => img(join(figs, `ptq-${m}.png`), `${m}: accuracy vs bit width
       num(f.best.cvR2),
       f.points,
     ]);
-    sections.push(`<h2>3. Predicting accuracy loss from weight similarity</h2><p>Candidate forms: polynomials of degree 1–4, a power law and a saturating exponential, chosen by held-out R² (5-fold); R² is on all points.</p>
-${img(join(figs, 'fit-js_flops-models.png'), 'js_flops → acc_loss, per model')}${img(join(figs, 'fit-js_flops-all.png'), 'js_flops → acc_loss, all models')}
-${img(join(figs, 'fit-js_hist_flops-all.png'), 'histogram JS (FLOPs-weighted) → acc_loss, all models')}
+    const pooled = report.fits.filter((f) => f.measure === 'js_flops' && f.scope.startsWith('ALL/'));
+    const datasets = pooled.map((f) => f.scope.slice(4));
+    const allFigures = datasets
+      .map(
+        (d) =>
+          img(join(figs, `fit-js_flops-all-${d}.png`), `js_flops → acc_loss, all models (${d})`) +
+          img(join(figs, `fit-js_hist_flops-all-${d}.png`), `histogram JS (FLOPs-weighted) → acc_loss (${d})`),
+      )
+      .join('');
+    sections.push(`<h2>3. Predicting accuracy loss from weight similarity</h2><p>Protocol ${esc(report.protocol)}. The seed's form is a rational function (p1·x² + p2·x + p3) / (q1·x² + q2·x + q3), fitted by nonlinear least squares from seeded starts; only fits that are non-decreasing over the data's range are eligible (also for the alternatives: polynomials of degree 1–4, a power law, a saturating exponential). R² is in sample, as the seed reports it; held-out R² is 5-fold. Pooled fits are per dataset.</p>
+${img(join(figs, 'fit-js_flops-models.png'), 'js_flops → acc_loss, per model')}${allFigures}
 ${table(['measure', 'scope', 'chosen form', 'R²', 'held-out R²', 'points'], fitRows)}<pre>${esc(formatFitTable(report.fits))}</pre>`);
   }
   // robustness

@@ -1,11 +1,16 @@
-// Curve fits of a similarity measure x (js_flops and variants) to acc_loss y. Candidate forms: polynomials
-// of degree 1-4 (the seed's choice), a power law a·x^b and a saturating exponential a·(1 − e^(−b·x)).
-// The form is chosen by R² on held-out points (k-fold cross-validation); the chosen form is then refit on
-// all points. x is scaled by its maximum so the normal equations stay well conditioned.
+// Curve fits of a similarity measure x (js_flops and variants) to acc_loss y. Candidate forms: the seed's
+// rational functions (2/2, and 3/3 or 4/4 as options; ./rational.ts), polynomials of degree 1-4, a power law
+// a·x^b and a saturating exponential a·(1 − e^(−b·x)). Only fits that are non-decreasing over the data's
+// range are eligible (a predictor of accuracy loss must not say more divergence costs less). A preferred form
+// (the seed's rat22) is chosen when eligible, else the best by R² on held-out points (k-fold). x is scaled by
+// its maximum so the normal equations stay well conditioned.
 // Platform-neutral: the browser page applies saved fits with predictFit().
 
-export type FitForm = 'poly1' | 'poly2' | 'poly3' | 'poly4' | 'power' | 'satexp';
-export const FIT_FORMS: FitForm[] = ['poly1', 'poly2', 'poly3', 'poly4', 'power', 'satexp'];
+import { fitRational, monotoneGrid, rationalValue } from './rational.js';
+
+export type FitForm = 'rat22' | 'rat33' | 'rat44' | 'poly1' | 'poly2' | 'poly3' | 'poly4' | 'power' | 'satexp';
+export const FIT_FORMS: FitForm[] = ['rat22', 'poly1', 'poly2', 'poly3', 'poly4', 'power', 'satexp'];
+export const RATIONAL_DEGREE: Partial<Record<FitForm, number>> = { rat22: 2, rat33: 3, rat44: 4 };
 
 export interface Fit {
   form: FitForm;
@@ -17,9 +22,13 @@ export interface Fit {
   /** mean R² over held-out folds (NaN when there were too few points) */
   cvR2: number;
   n: number;
+  /** non-decreasing on min(x):0.5:max(x) and a fine grid (only such fits are eligible) */
+  monotone?: boolean;
 }
 
 export function predictFit(f: Pick<Fit, 'form' | 'params' | 'xScale'>, x: number): number {
+  const degree = RATIONAL_DEGREE[f.form];
+  if (degree) return rationalValue({ degree, params: f.params, xScale: f.xScale }, x);
   const u = x / f.xScale;
   const p = f.params;
   switch (f.form) {
@@ -122,6 +131,10 @@ function levenberg(
 
 function fitParams(form: FitForm, us: number[], ys: number[]): number[] | null {
   switch (form) {
+    case 'rat22':
+    case 'rat33':
+    case 'rat44':
+      throw new Error('rational forms are fitted in x, not u (fitRational)');
     case 'poly1':
       return polyFit(us, ys, 1);
     case 'poly2':
@@ -151,9 +164,34 @@ function fitParams(form: FitForm, us: number[], ys: number[]): number[] | null {
   }
 }
 
-/** Fit one form to all points (no cross-validation). */
-export function fitForm(form: FitForm, xs: number[], ys: number[]): Fit | null {
+/** Non-decreasing over [min x, max x] on the seed's 0.5 grid and a fine one (a fall below 1e-6 of the span is rounding). */
+export function isMonotoneFit(f: Fit, xs: number[]): boolean {
+  const lo = Math.min(...xs),
+    hi = Math.max(...xs);
+  const span = Math.abs(predictFit(f, hi) - predictFit(f, lo));
+  let high = -Infinity;
+  for (const x of monotoneGrid(lo, hi)) {
+    const v = predictFit(f, x);
+    if (!Number.isFinite(v) || v < high - 1e-6 * span - 1e-15) return false;
+    high = Math.max(high, v);
+  }
+  return true;
+}
+
+/** Fit one form to all points (no cross-validation); rational forms from `starts` seeded starts. */
+export function fitForm(form: FitForm, xs: number[], ys: number[], starts = 40): Fit | null {
   if (xs.length !== ys.length) throw new Error(`fit: ${xs.length} x values but ${ys.length} y values`);
+  const degree = RATIONAL_DEGREE[form];
+  if (degree) {
+    const r = fitRational(xs, ys, { degree, starts });
+    if (!r) return null;
+    const fit: Fit = { form, params: r.params, xScale: r.xScale, r2: NaN, cvR2: NaN, n: xs.length, monotone: true };
+    fit.r2 = rSquared(
+      ys,
+      xs.map((x) => predictFit(fit, x)),
+    );
+    return fit;
+  }
   const xScale = Math.max(...xs.map(Math.abs)) || 1;
   const us = xs.map((x) => x / xScale);
   const params = fitParams(form, us, ys);
@@ -163,14 +201,34 @@ export function fitForm(form: FitForm, xs: number[], ys: number[]): Fit | null {
     ys,
     xs.map((x) => predictFit(fit, x)),
   );
+  fit.monotone = isMonotoneFit(fit, xs);
   return fit;
 }
 
 /** Minimum points to fit a form (parameters + 1 so R² means something). */
-const MIN_POINTS: Record<FitForm, number> = { poly1: 3, poly2: 4, poly3: 5, poly4: 6, power: 3, satexp: 3 };
+const MIN_POINTS: Record<FitForm, number> = {
+  rat22: 6,
+  rat33: 8,
+  rat44: 10,
+  poly1: 3,
+  poly2: 4,
+  poly3: 5,
+  poly4: 6,
+  power: 3,
+  satexp: 3,
+};
 
-/** Fit every form, score each by k-fold held-out R², and return all with the best first. */
-export function selectFit(xs: number[], ys: number[], forms: FitForm[] = FIT_FORMS, folds = 5): Fit[] {
+/**
+ * Fit every form, score each by k-fold held-out R², and return all: monotone fits first (the preferred form
+ * leading when it is among them, then by held-out R²), non-monotone ones after (never eligible).
+ */
+export function selectFit(
+  xs: number[],
+  ys: number[],
+  forms: FitForm[] = FIT_FORMS,
+  folds = 5,
+  preferred?: FitForm,
+): Fit[] {
   const n = xs.length;
   const out: Fit[] = [];
   // deterministic interleaved folds (points are usually sorted by format and bits)
@@ -189,6 +247,7 @@ export function selectFit(xs: number[], ys: number[], forms: FitForm[] = FIT_FOR
           form,
           tr.map((i) => xs[i]),
           tr.map((i) => ys[i]),
+          10, // fewer seeded starts per fold: the held-out score is a check, not the reported fit
         );
         if (!f) continue;
         for (const i of te) {
@@ -200,13 +259,24 @@ export function selectFit(xs: number[], ys: number[], forms: FitForm[] = FIT_FOR
     }
     out.push(fit);
   }
-  const score = (f: Fit) => (Number.isNaN(f.cvR2) ? f.r2 - 1 : f.cvR2); // without folds, fall back on fit R² (ranked after CV-scored forms)
-  return out.sort((a, b) => score(b) - score(a));
+  // without folds, fall back on fit R² (ranked after CV-scored forms)
+  const score = (f: Fit) => (Number.isNaN(f.cvR2) ? f.r2 - 1 : f.cvR2);
+  const rank = (f: Fit) => [f.monotone ? 1 : 0, f.form === preferred ? 1 : 0, score(f)];
+  return out.sort((a, b) => {
+    const [x, y] = [rank(a), rank(b)];
+    return y[0] - x[0] || y[1] - x[1] || y[2] - x[2];
+  });
 }
 
 export function describeFit(f: Fit): string {
   const p = f.params.map((v) => v.toPrecision(4));
   const u = `(x/${f.xScale.toPrecision(3)})`;
+  const degree = RATIONAL_DEGREE[f.form];
+  if (degree) {
+    const poly = (c: string[], first: string) =>
+      [first, ...c].map((v, i) => (i === 0 ? v : `${v}·${u}${i > 1 ? `^${i}` : ''}`)).join(' + ');
+    return `(${poly(p.slice(1, degree + 1), p[0])}) / (${poly(p.slice(degree + 1), '1')})`;
+  }
   switch (f.form) {
     case 'power':
       return `${p[0]}·${u}^${p[1]}`;
