@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { dirname, join, resolve } from 'node:path';
 import { GEN_DEFAULTS, defaultGenLr, runGen } from '../experiments/gen.js';
 import { ROBUST_DEFAULTS, runRobust } from '../experiments/robust.js';
+import { fitRobust, loadRobustPoints, SEED_ROBUST_MODELS } from '../experiments/robust-fit.js';
 import { initNode } from '../platform/node.js';
 import { checkpointOf, dataset, int, list, modelName, num, splitFormats, withAttackOptions } from './options.js';
 
@@ -161,5 +162,23 @@ export function registerRobustCommands(program: Command): void {
         console.log(
           `${r.model} ${r.format.padEnd(12)} ${r.data.padEnd(12)} clean ${(r.clean * 100).toFixed(1)}%  fgsm ${(r.fgsm * 100).toFixed(1)}%  pgd ${(r.pgd * 100).toFixed(1)}%`,
         );
+    });
+
+  program
+    .command('robust-fit')
+    .description('straight-line fits of test-relative on fake-relative accuracy, pooled per dataset and fake set')
+    .option('--results <dir|csv>', "folder searched for robust.jsonl, or a CSV in the seed's robust.csv layout", 'runs')
+    .option('--models <list>', "models pooled (default: the seed's six; 'all' for every model found)", list)
+    .option('--json', 'print one JSON row per fit (dataset, fake_set, metric, r2, slope, intercept, points)', false)
+    .action((o) => {
+      const models = o.models?.[0] === 'all' ? null : (o.models ?? SEED_ROBUST_MODELS);
+      const rows = fitRobust(loadRobustPoints(resolve(o.results)), models);
+      if (o.json) console.log(JSON.stringify(rows, null, 1));
+      else
+        for (const r of rows)
+          console.log(
+            `${r.dataset.padEnd(9)} ${r.fake_set.padEnd(9)} ${r.metric.padEnd(6)} R² ${r.r2.toFixed(4)}  ` +
+              `test = ${r.slope.toFixed(3)} x fake + ${r.intercept.toFixed(3)}  (${r.points} points)`,
+          );
     });
 }
