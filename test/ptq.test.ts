@@ -72,9 +72,13 @@ describe('calibration', () => {
   });
 });
 
+/** the folder of the model the first sweep test trains (the seed-protocol test reuses it) */
+let trainedDir = '';
+
 describe('ptq sweep on a trained model', () => {
   it('writes rows with consistent acc_loss, orders INT2 below INT8, and resumes without redoing work', async () => {
     const out = mkdtempSync(join(tmpdir(), 'qs-ptq-'));
+    trainedDir = out;
     const dataDir = join(process.cwd(), '../shared/data');
     const r = await train(
       {
@@ -110,6 +114,7 @@ describe('ptq sweep on a trained model', () => {
       out,
       histBins: 256,
       quiet: true,
+      protocol: 'legacy' as const, // the earlier approximation; the seed's protocol is the next test's
     };
     const rows = await runPtq(cfg);
     expect(rows.map((x) => x.format)).toEqual(['INT8', 'INT2', 'POT4']);
@@ -128,7 +133,7 @@ describe('ptq sweep on a trained model', () => {
     expect(again[0]).toEqual(int8);
     expect(readJsonl(join(out, 'ptq.jsonl')).length).toBe(4);
     expect(readFileSync(join(out, 'ptq.csv'), 'utf8').split('\n')[0]).toMatch(
-      /^model,dataset,format,family,bits,js_param,js_flops/,
+      /^model,dataset,format,protocol,family,bits,js_param,js_flops/,
     );
     // the seed's calibration (ranges measured through the fake-quantized network) in its own folder
     await expect(runPtq({ ...cfg, calibration: 'quantized' })).rejects.toThrow(/calibrated with "fp", not "quantized"/);
@@ -239,5 +244,47 @@ describe('fit and predict on sweep results', () => {
         scope: 'C/cifar10',
       }),
     ).rejects.toThrow(/no fit for measure js_flops and scope C\/cifar10/);
+  });
+
+  it("protocol seed: the seed's placement and similarity; clean differs only by the quirks; never mixed", async () => {
+    const dataDir = join(process.cwd(), '../shared/data');
+    const cfg = {
+      checkpoint: join(trainedDir, 'model.safetensors'),
+      dataset: 'cifar10' as const,
+      families: [],
+      bits: [],
+      formats: ['INT8', 'INT2', 'POT4'],
+      calibBatches: 2,
+      calibBatchSize: 64,
+      testSubset: 256,
+      dataDir,
+      histBins: 256,
+      quiet: true,
+    };
+    const sout = mkdtempSync(join(tmpdir(), 'qs-ptq-seed-'));
+    const [s8, s2, p4] = await runPtq({ ...cfg, out: sout, protocol: 'seed' });
+    expect([s8, s2, p4].map((r) => r.protocol)).toEqual(['seed', 'seed', 'seed']);
+    expect(s2.q_acc).toBeLessThan(s8.q_acc);
+    expect(Math.abs(s8.q_acc - s8.fp_acc)).toBeLessThan(0.03);
+    expect(s2.js_flops).toBeGreaterThan(s8.js_flops * 10);
+    // percent shares of the whole model: the units hold all but the pools' and the standalone ReLU's share
+    const shares = s8.layers.reduce((a, l) => a + l.mac_share, 0);
+    expect(shares).toBeGreaterThan(95);
+    expect(shares).toBeLessThan(100);
+    expect(s8.layers.every((l) => typeof l.js_bias === 'number')).toBe(true);
+    const js = s8.layers.reduce((a, l) => a + (l.js + (l.js_bias ?? 0)) * l.mac_share, 0);
+    expect(s8.js_flops).toBeCloseTo(js, 10);
+    await expect(runPtq({ ...cfg, out: sout, protocol: 'clean' })).rejects.toThrow(
+      /holds results of protocol "seed", not "clean"/,
+    );
+    const [c8, c2] = await runPtq({
+      ...cfg,
+      formats: ['INT8', 'INT2'],
+      out: mkdtempSync(join(tmpdir(), 'qs-c-')),
+      protocol: 'clean',
+    });
+    expect(c8.protocol).toBe('clean');
+    expect(c8.js_flops).toBeCloseTo(s8.js_flops, 6); // VGG has no sums: only the INT clamp can differ
+    expect(c2.q_acc).toBeLessThan(c8.q_acc);
   });
 });

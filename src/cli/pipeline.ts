@@ -8,7 +8,7 @@ import { initNode } from '../platform/node.js';
 import { compareWithSeed, formatCompare, SEED_REFERENCE_DIR } from '../experiments/compare.js';
 import { toCsv } from '../experiments/ptq.js';
 import { writeFileAtomic } from '../platform/files.js';
-import { int, list } from './options.js';
+import { int, list, modelName } from './options.js';
 
 export function registerPipelineCommands(program: Command): void {
   program
@@ -64,6 +64,12 @@ export function registerPipelineCommands(program: Command): void {
     .option('--test-subset <n>', 'test images', int('--test-subset'), DEMO_DEFAULTS.testSubset)
     .option('--epochs <n>', 'epochs', int('--epochs'), DEMO_DEFAULTS.epochs)
     .option('--bits <list>', 'bit widths for PTQ', (v) => list(v).map(Number), DEMO_DEFAULTS.bits)
+    .option(
+      '--seed-model <name>',
+      "one of the seed's own models, scaled down ('none' leaves it out)",
+      (v: string) => (v === 'none' ? v : modelName(v)),
+      DEMO_DEFAULTS.seedModel?.model ?? 'none',
+    )
     .option('--quiet', 'no progress output', false)
     .action(async (o) => {
       await initNode();
@@ -77,6 +83,10 @@ export function registerPipelineCommands(program: Command): void {
         epochs: o.epochs,
         bits: o.bits,
         quiet: o.quiet,
+        seedModel:
+          o.seedModel === 'none' || !DEMO_DEFAULTS.seedModel
+            ? null
+            : { ...DEMO_DEFAULTS.seedModel, model: o.seedModel },
       });
       console.log(`report: ${path}`);
     });

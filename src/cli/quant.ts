@@ -9,6 +9,9 @@ import { runPtq } from '../experiments/ptq.js';
 import { initNode } from '../platform/node.js';
 import { checkpointOf, dataset, int, list, modelName, splitFormats } from './options.js';
 
+/** The seed's sweep: every width of each family (INT 2..16, POT 2..8, FLOAT 3..8 bits): its 43 formats. */
+const SEED_BITS = Array.from({ length: 15 }, (_, i) => i + 2);
+
 export function registerQuantCommands(program: Command): void {
   program
     .command('ptq')
@@ -21,14 +24,31 @@ export function registerQuantCommands(program: Command): void {
       'POT',
       'FLOAT',
     ])
-    .option('--bits <list>', 'bit widths', (v) => list(v).map(Number), [2, 3, 4, 5, 6, 7, 8])
+    .option(
+      '--bits <list>',
+      'bit widths (INT up to 16, POT up to 8, FLOAT 3..8)',
+      (v) => list(v).map(Number),
+      SEED_BITS,
+    )
+    .option(
+      '--protocol <name>',
+      "seed: the seed's placement, calibration, similarity and quirks (default); clean: without the quirks; " +
+        'legacy: the earlier approximation',
+      (v) => {
+        if (v !== 'seed' && v !== 'clean' && v !== 'legacy')
+          throw new InvalidArgumentError(`--protocol must be seed, clean or legacy, got "${v}"`);
+        return v;
+      },
+      'seed',
+    )
     .option('--calib-batches <n>', 'training batches for activation ranges', int('--calib-batches'), 100)
     .option('--calib-batch-size <n>', 'calibration batch size', int('--calib-batch-size'), 128)
     .option('--test-subset <n>', 'evaluate on the first N test images', int('--test-subset'))
     .option('--hist-bins <n>', 'bins of the histogram JS divergence', int('--hist-bins'), 2048)
     .option(
       '--calibration <mode>',
-      'fp: ranges from the full-precision model once; quantized: per format through the fake-quantized network (the seed)',
+      'legacy protocol only. fp: ranges from the full-precision model once; quantized: per format through the ' +
+        'fake-quantized network',
       (v) => {
         if (v !== 'fp' && v !== 'quantized')
           throw new InvalidArgumentError(`--calibration must be fp or quantized, got "${v}"`);
@@ -51,6 +71,7 @@ export function registerQuantCommands(program: Command): void {
         calibBatches: o.calibBatches,
         calibBatchSize: o.calibBatchSize,
         calibration: o.calibration,
+        protocol: o.protocol,
         testSubset: o.testSubset,
         dataDir: o.dataDir,
         out: resolve(o.out ?? dirname(checkpoint)),

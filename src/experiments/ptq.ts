@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { calibrationBatches } from '../data/batches.js';
 import { loadCifar, type DatasetName, type ImageSet } from '../data/cifar.js';
 import { loadTrainedModel } from './train.js';
+import { runProtocolPtq } from './ptq-protocol.js';
 import { accuracy } from './evaluate.js';
 import { log, Progress } from './progress.js';
 import { appendJsonl, readJsonl, writeFileAtomic, writeJsonAtomic } from '../platform/files.js';
@@ -44,6 +45,13 @@ export interface PtqConfig {
    * upstream quantization shifts downstream ranges), costing calibBatches extra forwards per format.
    */
   calibration?: 'fp' | 'quantized';
+  /**
+   * 'seed' (the default of the CLI): the seed's placement, per-format calibration through the quantized
+   * network on augmented batches, JS of weights and biases with percent shares, its two quirks;
+   * 'clean': the same without the quirks; 'legacy': the earlier approximation (every conv/linear input and
+   * pre-activation output, ranges from the full-precision model), kept for the robustness study until it moves.
+   */
+  protocol?: 'seed' | 'clean' | 'legacy';
   quiet?: boolean;
 }
 
@@ -66,13 +74,14 @@ export interface PtqRow {
   q_acc: number;
   acc_loss: number;
   total_macs: number;
-  layers: { name: string; js: number; js_hist: number; mac_share: number; param_share: number }[];
+  layers: { name: string; js: number; js_bias?: number; js_hist: number; mac_share: number; param_share: number }[];
 }
 
 export const PTQ_COLUMNS = [
   'model',
   'dataset',
   'format',
+  'protocol',
   'family',
   'bits',
   'js_param',
@@ -101,6 +110,10 @@ export async function runPtq(c: PtqConfig): Promise<PtqRow[]> {
   if (!formats.length)
     throw new Error(`ptq: no formats for families ${c.families.join(',')} at bits ${c.bits.join(',')}`);
   const jsonl = join(c.out, 'ptq.jsonl');
+  if ((c.protocol ?? 'seed') !== 'legacy') {
+    await runProtocolPtq(c, formats, jsonl);
+    return finish(c, jsonl);
+  }
   const existing = readJsonl<PtqRow>(jsonl);
   const mode = c.calibration ?? 'fp';
   const other = existing.find((r) => (r.calibration ?? 'fp') !== mode);
@@ -188,6 +201,7 @@ export async function runPtq(c: PtqConfig): Promise<PtqRow[]> {
         family: f.family,
         bits: f.bits,
         calibration: c.calibration ?? 'fp',
+        protocol: 'legacy',
         ...sim,
         fp_acc: fpAcc,
         q_acc: qAcc,

@@ -89,7 +89,8 @@ export class Linear extends Module {
     const input = ctx.inputHook ? ctx.inputHook(this.path, this, x) : x;
     let y = matmul(input, transpose(this.param('weight')));
     if (this.hasBias) y = add(y, this.param('bias'));
-    return ctx.layerHook ? ctx.layerHook(this.path, this, input, y) : y;
+    const out = ctx.layerHook ? ctx.layerHook(this.path, this, input, y) : y;
+    return ctx.unitHook ? ctx.unitHook(this.path, out) : out;
   }
 }
 
@@ -178,7 +179,14 @@ export const MaxPool2d = (k: number, s = k, p = 0) =>
 export const AvgPool2d = (k: number, s = k, p = 0) =>
   new Fn('avgpool', (x) => avgPool2d(x, k, s, p), { kernel: k, stride: s, padding: p });
 export const AdaptiveAvgPool2d = (o: number) =>
-  new Fn('adaptive_avgpool', (x) => adaptiveAvgPool2d(x, o), { output: o });
+  new Fn(
+    'adaptive_avgpool',
+    (x, self, ctx) => {
+      const y = adaptiveAvgPool2d(x, o);
+      return ctx.joinHook ? ctx.joinHook(self.path, 'aap', y, [x]) : y;
+    },
+    { output: o },
+  );
 export const Upsample = (f: number) => new Fn('upsample', (x) => upsampleNearest2d(x, f), { factor: f });
 export const View = (shape: number[]) => new Fn('view', (x) => reshape(x, [x.shape[0], ...shape]), { shape });
 export const Dropout = (p: number) =>

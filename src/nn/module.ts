@@ -20,6 +20,13 @@ export interface ForwardContext {
   layerHook?: (name: string, layer: Module, input: Tensor, output: Tensor) => Tensor;
   /** called before a conv/linear consumes its input (fake-quant of inputs) */
   inputHook?: (name: string, layer: Module, input: Tensor) => Tensor;
+  /**
+   * The seed's quantization points (PTQ protocols seed and clean): a unit's output after its fused
+   * activation (conv [+ bn] [+ relu/relu6], keyed by the conv's name) or a linear's output.
+   */
+  unitHook?: (name: string, y: Tensor) => Tensor;
+  /** the output of a residual add, an inception concat or the adaptive average pool, with its operands */
+  joinHook?: (name: string, kind: 'add' | 'concat' | 'aap', y: Tensor, operands: Tensor[]) => Tensor;
   /** seed source for dropout masks */
   nextSeed?: () => number;
   /** called after every module's forward (shape tracing for FLOP counting) */

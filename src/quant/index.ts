@@ -10,3 +10,4 @@ export { ocpFormat } from './formats/ocp.js';
 export { mxint8 } from './formats/mx.js';
 export * from './prepare.js';
 export * from './session.js';
+export * from './protocol.js';

@@ -2,7 +2,7 @@
 // browser's QuantSession): BN folded into the convs, the conv/linear layers with copies of their
 // full-precision parameters, and each layer's share of the params and MACs. Calibration differs between
 // the flows (cached, on real or on generated data) and is theirs to run, before or after this.
-import { countFlops, foldedLayerMacs } from '../nn/flops.js';
+import { countFlops, foldedLayerMacs, type FlopsTable } from '../nn/flops.js';
 import type { Classifier } from '../nn/models/build.js';
 import { foldBatchNorms, layerShares, quantLayers, type QuantLayer } from './ptq.js';
 
@@ -11,6 +11,8 @@ export interface PreparedModel {
   shares: Map<string, { param: number; mac: number }>;
   /** MACs of the unfolded model (the denominator of the similarity measures) */
   totalMacs: number;
+  /** the unfolded model's ptflops table (the seed's percent shares come from it) */
+  table: FlopsTable;
 }
 
 export async function prepareQuantization(model: Classifier): Promise<PreparedModel> {
@@ -19,5 +21,5 @@ export async function prepareQuantization(model: Classifier): Promise<PreparedMo
   const counts = foldedLayerMacs(table);
   foldBatchNorms(model);
   const layers = await quantLayers(model);
-  return { layers, shares: layerShares(layers, counts), totalMacs: table.totalMacs };
+  return { layers, shares: layerShares(layers, counts), totalMacs: table.totalMacs, table };
 }

@@ -49,10 +49,12 @@ export class ConvUnit extends Module {
   forward(x: Tensor, ctx: ForwardContext): Tensor {
     let y = run(this.conv, x, ctx);
     // BN + ReLU as one pass forward and backward; a trace (FLOP counting) must see each module on its own
-    if (this.bn && this.act?.kind === 'relu' && !ctx.trace) return this.bn.forwardRelu(y, ctx);
-    if (this.bn) y = run(this.bn, y, ctx);
-    if (this.act) y = run(this.act, y, ctx);
-    return y;
+    if (this.bn && this.act?.kind === 'relu' && !ctx.trace) y = this.bn.forwardRelu(y, ctx);
+    else {
+      if (this.bn) y = run(this.bn, y, ctx);
+      if (this.act) y = run(this.act, y, ctx);
+    }
+    return ctx.unitHook ? ctx.unitHook(this.conv.path, y) : y;
   }
 }
 
@@ -72,13 +74,16 @@ export class Residual extends Module {
   get kind(): string {
     return 'residual';
   }
+  /** the seed's name of the add (ml{S}_blk{b}_add0), where its quantizer sits */
+  joinName = '';
   forward(x: Tensor, ctx: ForwardContext): Tensor {
     const y = run(this.body, x, ctx);
     const other = this.shortcut ? run(this.shortcut, x, ctx) : this.identity ? x : null;
     if (!other) return this.post ? run(this.post, y, ctx) : y;
-    // sum and ReLU in one pass; a trace (FLOP counting) must see the activation module on its own
-    if (this.post?.kind === 'relu' && !ctx.trace) return addRelu(y, other);
-    const sum = add(y, other);
+    // sum and ReLU in one pass; a trace (FLOP counting) and a quantized sum need them apart
+    if (this.post?.kind === 'relu' && !ctx.trace && !ctx.joinHook) return addRelu(y, other);
+    let sum = add(y, other);
+    if (ctx.joinHook) sum = ctx.joinHook(this.joinName, 'add', sum, [y, other]);
     return this.post ? run(this.post, sum, ctx) : sum;
   }
 }
@@ -92,11 +97,12 @@ export class Branches extends Module {
   get kind(): string {
     return 'branches';
   }
+  /** the seed's name of the concat (inc{I}_concat), where its quantizer sits */
+  joinName = '';
   forward(x: Tensor, ctx: ForwardContext): Tensor {
-    return concat(
-      this.branches.map((b) => run(b, x, ctx)),
-      1,
-    );
+    const outs = this.branches.map((b) => run(b, x, ctx));
+    const y = concat(outs, 1);
+    return ctx.joinHook ? ctx.joinHook(this.joinName, 'concat', y, outs) : y;
   }
 }
 
@@ -237,14 +243,20 @@ function buildBlock(name: string, index: number, rng: Random, prefix: string): M
   const vars = blockVars(def, name, index);
   const seq = (rows: string[], pre: string) =>
     new Sequential(rows.map((r, j) => simpleLayer(fill(r, vars), rng, pre, j)));
-  if (def.branches) return new Branches(def.branches.map((rows, k) => seq(rows, `${prefix}br${k}_`)));
+  if (def.branches) {
+    const b = new Branches(def.branches.map((rows, k) => seq(rows, `${prefix}br${k}_`)));
+    b.joinName = `${prefix}concat`;
+    return b;
+  }
   if (!def.body) throw new Error(`model cfg: block "${name}" has neither body nor branches`);
   const body = seq(def.body, `${prefix}ma_`);
   const project = def.projectIf ? Boolean(vars[def.projectIf]) : false;
   const shortcut = project && def.projection ? seq(def.projection, `${prefix}ds_`) : null;
   const identity = def.residualIf ? Boolean(vars[def.residualIf]) : true;
   const post = def.post ? simpleLayer(def.post, rng, prefix, 1) : null;
-  return new Residual(body, shortcut, identity, post);
+  const r = new Residual(body, shortcut, identity, post);
+  r.joinName = `${prefix}add0`;
+  return r;
 }
 
 export function modelNames(): string[] {
