@@ -13,9 +13,10 @@ describe('compare with the seed', () => {
     const run = join(dir, 'AlexNet-cifar10');
     mkdirSync(run);
     writeFileSync(join(run, 'result.json'), JSON.stringify({ model: 'AlexNet', dataset: 'cifar10', test_acc: 0.88 }));
-    const row = { model: 'AlexNet', dataset: 'cifar10', format: 'INT8', q_acc: 0.87, js_flops: 0.01 };
+    const row = { model: 'AlexNet', dataset: 'cifar10', format: 'INT8', protocol: 'seed', q_acc: 0.87, js_flops: 0.01 };
+    const clean = { ...row, protocol: 'clean' }; // another protocol: left out
     const other = { ...row, model: 'VGG_demo', format: 'INT8' }; // not a seed model: left out
-    writeFileSync(join(run, 'ptq.jsonl'), `${JSON.stringify(row)}\n${JSON.stringify(other)}\n`);
+    writeFileSync(join(run, 'ptq.jsonl'), [row, other, clean].map((r) => JSON.stringify(r)).join('\n') + '\n');
     const fit = { fits: [{ scope: 'AlexNet/cifar10', measure: 'js_flops', best: { r2: 0.97 } }] };
     writeFileSync(join(dir, 'fit.json'), JSON.stringify(fit));
     const rows = compareWithSeed(dir, REFERENCE);

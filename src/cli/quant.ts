@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fitRows, formatFitTable, runFit } from '../experiments/fit.js';
 import { FIT_FORMS } from '../quant/fit.js';
+import { PROTOCOLS } from '../quant/protocol.js';
 import { predictLoss } from '../experiments/predict.js';
 import { runPtq } from '../experiments/ptq.js';
 import { initNode } from '../platform/node.js';
@@ -33,10 +34,12 @@ export function registerQuantCommands(program: Command): void {
     .option(
       '--protocol <name>',
       "seed: the seed's placement, calibration, similarity and quirks (default); clean: without the quirks; " +
-        'legacy: the earlier approximation',
+        'seed-sum-range / seed-int-clamp: one quirk fixed; legacy: the earlier approximation',
       (v) => {
-        if (v !== 'seed' && v !== 'clean' && v !== 'legacy')
-          throw new InvalidArgumentError(`--protocol must be seed, clean or legacy, got "${v}"`);
+        if (v !== 'legacy' && !(v in PROTOCOLS))
+          throw new InvalidArgumentError(
+            `--protocol must be one of ${[...Object.keys(PROTOCOLS), 'legacy'].join(', ')}, got "${v}"`,
+          );
         return v;
       },
       'seed',
@@ -97,6 +100,7 @@ export function registerQuantCommands(program: Command): void {
       'rat22',
     )
     .option('--json', 'print one JSON row per fit (dataset, model, measure, form, r2, cv_r2, monotone, points)', false)
+    .option('--protocol <name>', 'fit only the rows of this PTQ protocol (needed when the results hold several)')
     .action(async (o) => {
       const results = resolve(o.results);
       const isCsv = existsSync(results) && statSync(results).isFile();
@@ -106,7 +110,7 @@ export function registerQuantCommands(program: Command): void {
           `fit: unknown --form "${o.form}" (rat22, rat33, rat44, auto, or one of ${FIT_FORMS.join(', ')})`,
         );
       mkdirSync(out, { recursive: true });
-      const report = await runFit(results, out, { form: o.form });
+      const report = await runFit(results, out, { form: o.form, protocol: o.protocol });
       if (o.json) console.log(JSON.stringify(fitRows(report.fits), null, 1));
       else {
         console.log(formatFitTable(report.fits));

@@ -85,6 +85,7 @@ export function compareWithSeed(resultsDir: string, referenceDir: string): Compa
   }
   for (const f of findFiles(resultsDir, 'ptq.jsonl')) {
     for (const p of readJsonl<PtqRow>(f)) {
+      if (p.protocol !== 'seed') continue; // only the seed's protocol measures what the seed measured
       const s = seed.get(`${p.model}/${p.dataset}`)?.formats.get(p.format);
       if (!s) continue;
       const base = { model: p.model, dataset: p.dataset };

@@ -34,6 +34,8 @@ export interface DemoConfig {
   eps: number;
   /** one of the seed's own models, scaled down (null to leave it out) */
   seedModel: SeedModelDemo | null;
+  /** a model with residual adds swept under the seed protocol, each quirk fixed, and clean (null: none) */
+  quirkModel: SeedModelDemo | null;
 }
 
 /** A seed model in the demo: trained with the seed's recipe (80/20 validation split included) on a subset. */
@@ -54,7 +56,7 @@ export const DEMO_DEFAULTS: Omit<DemoConfig, 'out'> = {
   batchSize: 64,
   bits: [2, 3, 4, 5, 6, 8],
   families: ['INT', 'POT', 'FLOAT'],
-  calibBatches: 20,
+  calibBatches: 4,
   robustModel: 'VGG_demo',
   genEpochs: 2,
   genIters: 25,
@@ -62,8 +64,11 @@ export const DEMO_DEFAULTS: Omit<DemoConfig, 'out'> = {
   robustTestSubset: 200,
   robustFakeLimit: 128,
   eps: 2 / 255,
-  seedModel: { model: 'AlexNet_BN', subset: 2500, epochs: 2, testSubset: 500, bits: [2, 4, 8], calibBatches: 4 },
+  seedModel: { model: 'AlexNet_BN', subset: 2500, epochs: 2, testSubset: 500, bits: [2, 4, 8], calibBatches: 2 },
+  quirkModel: { model: 'ResNet_8_demo', subset: 5000, epochs: 3, testSubset: 1000, bits: [2, 4, 8], calibBatches: 2 },
 };
+
+const QUIRK_PROTOCOLS = ['seed', 'seed-sum-range', 'seed-int-clamp', 'clean'] as const;
 
 interface TrainStep {
   model: string;
@@ -109,6 +114,8 @@ export async function runDemo(c: DemoConfig): Promise<string> {
   for (const model of c.models) await trainOnce(c, { ...c, model, valSplit: 0 });
   const sm = c.seedModel;
   if (sm) await trainOnce(c, { ...sm, valSplit: SEED_RECIPE.valSplit });
+  const qm = c.quirkModel;
+  if (qm) await trainOnce(c, { ...qm, valSplit: 0 });
   for (const model of c.models) {
     const out = join(c.out, `${model}-cifar10`);
     log(`demo: PTQ sweep of ${model} (${c.families.join('/')} at ${c.bits.join(',')} bits)`);
@@ -125,6 +132,27 @@ export async function runDemo(c: DemoConfig): Promise<string> {
       histBins: 2048,
       quiet: c.quiet,
     });
+  }
+  if (qm) {
+    // the same model under each protocol variant, each in its own folder (fits never mix protocols)
+    for (const protocol of QUIRK_PROTOCOLS) {
+      log(`demo: PTQ sweep of ${qm.model} under protocol ${protocol} (bits ${qm.bits.join(',')})`);
+      const dir = join(c.out, `${qm.model}-cifar10`);
+      await runPtq({
+        checkpoint: join(dir, 'model.safetensors'),
+        dataset: 'cifar10',
+        families: c.families,
+        bits: qm.bits,
+        calibBatches: qm.calibBatches,
+        calibBatchSize: 128,
+        testSubset: qm.testSubset,
+        dataDir: c.dataDir,
+        out: protocol === 'seed' ? dir : join(dir, `ptq-${protocol}`),
+        histBins: 2048,
+        quiet: c.quiet,
+        protocol,
+      });
+    }
   }
   if (sm) {
     log(`demo: PTQ sweep of the seed's ${sm.model} (${c.families.join('/')} at ${sm.bits.join(',')} bits)`);
@@ -188,7 +216,7 @@ export async function runDemo(c: DemoConfig): Promise<string> {
   const minutes = ((Date.now() - t0) / 60000).toFixed(1);
   const path = await buildReport(c.out, join(c.out, 'report'), {
     title: 'quantscope demo: what does quantization cost?',
-    intro: `A small-scale run of the whole pipeline on the real CIFAR-10: models ${c.models.join(', ')} (small demo entries of the cfg table, not the seed's models), trained on the first ${c.subset} training images for ${c.epochs} epochs with the seed's optimizer (SGD, nesterov, warm-up; lr 0.05), evaluated on the first ${c.testSubset} test images; PTQ over ${c.families.join('/')} at ${c.bits.join(', ')} bits with ${c.calibBatches} calibration batches; ${sm ? `the seed's own ${sm.model}, scaled down: the first ${sm.subset} training images (80/20 train/validation split, best-validation epoch kept, as the seed) for ${sm.epochs} epochs instead of 50,000 for 200, tested on ${sm.testSubset} images, PTQ at ${sm.bits.join(', ')} bits with ${sm.calibBatches} calibration batches (the seed: 43 formats, 100 batches) — its accuracy is far below the seed's and is shown next to it only to show the comparison;` : ''} a generator for ${c.robustModel} trained for ${c.genEpochs} x ${c.genIters} iterations (the seed: 20 x 200) plus up to 6 adjust rounds; PGD-10 (eps ${(c.eps * 255).toFixed(0)}/255, smaller than the seed's 8/255 so the small demo net keeps some PGD accuracy) on ${c.robustTestSubset} test and ${c.robustFakeLimit} fake images. This run's pipeline time: ${minutes} min. Full-scale numbers come from <code>quantscope sweep</code>.`,
+    intro: `A small-scale run of the whole pipeline on the real CIFAR-10: models ${c.models.join(', ')} (small demo entries of the cfg table, not the seed's models), trained on the first ${c.subset} training images for ${c.epochs} epochs with the seed's optimizer (SGD, nesterov, warm-up; lr 0.05), evaluated on the first ${c.testSubset} test images; PTQ under the seed's protocol over ${c.families.join('/')} at ${c.bits.join(', ')} bits with ${c.calibBatches} calibration batches per format (the seed: all 43 formats, 100 batches); ${qm ? `${qm.model} (residual adds) trained on ${qm.subset} images for ${qm.epochs} epochs and swept at ${qm.bits.join(', ')} bits under the seed protocol, with each quirk fixed, and clean (section 2b);` : ''} ${sm ? `the seed's own ${sm.model}, scaled down: the first ${sm.subset} training images (80/20 train/validation split, best-validation epoch kept, as the seed) for ${sm.epochs} epochs instead of 50,000 for 200, tested on ${sm.testSubset} images, PTQ at ${sm.bits.join(', ')} bits with ${sm.calibBatches} calibration batches (the seed: 43 formats, 100 batches) — its accuracy is far below the seed's and is shown next to it only to show the comparison;` : ''} a generator for ${c.robustModel} trained for ${c.genEpochs} x ${c.genIters} iterations (the seed: 20 x 200) plus up to 6 adjust rounds; PGD-10 (eps ${(c.eps * 255).toFixed(0)}/255, smaller than the seed's 8/255 so the small demo net keeps some PGD accuracy) on ${c.robustTestSubset} test and ${c.robustFakeLimit} fake images. This run's pipeline time: ${minutes} min. Full-scale numbers come from <code>quantscope sweep</code>.`,
   });
   return path;
 }

@@ -35,6 +35,8 @@ export interface FitOptions {
   form?: FitForm | 'auto';
   /** which similarity measures to fit (default: all of MEASURES the rows carry) */
   measures?: readonly Measure[];
+  /** fit only the rows of this protocol (results holding several protocols need it) */
+  protocol?: string;
 }
 
 /** Rows in the seed's ptq.csv layout (accuracies in percent) as PTQ rows of protocol "seed". */
@@ -161,7 +163,10 @@ function curve(f: Fit, xs: number[], log: boolean): { x: number; y: number }[] {
 }
 
 export async function runFit(dir: string, out = dir, o: FitOptions = {}): Promise<FitReport> {
-  const { rows, sources } = loadPtqRows(dir);
+  const loaded = loadPtqRows(dir);
+  const rows = o.protocol ? loaded.rows.filter((r) => (r.protocol ?? 'unrecorded') === o.protocol) : loaded.rows;
+  if (!rows.length) throw new Error(`fit: no rows of protocol "${o.protocol}" in ${dir}`);
+  const sources = loaded.sources;
   const protocol = protocolOf(rows, sources);
   const fits = fitAll(rows, o);
   const report: FitReport = { created: new Date().toISOString(), sources, protocol, fits };

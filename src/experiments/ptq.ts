@@ -22,6 +22,7 @@ import {
   restore,
   sweepFormats,
   type Calibration,
+  type ProtocolName,
   type QuantFormat,
 } from '../quant/index.js';
 
@@ -51,7 +52,7 @@ export interface PtqConfig {
    * 'clean': the same without the quirks; 'legacy': the earlier approximation (every conv/linear input and
    * pre-activation output, ranges from the full-precision model), kept for the robustness study until it moves.
    */
-  protocol?: 'seed' | 'clean' | 'legacy';
+  protocol?: ProtocolName | 'legacy';
   quiet?: boolean;
 }
 

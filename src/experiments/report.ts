@@ -5,6 +5,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { findFiles, readJsonl, writeFileAtomic } from '../platform/files.js';
 import { compareWithSeed, SEED_REFERENCE_DIR } from './compare.js';
+import { quirkFits, quirkRows } from './report-quirks.js';
 import { runFit, formatFitTable, type FitReport } from './fit.js';
 import { saveFigure, scatterWithCurves, type Series } from './plot.js';
 import { PTQ_COLUMNS, toCsv, type PtqRow } from './ptq.js';
@@ -98,7 +99,11 @@ export async function buildReport(
   }
   // PTQ
   const ptqFiles = findFiles(resultsDir, 'ptq.jsonl');
-  const ptq = ptqFiles.flatMap((f) => readJsonl<PtqRow>(f));
+  const allPtq = ptqFiles.flatMap((f) => readJsonl<PtqRow>(f));
+  // the main sections show one protocol (seed when present); the quirk section compares them
+  const protocolOf = (r: PtqRow) => r.protocol ?? 'unrecorded';
+  const mainProtocol = allPtq.some((r) => r.protocol === 'seed') ? 'seed' : allPtq.length ? protocolOf(allPtq[0]) : '';
+  const ptq = allPtq.filter((r) => protocolOf(r) === mainProtocol);
   if (ptq.length) {
     writeFileAtomic(join(outDir, 'ptq.csv'), toCsv(ptq as unknown as Record<string, unknown>[], PTQ_COLUMNS));
     const models = [...new Set(ptq.map((r) => r.model))];
@@ -149,7 +154,7 @@ ${models.map((m) => img(join(figs, `ptq-${m}.png`), `${m}: accuracy vs bit width
       ]),
     )}</details>`);
     // fits
-    const report: FitReport = await runFit(resultsDir, outDir);
+    const report: FitReport = await runFit(resultsDir, outDir, { protocol: mainProtocol });
     const fitRows = report.fits.map((f) => [
       f.measure,
       f.scope,
@@ -170,6 +175,26 @@ ${models.map((m) => img(join(figs, `ptq-${m}.png`), `${m}: accuracy vs bit width
     sections.push(`<h2>3. Predicting accuracy loss from weight similarity</h2><p>Protocol ${esc(report.protocol)}. The seed's form is a rational function (p1·x² + p2·x + p3) / (q1·x² + q2·x + q3), fitted by nonlinear least squares from seeded starts; only fits that are non-decreasing over the data's range are eligible (also for the alternatives: polynomials of degree 1–4, a power law, a saturating exponential). R² is in sample, as the seed reports it; held-out R² is 5-fold. Pooled fits are per dataset.</p>
 ${img(join(figs, 'fit-js_flops-models.png'), 'js_flops → acc_loss, per model')}${allFigures}
 ${table(['measure', 'scope', 'chosen form', 'R²', 'held-out R²', 'points'], fitRows)}<pre>${esc(formatFitTable(report.fits))}</pre>`);
+  }
+  const quirks = quirkRows(allPtq);
+  if (quirks.length) {
+    const d = (v: number | null) => (v === null ? '–' : `${(100 * v).toFixed(2)}`);
+    const fits = quirkFits(allPtq);
+    sections.push(
+      `<h2>2b. What the seed's PTQ quirks change</h2><p>The same models swept under protocol seed, with one quirk ` +
+        `fixed at a time, and clean (both fixed). Columns: q_acc under seed, then q_acc(seed) − q_acc(variant) in ` +
+        `accuracy points: positive means the quirk helps. The add quirk calibrates each residual sum and concat on ` +
+        `its last operand (then POT/FLOAT saturate there); the INT quirk rounds INT without clamping.</p>` +
+        table(
+          ['model', 'format', 'q_acc (seed)', 'add/concat range', 'INT unclamped', 'both (clean)'],
+          quirks.map((r) => [r.model, r.format, pct(r.seed), d(r.addQuirk), d(r.intQuirk), d(r.both)]),
+        ) +
+        `<p>In-sample R² of the rational js_flops → acc_loss fit per protocol:</p>` +
+        table(
+          ['model', 'protocol', 'R²', 'points'],
+          fits.map((f) => [f.model, f.protocol, num(f.r2), f.points]),
+        ),
+    );
   }
   // robustness
   const robustFiles = findFiles(resultsDir, 'robust.jsonl');

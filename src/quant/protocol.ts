@@ -31,7 +31,7 @@ import { sweepFormats, type QuantFormat } from './format.js';
 import type { QuantLayer } from './ptq.js';
 import { jsDivergence } from './similarity.js';
 
-export type ProtocolName = 'seed' | 'clean';
+export type ProtocolName = 'seed' | 'clean' | 'seed-sum-range' | 'seed-int-clamp';
 export interface Quirks {
   lastOperandRange: boolean;
   intUnclamped: boolean;
@@ -39,6 +39,9 @@ export interface Quirks {
 export const PROTOCOLS: Record<ProtocolName, Quirks> = {
   seed: { lastOperandRange: true, intUnclamped: true },
   clean: { lastOperandRange: false, intUnclamped: false },
+  // one quirk fixed at a time: what each one moves (the report's quirk table)
+  'seed-sum-range': { lastOperandRange: false, intUnclamped: true },
+  'seed-int-clamp': { lastOperandRange: true, intUnclamped: false },
 };
 
 export function protocolQuirks(name: string): Quirks {
