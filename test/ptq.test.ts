@@ -234,6 +234,10 @@ describe('fit and predict on sweep results', () => {
     });
     expect(int2.x).toBeGreaterThan(int8.x);
     expect(int2.predicted).toBeGreaterThan(int8.predicted);
+    for (const r of [int8, int2]) {
+      expect(r.interval[0]).toBeLessThanOrEqual(r.predicted); // 5-95% of the held-out residuals
+      expect(r.interval[1]).toBeGreaterThanOrEqual(r.predicted);
+    }
     expect(int8.predicted).toBeCloseTo(20 * int8.x + 0.005, 1);
     await expect(
       predictLoss({

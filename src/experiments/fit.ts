@@ -193,7 +193,7 @@ export async function runFit(dir: string, out = dir, o: FitOptions = {}): Promis
       const pts = rows.filter((r) => `${r.model}/${r.dataset}` === f.scope);
       const xs = pts.map((r) => r[measure]);
       return {
-        name: `${f.scope} (R² ${f.best.r2.toFixed(3)})`,
+        name: `${f.scope} (R² ${f.best.r2.toFixed(3)}, held-out ${Number.isNaN(f.best.cvR2) ? '–' : f.best.cvR2.toFixed(3)})`,
         points: pts.map((r) => ({ x: r[measure], y: r.acc_loss, label: r.format })),
         curve: curve(
           f.best,
@@ -219,7 +219,7 @@ export async function runFit(dir: string, out = dir, o: FitOptions = {}): Promis
           .map((r) => ({ x: r[measure], y: r.acc_loss, label: r.format })),
       }));
       byModel.push({
-        name: `all: ${overall.best.form} (R² ${overall.best.r2.toFixed(3)})`,
+        name: `all: ${overall.best.form} (R² ${overall.best.r2.toFixed(3)}, held-out ${Number.isNaN(overall.best.cvR2) ? '–' : overall.best.cvR2.toFixed(3)})`,
         points: [],
         curve: curve(overall.best, xs, logX),
       });

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { countFlops, foldedLayerMacs } from '../nn/flops.js';
 import { loadTrainedModel } from './train.js';
-import { describeFit, predictFit } from '../quant/fit.js';
+import { describeFit, predictFit, predictInterval } from '../quant/fit.js';
 import {
   disposeLayers,
   foldBatchNorms,
@@ -26,7 +26,7 @@ export interface PredictOptions {
 
 export async function predictLoss(
   o: PredictOptions,
-): Promise<{ model: string; format: string; x: number; predicted: number; fit: string }[]> {
+): Promise<{ model: string; format: string; x: number; predicted: number; interval: [number, number]; fit: string }[]> {
   const report = JSON.parse(readFileSync(o.fitFile, 'utf8')) as FitReport;
   const ofMeasure = report.fits.filter((f) => f.measure === o.measure);
   // "ALL" names the pooled fit when there is one dataset's (pooled fits are per dataset: ALL/<dataset>)
@@ -55,6 +55,7 @@ export async function predictLoss(
         format: f.name,
         x,
         predicted: predictFit(entry.best, x),
+        interval: [predictInterval(entry.best, x).lo, predictInterval(entry.best, x).hi] as [number, number],
         fit: `${entry.best.form} fit on ${entry.scope}, R² ${entry.best.r2.toFixed(3)}: ${describeFit(entry.best)}`,
       });
     }

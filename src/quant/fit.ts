@@ -24,6 +24,8 @@ export interface Fit {
   n: number;
   /** non-decreasing on min(x):0.5:max(x) and a fine grid (only such fits are eligible) */
   monotone?: boolean;
+  /** 5th and 95th percentiles of the held-out residuals y - prediction: a prediction interval's offsets */
+  residualBand?: [number, number];
 }
 
 export function predictFit(f: Pick<Fit, 'form' | 'params' | 'xScale'>, x: number): number {
@@ -205,6 +207,24 @@ export function fitForm(form: FitForm, xs: number[], ys: number[], starts = 40):
   return fit;
 }
 
+/** The 5th and 95th percentiles of residuals (linear interpolation between order statistics). */
+export function residualBand(residuals: number[]): [number, number] {
+  const s = [...residuals].sort((a, b) => a - b);
+  const at = (q: number) => {
+    const i = q * (s.length - 1),
+      lo = Math.floor(i);
+    return s[lo] + (s[Math.min(lo + 1, s.length - 1)] - s[lo]) * (i - lo);
+  };
+  return [at(0.05), at(0.95)];
+}
+
+/** A prediction with the interval the held-out residuals give (the point alone when there were no folds). */
+export function predictInterval(f: Fit, x: number): { value: number; lo: number; hi: number } {
+  const value = predictFit(f, x);
+  const [a, b] = f.residualBand ?? [0, 0];
+  return { value, lo: value + a, hi: value + b };
+}
+
 /** Minimum points to fit a form (parameters + 1 so R² means something). */
 const MIN_POINTS: Record<FitForm, number> = {
   rat22: 6,
@@ -255,7 +275,10 @@ export function selectFit(
           heldP.push(predictFit(f, xs[i]));
         }
       }
-      if (heldY.length === n) fit.cvR2 = rSquared(heldY, heldP);
+      if (heldY.length === n) {
+        fit.cvR2 = rSquared(heldY, heldP);
+        fit.residualBand = residualBand(heldY.map((y, i) => y - heldP[i]));
+      }
     }
     out.push(fit);
   }

@@ -192,7 +192,7 @@ export function quantizedParams(
 }
 
 /** JS of a 1-D tensor with softmax over dim 0 (the seed's implicit dim for biases). */
-function jsVector(q: Tensor, fp: Tensor): Tensor {
+export function jsBias(q: Tensor, fp: Tensor): Tensor {
   return jsDivergence(reshape(q, [1, q.size]), reshape(fp, [1, fp.size]));
 }
 
@@ -212,7 +212,7 @@ export async function unitSimilarities(
 ): Promise<UnitSimilarity[]> {
   const js = layers.map((l, i) => [
     keep(jsDivergence(params[i].w, l.fpWeight)),
-    params[i].b && l.fpBias ? keep(jsVector(params[i].b as Tensor, l.fpBias)) : null,
+    params[i].b && l.fpBias ? keep(jsBias(params[i].b as Tensor, l.fpBias)) : null,
   ]);
   const out: UnitSimilarity[] = [];
   for (const [i, l] of layers.entries()) {
