@@ -53,7 +53,7 @@ export const DEMO_DEFAULTS: Omit<DemoConfig, 'out'> = {
   // sized for about 10 minutes on a 2-core machine (measured: Intel Xeon, lavapipe)
   subset: 8000,
   testSubset: 1000,
-  epochs: 5,
+  epochs: 4,
   batchSize: 64,
   bits: [2, 4, 6, 8],
   families: ['INT', 'POT', 'FLOAT'],
@@ -61,7 +61,7 @@ export const DEMO_DEFAULTS: Omit<DemoConfig, 'out'> = {
   robustModel: 'VGG_demo',
   genEpochs: 2,
   genIters: 25,
-  robustFormats: ['INT4', 'INT8', 'POT4', 'FLOAT6_E3', 'FP4_E2M1'],
+  robustFormats: ['INT4', 'INT8', 'POT4', 'FLOAT6_E3'],
   robustTestSubset: 200,
   robustFakeLimit: 128,
   eps: 2 / 255,
