@@ -109,6 +109,30 @@ async function trainOnce(c: DemoConfig, t: TrainStep): Promise<void> {
   r.model.dispose();
 }
 
+/** One model's PTQ sweep in its run folder (a protocol variant other than seed: in ptq-<protocol>/). */
+async function sweep(
+  c: DemoConfig,
+  model: string,
+  size: { bits: number[]; calibBatches: number; testSubset: number },
+  protocol: (typeof QUIRK_PROTOCOLS)[number] = 'seed',
+): Promise<void> {
+  const dir = join(c.out, `${model}-cifar10`);
+  await runPtq({
+    checkpoint: join(dir, 'model.safetensors'),
+    dataset: 'cifar10',
+    families: c.families,
+    bits: size.bits,
+    calibBatches: size.calibBatches,
+    calibBatchSize: 128,
+    testSubset: size.testSubset,
+    dataDir: c.dataDir,
+    out: protocol === 'seed' ? dir : join(dir, `ptq-${protocol}`),
+    histBins: 2048,
+    quiet: c.quiet,
+    protocol,
+  });
+}
+
 export async function runDemo(c: DemoConfig): Promise<string> {
   const t0 = Date.now();
   // scaled down: the demo nets train on their whole subset (the seed holds out 20% for validation)
@@ -118,59 +142,19 @@ export async function runDemo(c: DemoConfig): Promise<string> {
   const qm = c.quirkModel;
   if (qm) await trainOnce(c, { ...qm, valSplit: 0 });
   for (const model of c.models) {
-    const out = join(c.out, `${model}-cifar10`);
     log(`demo: PTQ sweep of ${model} (${c.families.join('/')} at ${c.bits.join(',')} bits)`);
-    await runPtq({
-      checkpoint: join(out, 'model.safetensors'),
-      dataset: 'cifar10',
-      families: c.families,
-      bits: c.bits,
-      calibBatches: c.calibBatches,
-      calibBatchSize: 128,
-      testSubset: c.testSubset,
-      dataDir: c.dataDir,
-      out,
-      histBins: 2048,
-      quiet: c.quiet,
-    });
+    await sweep(c, model, c);
   }
   if (qm) {
     // the same model under each protocol variant, each in its own folder (fits never mix protocols)
     for (const protocol of QUIRK_PROTOCOLS) {
       log(`demo: PTQ sweep of ${qm.model} under protocol ${protocol} (bits ${qm.bits.join(',')})`);
-      const dir = join(c.out, `${qm.model}-cifar10`);
-      await runPtq({
-        checkpoint: join(dir, 'model.safetensors'),
-        dataset: 'cifar10',
-        families: c.families,
-        bits: qm.bits,
-        calibBatches: qm.calibBatches,
-        calibBatchSize: 128,
-        testSubset: qm.testSubset,
-        dataDir: c.dataDir,
-        out: protocol === 'seed' ? dir : join(dir, `ptq-${protocol}`),
-        histBins: 2048,
-        quiet: c.quiet,
-        protocol,
-      });
+      await sweep(c, qm.model, qm, protocol);
     }
   }
   if (sm) {
     log(`demo: PTQ sweep of the seed's ${sm.model} (${c.families.join('/')} at ${sm.bits.join(',')} bits)`);
-    const out = join(c.out, `${sm.model}-cifar10`);
-    await runPtq({
-      checkpoint: join(out, 'model.safetensors'),
-      dataset: 'cifar10',
-      families: c.families,
-      bits: sm.bits,
-      calibBatches: sm.calibBatches,
-      calibBatchSize: 128,
-      testSubset: sm.testSubset,
-      dataDir: c.dataDir,
-      out,
-      histBins: 2048,
-      quiet: c.quiet,
-    });
+    await sweep(c, sm.model, sm);
   }
   // data-free robustness: generator (short training + a few adjust rounds), then PGD on fake vs real
   const genDir = join(c.out, `${c.robustModel}-cifar10`, 'gen');

@@ -6,6 +6,7 @@
 // its maximum so the normal equations stay well conditioned.
 // Platform-neutral: the browser page applies saved fits with predictFit().
 
+import { solveLinear } from './linear-solve.js';
 import { fitRational, monotoneGrid, rationalValue } from './rational.js';
 
 export type FitForm = 'rat22' | 'rat33' | 'rat44' | 'poly1' | 'poly2' | 'poly3' | 'poly4' | 'power' | 'satexp';
@@ -54,24 +55,6 @@ export function rSquared(ys: number[], preds: number[]): number {
   return ssTot === 0 ? (ssRes === 0 ? 1 : 0) : 1 - ssRes / ssTot;
 }
 
-/** Solve A x = b (small dense systems) by Gaussian elimination with partial pivoting. */
-function solve(A: number[][], b: number[]): number[] | null {
-  const n = b.length;
-  const M = A.map((row, i) => [...row, b[i]]);
-  for (let c = 0; c < n; c++) {
-    let piv = c;
-    for (let r = c + 1; r < n; r++) if (Math.abs(M[r][c]) > Math.abs(M[piv][c])) piv = r;
-    if (Math.abs(M[piv][c]) < 1e-14) return null;
-    [M[c], M[piv]] = [M[piv], M[c]];
-    for (let r = 0; r < n; r++) {
-      if (r === c) continue;
-      const k = M[r][c] / M[c][c];
-      for (let j = c; j <= n; j++) M[r][j] -= k * M[c][j];
-    }
-  }
-  return M.map((row, i) => row[n] / M[i][i]);
-}
-
 function polyFit(us: number[], ys: number[], degree: number): number[] | null {
   const k = degree + 1;
   const A = Array.from({ length: k }, (_, i) =>
@@ -80,7 +63,7 @@ function polyFit(us: number[], ys: number[], degree: number): number[] | null {
   const b = Array.from({ length: k }, (_, i) => us.reduce((s, u, n) => s + ys[n] * u ** i, 0));
   // a tiny ridge keeps degenerate designs (repeated x) solvable
   for (let i = 0; i < k; i++) A[i][i] += 1e-12 * (A[i][i] || 1);
-  return solve(A, b);
+  return solveLinear(A, b);
 }
 
 /** Levenberg–Marquardt for two-parameter models, numeric Jacobian. */
@@ -110,7 +93,7 @@ function levenberg(
     let improved = false;
     for (let tries = 0; tries < 10; tries++) {
       const A = JtJ.map((row, a) => row.map((v, b) => (a === b ? v * (1 + lambda) + 1e-12 : v)));
-      const d = solve(A, Jtr);
+      const d = solveLinear(A, Jtr);
       if (!d) {
         lambda *= 10;
         continue;

@@ -8,6 +8,7 @@
 // In scaled u = x / xScale: num(u) = p0 + p1 u + ... + pN u^N, den(u) = 1 + q1 u + ... + qN u^N (the
 // constant term fixed at 1 removes the scale ambiguity and keeps polynomials, q = 0, inside the family).
 // Platform-neutral.
+import { solveLinear } from './linear-solve.js';
 import seedrandom from 'seedrandom';
 
 export interface RationalFit {
@@ -56,24 +57,6 @@ export function isMonotone(f: RationalFit, lo: number, hi: number): boolean {
     prev = Math.max(prev, v);
   }
   return true;
-}
-
-function solve(A: number[][], b: number[]): number[] | null {
-  const n = b.length;
-  const M = A.map((row, i) => [...row, b[i]]);
-  for (let c = 0; c < n; c++) {
-    let piv = c;
-    for (let r = c + 1; r < n; r++) if (Math.abs(M[r][c]) > Math.abs(M[piv][c])) piv = r;
-    if (!(Math.abs(M[piv][c]) > 1e-300)) return null;
-    [M[c], M[piv]] = [M[piv], M[c]];
-    for (let r = 0; r < n; r++) {
-      if (r === c) continue;
-      const k = M[r][c] / M[c][c];
-      for (let j = c; j <= n; j++) M[r][j] -= k * M[c][j];
-    }
-  }
-  const x = M.map((row, i) => row[n] / M[i][i]);
-  return x.every(Number.isFinite) ? x : null;
 }
 
 /** num(u) and den(u) of the scaled form. */
@@ -130,7 +113,7 @@ function refine(us: number[], ys: number[], n: number, p0: number[], grid: numbe
     let improved = false;
     for (let tries = 0; tries < 12; tries++) {
       const A = JtJ.map((row, a) => row.map((v, b) => (a === b ? v * (1 + lambda) + 1e-15 : v)));
-      const d = solve(A, Jtr);
+      const d = solveLinear(A, Jtr, 1e-300);
       if (d) {
         const q = p.map((v, j) => v + d[j]);
         const rq = residuals(q);
@@ -172,7 +155,7 @@ function linearStart(us: number[], ys: number[], n: number): number[] | null {
   );
   for (let a = 0; a < k; a++) A[a][a] += 1e-10 * (A[a][a] || 1);
   const b = Array.from({ length: k }, (_, a) => rows.reduce((s, r, i) => s + r[a] * ys[i], 0));
-  return solve(A, b);
+  return solveLinear(A, b, 1e-300);
 }
 
 export interface RationalOptions {
