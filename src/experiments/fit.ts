@@ -86,7 +86,7 @@ export function protocolOf(rows: PtqRow[], sources: string[]): string {
   const seen = [...new Set(rows.map((r) => r.protocol ?? 'unrecorded'))];
   if (seen.length > 1)
     throw new Error(
-      `fit: the results mix protocols ${seen.join(', ')} (${sources.join(', ')}); fit each protocol's results on its own`,
+      `fit: the results mix protocols ${seen.join(', ')} (${sources.join(', ')}); fit one at a time (--protocol NAME)`,
     );
   return seen[0] ?? 'unrecorded';
 }
