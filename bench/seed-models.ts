@@ -37,7 +37,8 @@ export async function benchSeedModels(): Promise<void> {
     rows.push(r);
     console.log(
       `${name.padEnd(14)} b${batch}: train ${r.train.toFixed(1).padStart(6)} img/s (${r.trainGf.toFixed(1)} GF/s)  ` +
-        `infer ${r.infer.toFixed(1).padStart(6)} img/s (${r.inferGf.toFixed(1)} GF/s)  GPU memory ${mib.toFixed(0)} MiB`,
+        `infer ${r.infer.toFixed(1).padStart(6)} img/s (${r.inferGf.toFixed(1)} GF/s)  ` +
+        `GPU memory ${mib.toFixed(0)} MiB`,
     );
   }
   const ref = rows.find((r) => r.name === 'ResNet_18');

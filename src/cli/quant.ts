@@ -143,7 +143,8 @@ export function registerQuantCommands(program: Command): void {
       });
       for (const r of rows)
         console.log(
-          `${r.model} ${r.format.padEnd(12)} ${o.measure} ${r.x.toExponential(3)}  predicted acc_loss ${r.predicted.toFixed(4)} ` +
+          `${r.model} ${r.format.padEnd(12)} ${o.measure} ${r.x.toExponential(3)}  ` +
+            `predicted acc_loss ${r.predicted.toFixed(4)} ` +
             `[${r.interval[0].toFixed(4)}, ${r.interval[1].toFixed(4)}] (5-95% of held-out residuals)  (${r.fit})`,
         );
     });

@@ -1,4 +1,5 @@
-// Size-bucketed GPU buffer cache (not to be confused with pooling layers). Tensors come and go every step; creating GPUBuffers is slow on every
+// Size-bucketed GPU buffer cache (not to be confused with pooling layers). Tensors come and go every step;
+// creating GPUBuffers is slow on every
 // backend, so freed buffers go back to a free list keyed by their bucket size and are handed out again.
 // Reuse is safe without waiting for the GPU: all work goes through one queue in submission order, and the
 // engine flushes pending dispatches before any queue.writeBuffer into a recycled buffer.

@@ -152,6 +152,9 @@ export function fitRows(fits: FitEntry[]) {
   });
 }
 
+/** "R² 0.972, held-out 0.920" for a figure legend. */
+const r2Label = (f: Fit) => `R² ${f.r2.toFixed(3)}, held-out ${Number.isNaN(f.cvR2) ? '–' : f.cvR2.toFixed(3)}`;
+
 function curve(f: Fit, xs: number[], log: boolean): { x: number; y: number }[] {
   const lo = Math.min(...xs),
     hi = Math.max(...xs);
@@ -193,7 +196,7 @@ export async function runFit(dir: string, out = dir, o: FitOptions = {}): Promis
       const pts = rows.filter((r) => `${r.model}/${r.dataset}` === f.scope);
       const xs = pts.map((r) => r[measure]);
       return {
-        name: `${f.scope} (R² ${f.best.r2.toFixed(3)}, held-out ${Number.isNaN(f.best.cvR2) ? '–' : f.best.cvR2.toFixed(3)})`,
+        name: `${f.scope} (${r2Label(f.best)})`,
         points: pts.map((r) => ({ x: r[measure], y: r.acc_loss, label: r.format })),
         curve: curve(
           f.best,
@@ -219,7 +222,7 @@ export async function runFit(dir: string, out = dir, o: FitOptions = {}): Promis
           .map((r) => ({ x: r[measure], y: r.acc_loss, label: r.format })),
       }));
       byModel.push({
-        name: `all: ${overall.best.form} (R² ${overall.best.r2.toFixed(3)}, held-out ${Number.isNaN(overall.best.cvR2) ? '–' : overall.best.cvR2.toFixed(3)})`,
+        name: `all: ${overall.best.form} (${r2Label(overall.best)})`,
         points: [],
         curve: curve(overall.best, xs, logX),
       });

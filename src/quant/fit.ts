@@ -149,7 +149,10 @@ function fitParams(form: FitForm, us: number[], ys: number[]): number[] | null {
   }
 }
 
-/** Non-decreasing over [min x, max x] on the seed's 0.5 grid and a fine one (a fall below 1e-6 of the span is rounding). */
+/**
+ * Non-decreasing over [min x, max x] on the seed's 0.5 grid and a fine one (a fall below 1e-6 of the span is
+ * rounding).
+ */
 export function isMonotoneFit(f: Fit, xs: number[]): boolean {
   const lo = Math.min(...xs),
     hi = Math.max(...xs);
