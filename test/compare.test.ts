@@ -3,7 +3,8 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compareWithSeed, formatCompare, ourFormatName } from '../src/experiments/compare.js';
+import { compareWithSeed, formatCompare } from '../src/experiments/compare.js';
+import { ourFormatName } from '../src/experiments/seed-csv.js';
 
 const REFERENCE = join(process.cwd(), '../shared/seed/reference');
 

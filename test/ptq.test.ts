@@ -75,6 +75,21 @@ describe('calibration', () => {
 /** the folder of the model the first sweep test trains (the seed-protocol test reuses it) */
 let trainedDir = '';
 
+/** A short sweep (three formats, two calibration batches, 256 test images) of the model trained in `dir`. */
+const sweepConfig = (dir: string) => ({
+  checkpoint: join(dir, 'model.safetensors'),
+  dataset: 'cifar10' as const,
+  families: [],
+  bits: [],
+  formats: ['INT8', 'INT2', 'POT4'],
+  calibBatches: 2,
+  calibBatchSize: 64,
+  testSubset: 256,
+  dataDir: join(process.cwd(), '../shared/data'),
+  histBins: 256,
+  quiet: true,
+});
+
 describe('ptq sweep on a trained model', () => {
   it('writes rows with consistent acc_loss, orders INT2 below INT8, and resumes without redoing work', async () => {
     const out = mkdtempSync(join(tmpdir(), 'qs-ptq-'));
@@ -101,21 +116,8 @@ describe('ptq sweep on a trained model', () => {
       { quiet: true },
     );
     r.model.dispose();
-    const cfg = {
-      checkpoint: join(out, 'model.safetensors'),
-      dataset: 'cifar10' as const,
-      families: [],
-      bits: [],
-      formats: ['INT8', 'INT2', 'POT4'],
-      calibBatches: 2,
-      calibBatchSize: 64,
-      testSubset: 256,
-      dataDir,
-      out,
-      histBins: 256,
-      quiet: true,
-      protocol: 'legacy' as const, // the earlier approximation; the seed's protocol is the next test's
-    };
+    // the earlier approximation; the seed's protocol is the last test's
+    const cfg = { ...sweepConfig(out), out, protocol: 'legacy' as const };
     const rows = await runPtq(cfg);
     expect(rows.map((x) => x.format)).toEqual(['INT8', 'INT2', 'POT4']);
     const [int8, int2] = rows;
@@ -251,20 +253,7 @@ describe('fit and predict on sweep results', () => {
   });
 
   it("protocol seed: the seed's placement and similarity; clean differs only by the quirks; never mixed", async () => {
-    const dataDir = join(process.cwd(), '../shared/data');
-    const cfg = {
-      checkpoint: join(trainedDir, 'model.safetensors'),
-      dataset: 'cifar10' as const,
-      families: [],
-      bits: [],
-      formats: ['INT8', 'INT2', 'POT4'],
-      calibBatches: 2,
-      calibBatchSize: 64,
-      testSubset: 256,
-      dataDir,
-      histBins: 256,
-      quiet: true,
-    };
+    const cfg = sweepConfig(trainedDir);
     const sout = mkdtempSync(join(tmpdir(), 'qs-ptq-seed-'));
     const [s8, s2, p4] = await runPtq({ ...cfg, out: sout, protocol: 'seed' });
     expect([s8, s2, p4].map((r) => r.protocol)).toEqual(['seed', 'seed', 'seed']);

@@ -4,6 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { findFiles, readJsonl } from '../platform/files.js';
+import { readSeedPtqCsv } from './seed-csv.js';
 import type { PtqRow } from './ptq.js';
 import type { FitReport } from './fit.js';
 
@@ -48,20 +49,14 @@ interface SeedPtq {
   formats: Map<string, { ptqAcc: number; jsFlops: number }>;
 }
 
-/** Our format name of a seed format (INT_8 -> INT8, FLOAT_6_E3 -> FLOAT6_E3). */
-export const ourFormatName = (seed: string) => seed.replace(/^(INT|POT|FLOAT)_/, '$1');
-
 export function readSeedPtq(referenceDir: string): Map<string, SeedPtq> {
   const path = join(referenceDir, 'ptq.csv');
   if (!existsSync(path)) throw new Error(`compare: the seed's reference ${path} is missing (set --reference DIR)`);
-  const [head, ...lines] = readFileSync(path, 'utf8').trim().split(/\r?\n/);
-  const cols = head.split(',');
   const out = new Map<string, SeedPtq>();
-  for (const line of lines) {
-    const r = Object.fromEntries(line.split(',').map((v, i) => [cols[i], v]));
+  for (const r of readSeedPtqCsv(path, 'compare')) {
     const key = `${r.model}/${r.dataset}`;
-    const e = out.get(key) ?? { fpAcc: Number(r.fp_acc) / 100, formats: new Map() };
-    e.formats.set(ourFormatName(r.format), { ptqAcc: Number(r.ptq_acc) / 100, jsFlops: Number(r.js_flops) });
+    const e = out.get(key) ?? { fpAcc: r.fp_acc, formats: new Map() };
+    e.formats.set(r.format, { ptqAcc: r.q_acc, jsFlops: r.js_flops });
     out.set(key, e);
   }
   return out;

@@ -5,12 +5,12 @@
 // figures (PNG + SVG): per measure, the scatter of all models with each model's chosen curve, and the
 // overall fit.
 import { join } from 'node:path';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { describeFit, FIT_FORMS, predictFit, selectFit, type Fit, type FitForm } from '../quant/fit.js';
 import { findFiles, readJsonl, writeFileAtomic, writeJsonAtomic } from '../platform/files.js';
 import { saveFigure, scatterWithCurves, type Series } from './plot.js';
-import { toCsv, type PtqRow } from './ptq.js';
-import { ourFormatName } from './compare.js';
+import { rowProtocol, toCsv, type PtqRow } from './ptq.js';
+import { readSeedPtqCsv } from './seed-csv.js';
 
 export const MEASURES = ['js_flops', 'js_flops_wt_log', 'js_flops_wt_cbrt', 'js_param', 'js_hist_flops'] as const;
 export type Measure = (typeof MEASURES)[number];
@@ -39,40 +39,6 @@ export interface FitOptions {
   protocol?: string;
 }
 
-/** Rows in the seed's ptq.csv layout (accuracies in percent) as PTQ rows of protocol "seed". */
-export function readSeedPtqCsv(path: string): PtqRow[] {
-  const [head, ...lines] = readFileSync(path, 'utf8').trim().split(/\r?\n/);
-  const cols = head.split(',');
-  for (const c of ['dataset', 'model', 'format', 'js_flops', 'acc_loss'])
-    if (!cols.includes(c)) throw new Error(`fit: ${path} has no "${c}" column (expected the seed's ptq.csv layout)`);
-  return lines.map((line, i) => {
-    const r = Object.fromEntries(line.split(',').map((v, j) => [cols[j], v]));
-    const num = (k: string) => (r[k] === undefined || r[k] === '' ? NaN : Number(r[k]));
-    if (!Number.isFinite(num('js_flops')) || !Number.isFinite(num('acc_loss')))
-      throw new Error(`fit: ${path} line ${i + 2}: js_flops or acc_loss is not a number`);
-    const [family, bits] = r.format.split('_');
-    return {
-      model: r.model,
-      dataset: r.dataset,
-      format: ourFormatName(r.format),
-      family,
-      bits: Number(bits),
-      protocol: 'seed',
-      js_hist_param: NaN,
-      total_macs: NaN,
-      layers: [],
-      js_flops: num('js_flops'),
-      js_flops_wt_log: num('js_flops_wt_log'),
-      js_flops_wt_cbrt: num('js_flops_wt_cbrt'),
-      js_param: num('js_param'),
-      js_hist_flops: NaN,
-      fp_acc: num('fp_acc') / 100,
-      q_acc: num('ptq_acc') / 100,
-      acc_loss: num('acc_loss'),
-    };
-  });
-}
-
 export function loadPtqRows(results: string): { rows: PtqRow[]; sources: string[] } {
   if (!existsSync(results)) throw new Error(`fit: ${results} does not exist`);
   if (statSync(results).isFile()) return { rows: readSeedPtqCsv(results), sources: [results] };
@@ -83,7 +49,7 @@ export function loadPtqRows(results: string): { rows: PtqRow[]; sources: string[
 
 /** The one protocol of a set of rows (rows written before protocols existed count as "unrecorded"). */
 export function protocolOf(rows: PtqRow[], sources: string[]): string {
-  const seen = [...new Set(rows.map((r) => r.protocol ?? 'unrecorded'))];
+  const seen = [...new Set(rows.map(rowProtocol))];
   if (seen.length > 1)
     throw new Error(
       `fit: the results mix protocols ${seen.join(', ')} (${sources.join(', ')}); fit one at a time (--protocol NAME)`,
@@ -167,7 +133,7 @@ function curve(f: Fit, xs: number[], log: boolean): { x: number; y: number }[] {
 
 export async function runFit(dir: string, out = dir, o: FitOptions = {}): Promise<FitReport> {
   const loaded = loadPtqRows(dir);
-  const rows = o.protocol ? loaded.rows.filter((r) => (r.protocol ?? 'unrecorded') === o.protocol) : loaded.rows;
+  const rows = o.protocol ? loaded.rows.filter((r) => rowProtocol(r) === o.protocol) : loaded.rows;
   if (!rows.length) throw new Error(`fit: no rows of protocol "${o.protocol}" in ${dir}`);
   const sources = loaded.sources;
   const protocol = protocolOf(rows, sources);

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { countFlops, foldedLayerMacs } from '../nn/flops.js';
 import { loadTrainedModel } from './train.js';
-import { describeFit, predictFit, predictInterval } from '../quant/fit.js';
+import { describeFit, predictInterval } from '../quant/fit.js';
 import {
   disposeLayers,
   foldBatchNorms,
@@ -50,12 +50,13 @@ export async function predictLoss(
       const sim = modelSimilarity(await weightSimilarities(layers, f, shares), table.totalMacs);
       const x = sim[o.measure as Measure];
       if (x === undefined) throw new Error(`unknown measure ${o.measure}`);
+      const band = predictInterval(entry.best, x);
       out.push({
         model: model.arch,
         format: f.name,
         x,
-        predicted: predictFit(entry.best, x),
-        interval: [predictInterval(entry.best, x).lo, predictInterval(entry.best, x).hi] as [number, number],
+        predicted: band.value,
+        interval: [band.lo, band.hi] as [number, number],
         fit: `${entry.best.form} fit on ${entry.scope}, R² ${entry.best.r2.toFixed(3)}: ${describeFit(entry.best)}`,
       });
     }

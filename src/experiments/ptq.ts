@@ -78,6 +78,9 @@ export interface PtqRow {
   layers: { name: string; js: number; js_bias?: number; js_hist: number; mac_share: number; param_share: number }[];
 }
 
+/** A row's protocol; rows written before protocols existed count as "unrecorded". */
+export const rowProtocol = (r: PtqRow): string => r.protocol ?? 'unrecorded';
+
 export const PTQ_COLUMNS = [
   'model',
   'dataset',

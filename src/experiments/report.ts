@@ -8,7 +8,7 @@ import { compareWithSeed, SEED_REFERENCE_DIR } from './compare.js';
 import { quirkFits, quirkRows } from './report-quirks.js';
 import { runFit, formatFitTable, type FitReport } from './fit.js';
 import { saveFigure, scatterWithCurves, type Series } from './plot.js';
-import { PTQ_COLUMNS, toCsv, type PtqRow } from './ptq.js';
+import { PTQ_COLUMNS, rowProtocol, toCsv, type PtqRow } from './ptq.js';
 import { RELATIVE_COLUMNS, robustFits, withRelative, type RobustRow } from './robust.js';
 
 interface TrainRun {
@@ -101,9 +101,8 @@ export async function buildReport(
   const ptqFiles = findFiles(resultsDir, 'ptq.jsonl');
   const allPtq = ptqFiles.flatMap((f) => readJsonl<PtqRow>(f));
   // the main sections show one protocol (seed when present); the quirk section compares them
-  const protocolOf = (r: PtqRow) => r.protocol ?? 'unrecorded';
-  const mainProtocol = allPtq.some((r) => r.protocol === 'seed') ? 'seed' : allPtq.length ? protocolOf(allPtq[0]) : '';
-  const ptq = allPtq.filter((r) => protocolOf(r) === mainProtocol);
+  const mainProtocol = allPtq.some((r) => r.protocol === 'seed') ? 'seed' : allPtq.length ? rowProtocol(allPtq[0]) : '';
+  const ptq = allPtq.filter((r) => rowProtocol(r) === mainProtocol);
   if (ptq.length) {
     writeFileAtomic(join(outDir, 'ptq.csv'), toCsv(ptq as unknown as Record<string, unknown>[], PTQ_COLUMNS));
     const models = [...new Set(ptq.map((r) => r.model))];

@@ -2,7 +2,8 @@
 // precision, per data set and metric), pooled over models per dataset and fake set, as the seed's figures do
 // (6 models x 43 formats = 258 points per dataset). Reads robust.jsonl files under a results folder, or one
 // CSV in the seed's robust.csv layout (../shared/seed/reference/robust.csv, accuracies in percent).
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { readCsvRecords } from './seed-csv.js';
 import { fitForm } from '../quant/fit.js';
 import { findFiles, readJsonl } from '../platform/files.js';
 import type { RobustRow } from './robust.js';
@@ -34,12 +35,8 @@ export interface RobustFitRow {
 }
 
 export function readSeedRobustCsv(path: string): RobustPoint[] {
-  const [head, ...lines] = readFileSync(path, 'utf8').trim().split(/\r?\n/);
-  const cols = head.split(',');
   const need = ['dataset', 'model', 'fake_set', 'format', ...ROBUST_METRICS.flatMap((m) => [`test_${m}`, `fake_${m}`])];
-  for (const c of need) if (!cols.includes(c)) throw new Error(`robust-fit: ${path} has no "${c}" column`);
-  return lines.map((line, i) => {
-    const r = Object.fromEntries(line.split(',').map((v, j) => [cols[j], v]));
+  return readCsvRecords(path, need, 'robust-fit').map((r, i) => {
     const get = (k: string) => {
       const v = Number(r[k]);
       if (!Number.isFinite(v)) throw new Error(`robust-fit: ${path} line ${i + 2}: ${k} is not a number`);

@@ -5,9 +5,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { decodeSafetensors, type StTensor } from '../io/safetensors.js';
 import type { Module } from './module.js';
 import type { Optimizer } from './optim.js';
-import { buildModel, modelNames, type Classifier } from './models/build.js';
-import { ARCHITECTURES } from './models/architectures.js';
-import { fill, parseRow } from './models/parse.js';
+import { buildModel, outputWeightKey, type Classifier } from './models/build.js';
 import { looksLikeZip } from '../io/zip.js';
 import { readTorchCheckpoint } from '../io/torch-checkpoint.js';
 
@@ -94,18 +92,6 @@ export function loadOptimizerState(opt: Optimizer, tensors: Map<string, StTensor
       throw new Error(`${source}: optimizer state "${k}" missing or of the wrong shape`);
     engine().write(t.buffer, s.data);
   }
-}
-
-/** The state-dict key of an architecture's output-layer weight (its rows count the classes). */
-export function outputWeightKey(arch: string): string {
-  const rows = ARCHITECTURES[arch]?.layers;
-  if (!rows) throw new Error(`unknown model "${arch}" (known: ${modelNames().join(', ')})`);
-  for (let i = rows.length - 1; i >= 0; i--) {
-    const op = parseRow(fill(rows[i], { classes: 10 })).op;
-    if (op === 'linear') return `fc${i}.weight`;
-    if (op === 'conv') return `conv${i}.weight`;
-  }
-  throw new Error(`${arch}: no output layer`);
 }
 
 /**

@@ -7,7 +7,7 @@
 // Platform-neutral: the browser page applies saved fits with predictFit().
 
 import { solveLinear } from './linear-solve.js';
-import { fitRational, monotoneGrid, rationalValue } from './rational.js';
+import { fitRational, nonDecreasing, rationalValue } from './rational.js';
 
 export type FitForm = 'rat22' | 'rat33' | 'rat44' | 'poly1' | 'poly2' | 'poly3' | 'poly4' | 'power' | 'satexp';
 export const FIT_FORMS: FitForm[] = ['rat22', 'poly1', 'poly2', 'poly3', 'poly4', 'power', 'satexp'];
@@ -154,16 +154,7 @@ function fitParams(form: FitForm, us: number[], ys: number[]): number[] | null {
  * rounding).
  */
 export function isMonotoneFit(f: Fit, xs: number[]): boolean {
-  const lo = Math.min(...xs),
-    hi = Math.max(...xs);
-  const span = Math.abs(predictFit(f, hi) - predictFit(f, lo));
-  let high = -Infinity;
-  for (const x of monotoneGrid(lo, hi)) {
-    const v = predictFit(f, x);
-    if (!Number.isFinite(v) || v < high - 1e-6 * span - 1e-15) return false;
-    high = Math.max(high, v);
-  }
-  return true;
+  return nonDecreasing((x) => predictFit(f, x), Math.min(...xs), Math.max(...xs), 1e-15);
 }
 
 /** Fit one form to all points (no cross-validation); rational forms from `starts` seeded starts. */

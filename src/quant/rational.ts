@@ -37,26 +37,35 @@ export function monotoneGrid(lo: number, hi: number): number[] {
   return [...new Set([...coarse, ...fine])].sort((a, b) => a - b);
 }
 
+/**
+ * value(x) never falls below its running maximum on monotoneGrid(lo, hi) by more than a millionth of the
+ * curve's span plus `floor` (a smaller fall is rounding, not a shape: penalised fits end there), and is finite.
+ * The one monotone test of every fit form.
+ */
+export function nonDecreasing(value: (x: number) => number, lo: number, hi: number, floor: number): boolean {
+  const tol = 1e-6 * Math.abs(value(hi) - value(lo)) + floor;
+  let high = -Infinity;
+  for (const x of monotoneGrid(lo, hi)) {
+    const v = value(x);
+    if (!Number.isFinite(v) || v < high - tol) return false;
+    high = Math.max(high, v);
+  }
+  return true;
+}
+
 /** Non-decreasing (to rounding) and pole-free (denominator of one sign) on [lo, hi]. */
 export function isMonotone(f: RationalFit, lo: number, hi: number): boolean {
   const n = f.degree;
-  let prev = -Infinity,
-    sign = 0;
-  // a fall below a millionth of the curve's span is rounding, not a shape (penalised fits end there)
-  const tol = 1e-6 * (Math.abs(rationalValue(f, hi) - rationalValue(f, lo)) + 1e-12);
+  let sign = 0;
   for (const x of monotoneGrid(lo, hi)) {
     const u = x / f.xScale;
     let den = 0;
     for (let i = n; i >= 1; i--) den = den * u + f.params[n + i];
-    den = den * u + 1;
-    const s = Math.sign(den);
+    const s = Math.sign(den * u + 1);
     if (s === 0 || (sign && s !== sign)) return false;
     sign = s;
-    const v = rationalValue(f, x);
-    if (!Number.isFinite(v) || v < prev - tol) return false;
-    prev = Math.max(prev, v);
   }
-  return true;
+  return nonDecreasing((x) => rationalValue(f, x), lo, hi, 1e-18);
 }
 
 /** num(u) and den(u) of the scaled form. */

@@ -259,6 +259,20 @@ function buildBlock(name: string, index: number, rng: Random, prefix: string): M
   return r;
 }
 
+/**
+ * The state-dict key of an architecture's output-layer weight (its rows count the classes), read off the
+ * table without building the model: the last conv or linear row, named as the builder names it.
+ */
+export function outputWeightKey(arch: string): string {
+  const rows = ARCHITECTURES[arch]?.layers;
+  if (!rows) throw new Error(`unknown model "${arch}" (known: ${modelNames().join(', ')})`);
+  for (let i = rows.length - 1; i >= 0; i--) {
+    const op = parseRow(fill(rows[i], { classes: 10 })).op;
+    if (op === 'linear' || op === 'conv') return `${seedName('', op, i)}.weight`;
+  }
+  throw new Error(`${arch}: no output layer`);
+}
+
 export function modelNames(): string[] {
   return Object.keys(ARCHITECTURES);
 }
