@@ -6,7 +6,7 @@ import { buildModel } from '../src/nn/models/build.js';
 import { pgd, normaliser, withFrozenParams } from '../src/nn/attacks.js';
 import { Generator } from '../src/nn/models/generator.js';
 import { Adam } from '../src/nn/optim.js';
-import { generatorStep, embeddingFrom } from '../src/experiments/gen.js';
+import { generatorStep, embeddingFrom, GEN_DEFAULTS } from '../src/experiments/gen.js';
 import { NORMALIZATION } from '../src/data/cifar-meta.js';
 import { row } from './harness.js';
 
@@ -57,7 +57,7 @@ export async function benchRobust(): Promise<void> {
   const { data, latent } = await embeddingFrom(model);
   const gen = new Generator({ classes: 10, latent, seed: 0 }, data);
   const opt = new Adam(gen.trainable(), { lr: 1e-3, betas: [0.5, 0.999] });
-  const cfg = { bnsWeight: 0.1, eps: 8 / 255, pgdSteps: 10, pgdAlpha: 2 / 255, dataset: 'cifar10' as const };
+  const cfg = { ...GEN_DEFAULTS };
   const step = () =>
     withFrozenParams(model, () => {
       const r = generatorStep(gen, model, opt, 128, 1, false, new q.Random(2), cfg, NORMALIZATION.cifar10);

@@ -2,6 +2,7 @@
 // format, shows per-layer JS divergence, measured vs predicted accuracy loss on a bundled CIFAR-10 test
 // slice, sample predictions, and a PGD attack. Numbers are also put in data-value attributes so the
 // end-to-end test can compare them with the Node engine's.
+import { CIFAR10_CLASSES } from '../src/data/cifar-meta.js';
 import * as vega from 'vega';
 import { compile } from 'vega-lite';
 import { initEngine } from '../src/device/engine.js';
@@ -15,7 +16,7 @@ import { sweepFormats } from '../src/quant/index.js';
 import { normaliser, pgd, pixelBatch } from '../src/nn/attacks.js';
 import type { Fit } from '../src/quant/fit.js';
 
-const CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
+const CLASSES = CIFAR10_CLASSES;
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const status = (s: string) => {
   $('status').textContent = s;

@@ -45,7 +45,7 @@ export function checkpointOf(cmd: string, o: { checkpoint?: string; model?: stri
 /** The L-inf attack options shared by gen (adjust) and robust. */
 export function withAttackOptions(cmd: Command, d: { eps: number; steps: number; alpha: number }): Command {
   return cmd
-    .option('--eps <x>', 'L-inf budget in pixels (0..1)', num('--eps'), d.eps)
+    .option('--eps <x>', 'L-inf budget, in the units of the attack space', num('--eps'), d.eps)
     .option('--pgd-steps <n>', 'PGD steps', int('--pgd-steps'), d.steps)
     .option('--pgd-alpha <x>', 'PGD step size', num('--pgd-alpha'), d.alpha);
 }
@@ -56,3 +56,12 @@ export function splitFormats(list: string[]): { families: string[]; formats?: st
   const names = list.filter((f) => !families.includes(f));
   return { families, formats: names.length ? names : undefined };
 }
+
+/** An option taking one of a fixed set of words; anything else is refused, naming the choices. */
+export const choice =
+  (name: string, options: readonly string[]) =>
+  (v: string): string => {
+    if (!options.includes(v))
+      throw new InvalidArgumentError(`${name} must be one of ${options.join(' | ')}, got "${v}"`);
+    return v;
+  };

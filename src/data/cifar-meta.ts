@@ -21,3 +21,21 @@ export const NORMALIZATION: Record<DatasetName, { mean: number[]; std: number[] 
   cifar10: { mean: [0.49139968, 0.48215827, 0.44653124], std: [0.24703233, 0.24348505, 0.26158768] },
   cifar100: { mean: [0.50705882, 0.48666667, 0.44078431], std: [0.26745098, 0.25568627, 0.27607843] },
 };
+
+/** CIFAR-10's class names, in label order (batches.meta.txt). */
+export const CIFAR10_CLASSES = [
+  'airplane',
+  'automobile',
+  'bird',
+  'cat',
+  'deer',
+  'dog',
+  'frog',
+  'horse',
+  'ship',
+  'truck',
+] as const;
+
+/** A class's name for legends: CIFAR-10's names, else "class i" (CIFAR-100's names are in its meta file). */
+export const className = (classes: number, label: number): string =>
+  classes === 10 ? CIFAR10_CLASSES[label] : `class ${label}`;

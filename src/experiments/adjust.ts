@@ -24,13 +24,18 @@ export function adjustDecision(
   return { decision, orgDiff, pgdDiff };
 }
 
-/** Bounds after `round` rounds: both widen by widenBy every widenEvery rounds. */
+/**
+ * The bounds at round `round` (0-based), as the seed's counter gives them: each round it widens both bounds
+ * when its count exceeds widenEvery (then restarts from 0), else counts up. So the first widening comes at
+ * round widenEvery + 1 and the next ones every widenEvery + 2 rounds (301, 603, 905, ... for 300).
+ */
 export function boundsAt(
   round: number,
   base: AdjustBounds,
   widenEvery: number = ADJUST_DEFAULTS.widenEvery,
   widenBy: number = ADJUST_DEFAULTS.widenBy,
 ): AdjustBounds {
-  const w = Math.floor(round / widenEvery) * widenBy;
+  const widenings = round > widenEvery ? Math.floor((round - widenEvery - 1) / (widenEvery + 2)) + 1 : 0;
+  const w = widenings * widenBy;
   return { org: base.org + w, pgd: base.pgd + w };
 }

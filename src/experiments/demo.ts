@@ -27,11 +27,10 @@ export interface DemoConfig {
   robustModel: string;
   genEpochs: number;
   genIters: number;
-  robustFormats: string[];
   robustTestSubset: number;
   robustFakeLimit: number;
-  /** L-inf budget of the demo's attacks (the seed: 8/255, which leaves a small undefended net at ~0% PGD accuracy) */
-  eps: number;
+  adjustRounds: number;
+  pcaPerClass: number;
   /** one of the seed's own models, scaled down (null to leave it out) */
   seedModel: SeedModelDemo | null;
   /** a model with residual adds swept under the seed protocol, each quirk fixed, and clean (null: none) */
@@ -61,10 +60,10 @@ export const DEMO_DEFAULTS: Omit<DemoConfig, 'out'> = {
   robustModel: 'VGG_demo',
   genEpochs: 2,
   genIters: 25,
-  robustFormats: ['INT4', 'POT4', 'FLOAT6_E3'],
-  robustTestSubset: 200,
+  robustTestSubset: 128,
   robustFakeLimit: 128,
-  eps: 2 / 255,
+  adjustRounds: 4,
+  pcaPerClass: 20,
   seedModel: { model: 'AlexNet_BN', subset: 2500, epochs: 2, testSubset: 400, bits: [2, 4, 8], calibBatches: 2 },
   quirkModel: { model: 'ResNet_8_demo', subset: 4000, epochs: 2, testSubset: 500, bits: [2, 4, 8], calibBatches: 2 },
 };
@@ -156,7 +155,10 @@ export async function runDemo(c: DemoConfig): Promise<string> {
     log(`demo: PTQ sweep of the seed's ${sm.model} (${c.families.join('/')} at ${sm.bits.join(',')} bits)`);
     await sweep(c, sm.model, sm);
   }
-  // data-free robustness: generator (short training + a few adjust rounds), then PGD on fake vs real
+  // data-free robustness as the seed measures it: generator (short training + a few adjust rounds), then
+  // FGSM/PGD in the seed's normalised space on the test set and the adjusted fake set, over the PTQ step's
+  // quantized models (real-data calibration, read from its ptq-ranges.jsonl); the full-precision model also
+  // in pixel space, to show what the space changes
   const genDir = join(c.out, `${c.robustModel}-cifar10`, 'gen');
   const checkpoint = join(c.out, `${c.robustModel}-cifar10`, 'model.safetensors');
   log(`demo: generator for ${c.robustModel} (${c.genEpochs} epochs x ${c.genIters} iterations, then adjust)`);
@@ -169,39 +171,38 @@ export async function runDemo(c: DemoConfig): Promise<string> {
     itersPerEpoch: c.genIters,
     batchSize: 64,
     lr: 0.005,
-    milestones: [c.genEpochs],
-    fakeBatches: 4,
+    fakeBatches: c.robustFakeLimit / 64,
     adjust: true,
-    adjustRounds: 6,
+    adjustRounds: c.adjustRounds,
     adjustFakeBatches: 2,
     testSubset: c.robustTestSubset,
     dataDir: c.dataDir,
     quiet: c.quiet,
-    eps: c.eps,
   });
-  log(`demo: robustness of ${c.robustModel} and ${c.robustFormats.length} quantized versions on fake vs real data`);
-  await runRobust({
+  const robust = {
     ...ROBUST_DEFAULTS,
     checkpoint,
-    dataset: 'cifar10',
+    dataset: 'cifar10' as const,
     genDir,
-    adjust: true,
-    families: [],
-    bits: [],
-    formats: c.robustFormats,
+    fakeSets: ['adjusted' as const],
+    families: c.families,
+    bits: c.bits,
     testSubset: c.robustTestSubset,
     fakeLimit: c.robustFakeLimit,
-    calibBatches: 4,
-    out: genDir,
+    calibBatches: c.calibBatches,
+    pcaPerClass: c.pcaPerClass,
     dataDir: c.dataDir,
     quiet: c.quiet,
-    eps: c.eps,
-    alpha: c.eps / 4,
-  });
+  };
+  log(`demo: robustness of ${c.robustModel} and its PTQ models, fake vs real data, seed's attack space`);
+  await runRobust({ ...robust, out: genDir });
+  log(`demo: the full-precision ${c.robustModel} attacked in pixel space, for comparison`);
+  await runRobust({ ...robust, attackSpace: 'pixel', families: [], pcaPerClass: 0, out: join(genDir, 'pixel-space') });
+
   const minutes = ((Date.now() - t0) / 60000).toFixed(1);
   const path = await buildReport(c.out, join(c.out, 'report'), {
     title: 'quantscope demo: what does quantization cost?',
-    intro: `A small-scale run of the whole pipeline on the real CIFAR-10: models ${c.models.join(', ')} (small demo entries of the cfg table, not the seed's models), trained on the first ${c.subset} training images for ${c.epochs} epochs with the seed's optimizer (SGD, nesterov, warm-up; lr 0.05), evaluated on the first ${c.testSubset} test images; PTQ under the seed's protocol over ${c.families.join('/')} at ${c.bits.join(', ')} bits with ${c.calibBatches} calibration batches per format (the seed: all 43 formats, 100 batches); ${qm ? `${qm.model} (residual adds) trained on ${qm.subset} images for ${qm.epochs} epochs and swept at ${qm.bits.join(', ')} bits under the seed protocol, with each quirk fixed, and clean (section 2b);` : ''} ${sm ? `the seed's own ${sm.model}, scaled down: the first ${sm.subset} training images (80/20 train/validation split, best-validation epoch kept, as the seed) for ${sm.epochs} epochs instead of 50,000 for 200, tested on ${sm.testSubset} images, PTQ at ${sm.bits.join(', ')} bits with ${sm.calibBatches} calibration batches (the seed: 43 formats, 100 batches) — its accuracy is far below the seed's and is shown next to it only to show the comparison;` : ''} a generator for ${c.robustModel} trained for ${c.genEpochs} x ${c.genIters} iterations (the seed: 20 x 200) plus up to 6 adjust rounds; PGD-10 (eps ${(c.eps * 255).toFixed(0)}/255, smaller than the seed's 8/255 so the small demo net keeps some PGD accuracy) on ${c.robustTestSubset} test and ${c.robustFakeLimit} fake images. This run's pipeline time: ${minutes} min. Full-scale numbers come from <code>quantscope sweep</code>.`,
+    intro: `A small-scale run of the whole pipeline on the real CIFAR-10: models ${c.models.join(', ')} (small demo entries of the cfg table, not the seed's models), trained on the first ${c.subset} training images for ${c.epochs} epochs with the seed's optimizer (SGD, nesterov, warm-up; lr 0.05), evaluated on the first ${c.testSubset} test images; PTQ under the seed's protocol over ${c.families.join('/')} at ${c.bits.join(', ')} bits with ${c.calibBatches} calibration batches per format (the seed: all 43 formats, 100 batches); ${qm ? `${qm.model} (residual adds) trained on ${qm.subset} images for ${qm.epochs} epochs and swept at ${qm.bits.join(', ')} bits under the seed protocol, with each quirk fixed, and clean (section 2b);` : ''} ${sm ? `the seed's own ${sm.model}, scaled down: the first ${sm.subset} training images (80/20 train/validation split, best-validation epoch kept, as the seed) for ${sm.epochs} epochs instead of 50,000 for 200, tested on ${sm.testSubset} images, PTQ at ${sm.bits.join(', ')} bits with ${sm.calibBatches} calibration batches (the seed: 43 formats, 100 batches) — its accuracy is far below the seed's and is shown next to it only to show the comparison;` : ''} a generator for ${c.robustModel} trained for ${c.genEpochs} x ${c.genIters} iterations (the seed: 20 x 200) plus up to ${c.adjustRounds} adjust rounds (the seed: until its rule stops); FGSM and PGD-10 at the seed's eps 8/255 in its normalised space over ${c.robustModel}'s PTQ models, on ${c.robustTestSubset} test and ${c.robustFakeLimit} adjusted fake images (the seed: 10,000 and 12,800). This run's pipeline time: ${minutes} min. Full-scale numbers come from <code>quantscope sweep</code>.`,
   });
   return path;
 }

@@ -1,27 +1,41 @@
 // `quantscope gen`: train the conditional generator against a frozen classifier (the seed's procedure,
 // ../shared/seed/generator-notes.md), optionally adjust it against the classifier's real clean/PGD
-// accuracies, and write a fixed, seeded fake dataset. Files in the output folder:
+// accuracies, and draw a fixed, seeded fake dataset. Files in the output folder:
 //   generator.safetensors  generator + Adam state + metadata (per epoch, atomic; --resume continues)
 //   gen.jsonl              per epoch: loss, ce, bns, gen_acc, lr       adjust.jsonl  one line per round
-//   fake.bin / fake-adjust.bin  fake sets in the CIFAR-10 record layout (+ .json summaries)
-import { existsSync, readFileSync } from 'node:fs';
+//   fake.safetensors / fake-adjust.safetensors  float32 fake sets (images, labels, generator hash, protocol)
+// Protocol `seed` is the seed's code exactly: constant LR (its MultiStepLR is never stepped), single labels in
+// training, eps 0.8 in the two middle BNs, K = 2 (CIFAR-10) / 10 (CIFAR-100), per-slot standardisation,
+// attacks in normalised space, no cap on adjust rounds. `clean` steps the schedule, uses eps 1e-5 and attacks
+// pixels. Every item is also an option of its own.
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadCifar, NORMALIZATION, type DatasetName } from '../data/cifar.js';
-import { toPixels, writeImageSet } from '../data/fakeset.js';
+import { readFakeSet, writeFakeSet } from '../data/fakeset.js';
 import { decodeSafetensors, encodeSafetensors, type StTensor } from '../io/safetensors.js';
-import { add, backward, crossEntropy, fromArray, mul, noGrad, Random, tidy, clamp, sub, div } from '../index.js';
+import { add, backward, crossEntropy, fromArray, mul, noGrad, Random, tidy, sub } from '../index.js';
 import { countCorrect } from '../nn/metrics.js';
-import { concat } from '../tensor/ops/shape-ops.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { bnStatsLoss } from '../nn/losses.js';
 import type { BNStats } from '../nn/module.js';
-import { Generator, drawLabels } from '../nn/models/generator.js';
+import { Generator, drawLabels, type SlotNorm } from '../nn/models/generator.js';
 import type { Classifier } from '../nn/models/build.js';
 import { Adam } from '../nn/optim.js';
-import { multiStepLR } from '../nn/schedulers.js';
+import { constantLR, multiStepLR } from '../nn/schedulers.js';
 import { loadModuleState, loadOptimizerState, moduleState, optimizerState, weightsOnly } from '../nn/state.js';
-import { pgd, robustAccuracy, withFrozenParamsAsync, PGD_DEFAULTS, normaliser } from '../nn/attacks.js';
-import { appendJsonl, keepJsonl, readBytes, readJsonl, writeFileAtomic, writeJsonAtomic } from '../platform/files.js';
+import {
+  attackFrame,
+  attackSetOfFloats,
+  attackSetOfPixels,
+  pgd,
+  robustAccuracy,
+  withFrozenParamsAsync,
+  PGD_DEFAULTS,
+  type AttackSpace,
+  type Normalisation,
+} from '../nn/attacks.js';
+import { appendJsonl, keepJsonl, readBytes, writeFileAtomic } from '../platform/files.js';
+import { cached, sha256File } from '../platform/cache.js';
 import { loadTrainedModel } from './train.js';
 import { ADJUST_DEFAULTS, adjustDecision, boundsAt, type AdjustDecision } from './adjust.js';
 import { log, Progress } from './progress.js';
@@ -31,21 +45,30 @@ export interface GenConfig {
   model?: string;
   dataset: DatasetName;
   out: string;
+  protocol: GenProtocol;
   epochs: number;
   itersPerEpoch: number;
   batchSize: number;
   lr: number;
   betas: [number, number];
+  /** 'constant': the seed (its scheduler is never stepped); 'multistep': milestones and gamma applied */
+  lrSchedule: 'constant' | 'multistep';
   milestones: number[];
   gamma: number;
   bnsWeight: number;
+  /** weight of the cross-entropy on PGD copies in adjust rounds (the seed: 0.5) */
+  advWeight: number;
   multiLabelNum: number;
-  /** probability that a training batch uses mixed labels (when multiLabelNum > 1) */
+  /** probability that a training batch uses mixed labels (the seed: 0, mixed labels only in adjust) */
   mixProb: number;
+  midBnEps: number;
+  slotNorm: SlotNorm;
+  attackSpace: AttackSpace;
   freezeEmbedding: boolean;
   seed: number;
   fakeBatches: number;
   adjust: boolean;
+  /** Infinity: no cap (the seed) */
   adjustRounds: number;
   adjustFakeBatches: number;
   orgBound: number;
@@ -62,7 +85,19 @@ export interface GenConfig {
   quiet?: boolean;
 }
 
+export type GenProtocol = 'seed' | 'clean';
+/** What each protocol sets; any of it can be overridden by its own option. */
+export const GEN_PROTOCOLS: Record<
+  GenProtocol,
+  Pick<GenConfig, 'lrSchedule' | 'midBnEps' | 'attackSpace' | 'mixProb' | 'slotNorm'>
+> = {
+  seed: { lrSchedule: 'constant', midBnEps: 0.8, attackSpace: 'normalized', mixProb: 0, slotNorm: 'slot' },
+  clean: { lrSchedule: 'multistep', midBnEps: 1e-5, attackSpace: 'pixel', mixProb: 0, slotNorm: 'slot' },
+};
+
 export const GEN_DEFAULTS = {
+  protocol: 'seed' as GenProtocol,
+  ...GEN_PROTOCOLS.seed,
   epochs: 20,
   itersPerEpoch: 200,
   batchSize: 128,
@@ -70,13 +105,13 @@ export const GEN_DEFAULTS = {
   milestones: [15],
   gamma: 0.2,
   bnsWeight: 0.1,
+  advWeight: 0.5,
   multiLabelNum: 2,
-  mixProb: 0.5,
   freezeEmbedding: false,
   seed: 0,
-  fakeBatches: 20,
+  fakeBatches: 100,
   adjust: false,
-  adjustRounds: 1000,
+  adjustRounds: Infinity,
   adjustFakeBatches: 20,
   orgBound: ADJUST_DEFAULTS.orgBound,
   pgdBound: ADJUST_DEFAULTS.pgdBound,
@@ -86,6 +121,8 @@ export const GEN_DEFAULTS = {
   pgdAlpha: PGD_DEFAULTS.alpha,
 };
 export const defaultGenLr = (d: DatasetName) => (d === 'cifar100' ? 0.005 : 0.001);
+/** K, the labels mixed in boundary samples: the seed's result files record 2 for CIFAR-10, 10 for CIFAR-100. */
+export const defaultMultiLabelNum = (d: DatasetName) => (d === 'cifar100' ? 10 : 2);
 
 /** The classifier's output-layer weight as a [classes, features] embedding. */
 export async function embeddingFrom(teacher: Classifier): Promise<{ data: Float32Array; latent: number }> {
@@ -100,10 +137,32 @@ interface StepResult {
   correct: Tensor;
 }
 
+type StepConfig = Pick<GenConfig, 'bnsWeight' | 'advWeight' | 'eps' | 'pgdSteps' | 'pgdAlpha' | 'attackSpace'>;
+
 /**
- * One generator update on N samples. mode 'single' | 'mixed' picks the labels; withPgd adds PGD-perturbed
- * copies (the perturbation is found against the teacher and added as a constant, so the gradient still
- * reaches the generator through the clean image).
+ * PGD copies of generated images as the seed makes them: the attack runs on a detached copy in the attack
+ * space and its result enters as a constant offset, so the gradient reaches the generator through the
+ * clean image (the seed's `adv_images.data = adversary.perturb(...)` on a clone).
+ */
+function pgdCopies(
+  teacher: Classifier,
+  images: Tensor,
+  labels: Int32Array,
+  c: StepConfig,
+  norm: Normalisation,
+  seed: number,
+): Tensor {
+  const y = fromArray(labels, [labels.length], 'int32');
+  const xn = noGrad(() => mul(images, 1));
+  const { x, toModel } = attackFrame(c.attackSpace, xn, norm);
+  const adv = pgd(teacher, toModel, x, y, { eps: c.eps, steps: c.pgdSteps, alpha: c.pgdAlpha, seed });
+  const offset = noGrad(() => sub(toModel(adv), xn));
+  return add(images, offset);
+}
+
+/**
+ * One generator update on N samples: k = 1 single labels, k > 1 mixed labels; withPgd adds the loss on
+ * PGD-perturbed copies. Loss = CE(clean) + advWeight · CE(PGD copies) + bnsWeight · BNS(clean only).
  */
 export function generatorStep(
   gen: Generator,
@@ -113,57 +172,54 @@ export function generatorStep(
   k: number,
   withPgd: boolean,
   rng: Random,
-  c: Pick<GenConfig, 'bnsWeight' | 'eps' | 'pgdSteps' | 'pgdAlpha' | 'dataset'>,
-  norm: { mean: readonly number[]; std: readonly number[] },
+  c: StepConfig,
+  norm: Normalisation,
 ): StepResult {
-  const classes = teacher.classes;
-  const draw = drawLabels(n, classes, gen.o.latent, k, rng);
+  const draw = drawLabels(n, teacher.classes, gen.o.latent, k, rng);
   return tidy(() => {
-    const mix = fromArray(draw.mix, [n, classes]);
-    const images = gen.forward(mix, {}, fromArray(draw.noise, [n, gen.o.latent]));
+    const target = fromArray(draw.mix, [n, teacher.classes]);
+    const images = gen.generate(draw);
     const stats: BNStats[] = [];
-    let inputs = images;
-    let target = mix;
-    if (withPgd) {
-      // pixel-space PGD on a detached copy, applied as a constant offset in normalised space
-      const mean = fromArray(Float32Array.from(norm.mean), [1, 3, 1, 1]),
-        std = fromArray(Float32Array.from(norm.std), [1, 3, 1, 1]);
-      const px = noGrad(() => clamp(add(mul(images, std), mean), 0, 1));
-      const labels = fromArray(draw.labels, [n], 'int32');
-      const adv = pgd(teacher, normaliser(norm), px, labels, {
-        eps: c.eps,
-        steps: c.pgdSteps,
-        alpha: c.pgdAlpha,
-        seed: rng.int(1 << 30),
-      });
-      const delta = noGrad(() => div(sub(adv, px), std));
-      inputs = concat([images, add(images, delta)], 0);
-      target = concat([mix, mix], 0);
-    }
-    const logits = teacher.forward(inputs, { bnStats: stats });
+    const logits = teacher.forward(images, { bnStats: stats });
     const ce = crossEntropy(logits, target);
     // a classifier without BatchNorm (AlexNet) gives no statistics: the BN term is then zero
     const bns = stats.length ? bnStatsLoss(stats) : mul(ce, 0);
-    const loss = add(ce, mul(bns, c.bnsWeight));
+    let loss = add(ce, mul(bns, c.bnsWeight));
+    if (withPgd) {
+      const adv = pgdCopies(teacher, images, draw.labels, c, norm, rng.int(1 << 30));
+      loss = add(loss, mul(crossEntropy(teacher.forward(adv), target), c.advWeight));
+    }
     backward(loss);
     opt.stepUpdate();
     opt.zeroGrad();
-    const sampled = fromArray(
-      withPgd ? Int32Array.from([...draw.labels, ...draw.labels]) : draw.labels,
-      [inputs.shape[0]],
-      'int32',
-    );
-    const correct = noGrad(() => countCorrect(logits, sampled));
+    const correct = noGrad(() => countCorrect(logits, fromArray(draw.labels, [n], 'int32')));
     return { ce: noGrad(() => mul(ce, 1)), bns: noGrad(() => mul(bns, 1)), correct };
   });
 }
 
 async function saveGenerator(path: string, gen: Generator, opt: Adam, meta: Record<string, string>): Promise<void> {
   const all = new Map<string, StTensor>([...(await moduleState(gen)), ...(await optimizerState(opt))]);
-  writeFileAtomic(
-    path,
-    encodeSafetensors(all, { ...meta, adam_steps: JSON.stringify(opt.paramSteps), optimizer_step: String(opt.step) }),
+  const shape = { mid_bn_eps: String(gen.o.midBnEps ?? 0.8), slot_norm: gen.o.slotNorm ?? 'slot' };
+  const steps = { adam_steps: JSON.stringify(opt.paramSteps), optimizer_step: String(opt.step) };
+  writeFileAtomic(path, encodeSafetensors(all, { ...meta, ...shape, ...steps }));
+}
+
+/** A saved generator for this teacher, in eval or train mode as the caller sets (PCA: eval, as the seed). */
+export async function restoreGenerator(path: string, teacher: Classifier): Promise<Generator> {
+  const f = decodeSafetensors(readBytes(path, 'generator'), path);
+  const { data, latent } = await embeddingFrom(teacher);
+  const m = f.metadata;
+  const gen = new Generator(
+    {
+      classes: teacher.classes,
+      latent,
+      midBnEps: m.mid_bn_eps !== undefined ? Number(m.mid_bn_eps) : 0.8,
+      slotNorm: (m.slot_norm as SlotNorm | undefined) ?? 'slot',
+    },
+    data,
   );
+  loadModuleState(gen, weightsOnly(f.tensors), { source: path });
+  return gen;
 }
 
 function loadGenerator(path: string, gen: Generator, opt: Adam | null): Record<string, string> {
@@ -177,29 +233,63 @@ function loadGenerator(path: string, gen: Generator, opt: Adam | null): Record<s
   return f.metadata;
 }
 
-/** Generate N single-label images with a fixed seed, as uint8 pixels. */
+/**
+ * Draw N single-label images with a fixed seed: float32, the generator's unclipped normalised-space outputs
+ * (the seed's build_gen_loader). The generator's mode is the caller's: the seed draws its sets in train mode.
+ */
 export async function generateFakeSet(
   gen: Generator,
   classes: number,
   n: number,
   batch: number,
   seed: string,
-  dataset: DatasetName,
-): Promise<{ images: Uint8Array; labels: Int32Array }> {
+): Promise<{ images: Float32Array; labels: Int32Array }> {
   const rng = new Random(seed);
-  const images = new Uint8Array(n * 3072),
+  const images = new Float32Array(n * 3072),
     labels = new Int32Array(n);
   for (let s = 0; s < n; s += batch) {
     const m = Math.min(batch, n - s);
     const d = drawLabels(m, classes, gen.o.latent, 1, rng);
-    const x = noGrad(() =>
-      tidy(() => gen.forward(fromArray(d.mix, [m, classes]), {}, fromArray(d.noise, [m, gen.o.latent]))),
-    );
-    images.set(toPixels((await x.toArray()) as Float32Array, m, dataset), s * 3072);
+    const x = noGrad(() => tidy(() => gen.generate(d)));
+    images.set((await x.toArray()) as Float32Array, s * 3072);
     labels.set(d.labels, s);
     x.dispose();
   }
   return { images, labels };
+}
+
+/** Draw and write a fake set from the generator checkpoint `genFile` (in `out`), unless an identical one exists. */
+async function writeFakeSetOnce(
+  c: GenConfig,
+  gen: Generator,
+  classes: number,
+  genFile: string,
+  fakeFile: string,
+  adjusted: boolean,
+): Promise<string> {
+  const path = join(c.out, fakeFile);
+  const hash = sha256File(join(c.out, genFile));
+  const count = c.fakeBatches * c.batchSize;
+  if (existsSync(path)) {
+    try {
+      const f = readFakeSet(path);
+      if (f.meta.generator_sha256 === hash && f.count === count && f.meta.seed === c.seed) return path;
+    } catch {
+      // stale (its generator changed) or unreadable: draw it again
+    }
+  }
+  gen.train();
+  const fake = await generateFakeSet(gen, classes, count, c.batchSize, `fake:${c.seed}`);
+  writeFakeSet(path, fake.images, fake.labels, {
+    generator: genFile,
+    generator_sha256: hash,
+    protocol: c.protocol,
+    dataset: c.dataset,
+    classes,
+    adjusted,
+    seed: c.seed,
+  });
+  return path;
 }
 
 export interface GenResult {
@@ -213,11 +303,18 @@ export async function runGen(c: GenConfig, resume = true): Promise<GenResult> {
   const teacher = loadTrainedModel(c.checkpoint, c.model).eval();
   const { data: embInit, latent } = await embeddingFrom(teacher);
   const gen = new Generator(
-    { classes: teacher.classes, latent, seed: c.seed, freezeEmbedding: c.freezeEmbedding },
+    {
+      classes: teacher.classes,
+      latent,
+      seed: c.seed,
+      freezeEmbedding: c.freezeEmbedding,
+      midBnEps: c.midBnEps,
+      slotNorm: c.slotNorm,
+    },
     embInit,
   );
   const opt = new Adam(gen.trainable(), { lr: c.lr, betas: c.betas });
-  const ckpt = join(c.out, 'generator.safetensors');
+  const ckpt = join(c.out, GENERATOR_FILE);
   let startEpoch = 0;
   if (resume && existsSync(ckpt)) {
     const meta = loadGenerator(ckpt, gen, opt);
@@ -226,7 +323,7 @@ export async function runGen(c: GenConfig, resume = true): Promise<GenResult> {
   }
   const jsonl = join(c.out, 'gen.jsonl');
   keepJsonl<{ epoch: number }>(jsonl, (r) => r.epoch < startEpoch);
-  const lrAt = multiStepLR(c.lr, c.milestones, c.gamma);
+  const lrAt = c.lrSchedule === 'constant' ? constantLR(c.lr) : multiStepLR(c.lr, c.milestones, c.gamma);
   const norm = NORMALIZATION[c.dataset];
   let genAcc = NaN;
   await withFrozenParamsAsync(teacher, async () => {
@@ -240,7 +337,7 @@ export async function runGen(c: GenConfig, resume = true): Promise<GenResult> {
         seen = 0;
       for (let it = 0; it < c.itersPerEpoch; it++) {
         const rng = new Random(`gen:${c.seed}:${epoch}:${it}`);
-        const mixed = c.multiLabelNum > 1 && rng.uniform() < c.mixProb;
+        const mixed = c.multiLabelNum > 1 && c.mixProb > 0 && rng.uniform() < c.mixProb;
         const r = generatorStep(gen, teacher, opt, c.batchSize, mixed ? c.multiLabelNum : 1, false, rng, c, norm);
         const vals = [await r.ce.item(), await r.bns.item(), await r.correct.item()];
         r.ce.dispose();
@@ -248,7 +345,8 @@ export async function runGen(c: GenConfig, resume = true): Promise<GenResult> {
         r.correct.dispose();
         if (!vals.every(Number.isFinite))
           throw new Error(
-            `gen: loss became non-finite in epoch ${epoch + 1} iteration ${it + 1}; the last good generator is kept at ${ckpt}`,
+            `gen: loss became non-finite in epoch ${epoch + 1} iteration ${it + 1}; ` +
+              `the last good generator is kept at ${ckpt}`,
           );
         ce += vals[0];
         bns += vals[1];
@@ -264,6 +362,7 @@ export async function runGen(c: GenConfig, resume = true): Promise<GenResult> {
         arch: teacher.arch,
         classes: String(teacher.classes),
         latent: String(latent),
+        protocol: c.protocol,
       });
       appendJsonl(jsonl, {
         epoch,
@@ -275,20 +374,12 @@ export async function runGen(c: GenConfig, resume = true): Promise<GenResult> {
       });
       if (!c.quiet)
         log(
-          `gen epoch ${epoch + 1}/${c.epochs}: ce ${(ce / c.itersPerEpoch).toFixed(4)} bns ${(bns / c.itersPerEpoch).toFixed(4)} gen acc ${(genAcc * 100).toFixed(1)}%`,
+          `gen epoch ${epoch + 1}/${c.epochs}: ce ${(ce / c.itersPerEpoch).toFixed(4)} ` +
+            `bns ${(bns / c.itersPerEpoch).toFixed(4)} gen acc ${(genAcc * 100).toFixed(1)}%`,
         );
     }
   });
-  const n = c.fakeBatches * c.batchSize;
-  const fakePath = join(c.out, 'fake.bin');
-  const fakeMeta = join(c.out, 'fake.json');
-  // the fake set belongs to the generator of a given epoch: regenerate it when training went further
-  const current = existsSync(fakeMeta) && existsSync(fakePath) ? JSON.parse(readFileSync(fakeMeta, 'utf8')) : null;
-  if (!current || current.epochs !== c.epochs || current.count !== n || current.seed !== c.seed) {
-    const fake = await generateFakeSet(gen, teacher.classes, n, c.batchSize, `fake:${c.seed}`, c.dataset);
-    writeImageSet(fakePath, fake.images, fake.labels);
-    writeJsonAtomic(fakeMeta, { count: n, seed: c.seed, epochs: c.epochs, checkpoint: c.checkpoint, adjusted: false });
-  }
+  const fakePath = await writeFakeSetOnce(c, gen, teacher.classes, GENERATOR_FILE, FAKE_FILE, false);
   const result: GenResult = { genAcc, fakePath };
   if (c.adjust) Object.assign(result, await runAdjust(c, gen, opt, teacher, norm));
   teacher.dispose();
@@ -296,35 +387,52 @@ export async function runGen(c: GenConfig, resume = true): Promise<GenResult> {
   return result;
 }
 
-async function runAdjust(
-  c: GenConfig,
-  gen: Generator,
-  opt: Adam,
-  teacher: Classifier,
-  norm: { mean: number[]; std: number[] },
-): Promise<{ adjustPath: string; rounds: number }> {
-  const adjustPath = join(c.out, 'fake-adjust.bin');
-  const logPath = join(c.out, 'adjust.jsonl');
-  const ckpt = join(c.out, 'generator-adjust.safetensors');
-  if (existsSync(adjustPath)) return { adjustPath, rounds: readJsonl(logPath).length };
-  // the real side: only two numbers, never the images, reach the generator
-  let real = c.realClean !== undefined && c.realPgd !== undefined ? { clean: c.realClean, pgd: c.realPgd } : null;
-  const realPath = join(c.out, 'adjust-real.json');
-  if (!real && existsSync(realPath)) real = JSON.parse(readFileSync(realPath, 'utf8'));
-  if (!real) {
+export const GENERATOR_FILE = 'generator.safetensors';
+export const GENERATOR_ADJUST_FILE = 'generator-adjust.safetensors';
+export const FAKE_FILE = 'fake.safetensors';
+export const FAKE_ADJUST_FILE = 'fake-adjust.safetensors';
+
+/** The teacher's real-test accuracies for adjust, cached by the checkpoint's hash and the attack settings. */
+async function realAccuracies(c: GenConfig, teacher: Classifier): Promise<{ clean: number; pgd: number }> {
+  if (c.realClean !== undefined && c.realPgd !== undefined) return { clean: c.realClean, pgd: c.realPgd };
+  const key = {
+    checkpoint_sha256: sha256File(c.checkpoint),
+    space: c.attackSpace,
+    eps: c.eps,
+    steps: c.pgdSteps,
+    alpha: c.pgdAlpha,
+    test_subset: c.testSubset ?? null,
+  };
+  return cached(join(c.out, 'adjust-real.json'), key, async () => {
     const test = loadCifar(c.dataset, 'test', { dataDir: c.dataDir, limit: c.testSubset });
-    const r = await robustAccuracy(teacher, test, {
+    const r = await robustAccuracy(teacher, attackSetOfPixels(test), {
+      space: c.attackSpace,
       eps: c.eps,
       steps: c.pgdSteps,
       alpha: c.pgdAlpha,
       batchSize: c.batchSize,
     });
-    real = { clean: r.clean, pgd: r.pgd };
-    writeJsonAtomic(realPath, { ...real, fgsm: r.fgsm, count: r.count });
-  }
+    return { clean: r.clean, pgd: r.pgd, fgsm: r.fgsm, clamp: r.clamp, count: r.count };
+  });
+}
+
+async function runAdjust(
+  c: GenConfig,
+  gen: Generator,
+  opt: Adam,
+  teacher: Classifier,
+  norm: Normalisation,
+): Promise<{ adjustPath: string; rounds: number }> {
+  const logPath = join(c.out, 'adjust.jsonl');
+  const ckpt = join(c.out, GENERATOR_ADJUST_FILE);
+  // the real side: only two numbers, never the images, reach the generator
+  const real = await realAccuracies(c, teacher);
   let startRound = 0;
+  let stopped = false;
   if (existsSync(ckpt)) {
-    startRound = Number(loadGenerator(ckpt, gen, opt).rounds_done ?? 0);
+    const meta = loadGenerator(ckpt, gen, opt);
+    startRound = Number(meta.rounds_done ?? 0);
+    stopped = meta.stopped !== undefined;
   }
   keepJsonl<{ round: number }>(logPath, (r) => r.round < startRound);
   const base = { org: c.orgBound, pgd: c.pgdBound };
@@ -332,17 +440,17 @@ async function runAdjust(
   let round = startRound;
   let decision: AdjustDecision = 'single';
   await withFrozenParamsAsync(teacher, async () => {
-    for (; round < c.adjustRounds; round++) {
+    for (; !stopped && round < c.adjustRounds; round++) {
+      gen.train();
       const fake = await generateFakeSet(
         gen,
         teacher.classes,
         c.adjustFakeBatches * c.batchSize,
         c.batchSize,
         `adjust:${c.seed}:${round}`,
-        c.dataset,
       );
-      const set = { ...fake, count: fake.labels.length, mean: norm.mean, std: norm.std };
-      const acc = await robustAccuracy(teacher, set, {
+      const acc = await robustAccuracy(teacher, attackSetOfFloats(fake.images, fake.labels, norm), {
+        space: c.attackSpace,
         eps: c.eps,
         steps: c.pgdSteps,
         alpha: c.pgdAlpha,
@@ -350,15 +458,15 @@ async function runAdjust(
         seed: round,
       });
       const bounds = boundsAt(round, base, c.widenEvery);
-      const d = adjustDecision(acc, real as { clean: number; pgd: number }, bounds);
+      const d = adjustDecision(acc, real, bounds);
       decision = d.decision;
       appendJsonl(logPath, {
         round,
         fake_clean: acc.clean,
         fake_fgsm: acc.fgsm,
         fake_pgd: acc.pgd,
-        real_clean: real?.clean,
-        real_pgd: real?.pgd,
+        real_clean: real.clean,
+        real_pgd: real.pgd,
         org_diff: d.orgDiff,
         pgd_diff: d.pgdDiff,
         org_bound: bounds.org,
@@ -367,41 +475,27 @@ async function runAdjust(
       });
       bar.update(round + 1, { decision, org_diff: d.orgDiff, pgd_diff: d.pgdDiff });
       if (decision === 'stop') break;
-      gen.train();
       const rng = new Random(`adjust-step:${c.seed}:${round}`);
-      const r = generatorStep(
-        gen,
-        teacher,
-        opt,
-        c.batchSize,
-        decision === 'mixed' ? c.multiLabelNum : 1,
-        decision === 'single+pgd',
-        rng,
-        c,
-        norm,
-      );
+      const k = decision === 'mixed' ? c.multiLabelNum : 1;
+      const r = generatorStep(gen, teacher, opt, c.batchSize, k, decision === 'single+pgd', rng, c, norm);
       r.ce.dispose();
       r.bns.dispose();
       r.correct.dispose();
-      if (round % 10 === 9) await saveGenerator(ckpt, gen, opt, { rounds_done: String(round + 1), arch: teacher.arch });
+      if (round % 10 === 9)
+        await saveGenerator(ckpt, gen, opt, {
+          rounds_done: String(round + 1),
+          arch: teacher.arch,
+          protocol: c.protocol,
+        });
     }
   });
-  const fake = await generateFakeSet(
-    gen,
-    teacher.classes,
-    c.fakeBatches * c.batchSize,
-    c.batchSize,
-    `fake:${c.seed}`,
-    c.dataset,
-  );
-  await saveGenerator(ckpt, gen, opt, { rounds_done: String(round), arch: teacher.arch, stopped: decision });
-  writeImageSet(adjustPath, fake.images, fake.labels);
-  writeJsonAtomic(join(c.out, 'fake-adjust.json'), {
-    count: fake.labels.length,
-    seed: c.seed,
-    rounds: round,
-    last_decision: decision,
-    adjusted: true,
-  });
+  if (!stopped)
+    await saveGenerator(ckpt, gen, opt, {
+      rounds_done: String(round),
+      arch: teacher.arch,
+      protocol: c.protocol,
+      stopped: decision,
+    });
+  const adjustPath = await writeFakeSetOnce(c, gen, teacher.classes, GENERATOR_ADJUST_FILE, FAKE_ADJUST_FILE, true);
   return { adjustPath, rounds: round };
 }

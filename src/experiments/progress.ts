@@ -14,6 +14,7 @@ export class Progress {
     const now = Date.now();
     if (done < this.total && now - this.last < (this.tty ? 200 : 5000)) return;
     this.last = now;
+    if (!Number.isFinite(this.total)) return this.unbounded(done, now, info);
     const frac = this.total ? done / this.total : 1;
     const width = 24;
     const bar = '█'.repeat(Math.round(frac * width)).padEnd(width, '·');
@@ -24,6 +25,17 @@ export class Progress {
       .join('  ');
     const line = `${this.label} ${bar} ${done}/${this.total}  ${secs.toFixed(0)}s (eta ${eta.toFixed(0)}s)  ${extra}`;
     if (this.tty) process.stderr.write(`\r\x1b[K${line}${done >= this.total ? '\n' : ''}`);
+    else process.stderr.write(`${line}\n`);
+  }
+
+  /** No known end (the seed's adjust loop runs until its rule stops it): a count and the rate, no bar. */
+  private unbounded(done: number, now: number, info: Record<string, string | number>): void {
+    const secs = (now - this.start) / 1000;
+    const extra = Object.entries(info)
+      .map(([k, v]) => `${k} ${typeof v === 'number' ? fmtNum(v) : v}`)
+      .join('  ');
+    const line = `${this.label} ${done} done, no cap  ${secs.toFixed(0)}s (${(secs / Math.max(1, done)).toFixed(1)}s each)  ${extra}`;
+    if (this.tty) process.stderr.write(`\r\x1b[K${line}`);
     else process.stderr.write(`${line}\n`);
   }
 }

@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import { epochBatches, epochOrder } from '../data/batches.js';
 import { loadCifar, type ImageSet } from '../data/cifar.js';
 import { appendJsonl, readJsonl, writeJsonAtomic } from '../platform/files.js';
+import { sha256File } from '../platform/cache.js';
 import {
+  calibrateFormat,
   calibratePoints,
   disposeLayers,
   prepareQuantization,
@@ -38,6 +40,19 @@ function augmentedBatches(set: ImageSet, batchSize: number) {
     0,
   );
 }
+
+/** One line of ptq-ranges.jsonl: a format's calibrated ranges and what they were calibrated from. */
+export interface FormatRanges {
+  format: string;
+  protocol: string;
+  checkpoint_sha256: string;
+  calib_batches: number;
+  ranges: PointRanges;
+}
+export const PTQ_RANGES_FILE = 'ptq-ranges.jsonl';
+
+/** The seed's calibration loader: see augmentedBatches; exported for the robustness step's real calibration. */
+export const seedCalibrationBatches = (set: ImageSet, batchSize: number) => augmentedBatches(set, batchSize);
 
 interface Cache {
   checkpoint: string;
@@ -72,6 +87,9 @@ export async function runProtocolPtq(c: PtqConfig, formats: QuantFormat[], jsonl
   const batches = () =>
     augmentedBatches((trainSet ??= loadCifar(c.dataset, 'train', { dataDir: c.dataDir })), c.calibBatchSize);
   const cachePath = join(c.out, 'ptq-calibration.json');
+  // each format's activation ranges, for the robustness step to rebuild the same quantized models
+  const rangesPath = join(c.out, PTQ_RANGES_FILE);
+  const rangesKey = { protocol, checkpoint_sha256: sha256File(c.checkpoint), calib_batches: c.calibBatches };
   let cache: Cache | null = existsSync(cachePath) ? JSON.parse(readFileSync(cachePath, 'utf8')) : null;
   const valid = (k: Cache | null) =>
     k?.checkpoint === c.checkpoint &&
@@ -106,17 +124,15 @@ export async function runProtocolPtq(c: PtqConfig, formats: QuantFormat[], jsonl
     for (const f of todo) {
       try {
         // weights and (full-precision-range) biases in place, then the ranges through the quantized network
-        const first = quantizedParams(layers, f, fpRanges);
-        layers.forEach((l, k) => {
-          l.layer.setTensor('weight', first[k].w);
-          if (first[k].b) l.layer.setTensor('bias', first[k].b as NonNullable<(typeof first)[number]['b']>);
-        });
-        const ranges = await calibratePoints(model, batches(), c.calibBatches, {
+        const ranges = await calibrateFormat(
+          model,
+          layers,
           f,
-          quirks,
-          firstLayer,
-          ranges: fpRanges,
-        });
+          { quirks, firstLayer, fpRanges },
+          batches(),
+          c.calibBatches,
+        );
+        appendJsonl(rangesPath, { format: f.name, ...rangesKey, ranges } satisfies FormatRanges);
         const params = quantizedParams(layers, f, ranges);
         const units = await unitSimilarities(layers, params, shares);
         layers.forEach((l, k) => {

@@ -10,6 +10,7 @@ import { runFit, formatFitTable, type FitReport } from './fit.js';
 import { saveFigure, scatterWithCurves, type Series } from './plot.js';
 import { PTQ_COLUMNS, rowProtocol, toCsv, type PtqRow } from './ptq.js';
 import { RELATIVE_COLUMNS, robustFits, withRelative, type RobustRow } from './robust.js';
+import { fitRobust, readSeedRobustCsv, type RobustFitRow } from './robust-fit.js';
 
 interface TrainRun {
   dir: string;
@@ -196,6 +197,7 @@ ${table(['measure', 'scope', 'chosen form', 'R²', 'held-out R²', 'points'], fi
     );
   }
   // robustness
+  const reference = extras.reference ?? SEED_REFERENCE_DIR;
   const robustFiles = findFiles(resultsDir, 'robust.jsonl');
   if (robustFiles.length) {
     const rows = robustFiles.flatMap((f) => readJsonl<RobustRow>(f));
@@ -206,7 +208,7 @@ ${table(['measure', 'scope', 'chosen form', 'R²', 'held-out R²', 'points'], fi
     for (const f of robustFiles) {
       const dir = dirname(f);
       const tag = relative(resultsDir, dir).replace(/[\\/]/g, '_');
-      for (const name of ['pca-test', 'pca-fake', 'pca-fake-adjust']) {
+      for (const name of ['pca-test', 'pca-trained', 'pca-adjusted']) {
         if (!existsSync(join(dir, `${name}.png`))) continue;
         copyFileSync(join(dir, `${name}.png`), join(outDir, `${tag}-${name}.png`));
         copyFileSync(join(dir, `${name}.svg`), join(outDir, `${tag}-${name}.svg`));
@@ -247,19 +249,41 @@ ${table(['measure', 'scope', 'chosen form', 'R²', 'held-out R²', 'points'], fi
         );
       }
     }
-    sections.push(`<h2>4. Data-free robustness</h2><p>Clean / FGSM / PGD accuracy (L∞, pixel space) of the full-precision and quantized models on generated (fake) data and on the real test set. Relative accuracy = quantized ÷ full precision on the same data. If fake-relative accuracy tracks test-relative accuracy, the generator predicts the robustness cost of quantization without the data.</p>
+    const spaces = [...new Set(rows.map((r) => r.attack_space ?? 'pixel'))].join(' and ');
+    const seedFits = robustSeedFits(reference);
+    sections.push(`<h2>4. Data-free robustness</h2><p>Clean / FGSM / PGD accuracy (L∞ eps 8/255 unless stated; attacks in ${esc(spaces)} space) of the full-precision and quantized models on generated (fake) data and on the real test set. Relative accuracy = quantized ÷ full precision on the same data. If fake-relative accuracy tracks test-relative accuracy, the generator predicts the robustness cost of quantization without the data.</p>
+<p>Attack space: the seed attacks the <em>normalised</em> tensors with a [0, 1] clip (advertorch's clip_min/clip_max), so most input values are clipped before any perturbation; the "clamp" column is the accuracy after that clip alone. Protocol <code>clean</code> attacks pixels instead, where [0, 1] is the real image box.</p>
+${
+  seedFits.length
+    ? `<p>The seed's pooled fits (reference/robust.csv; 6 models × 43 formats):</p>${table(
+        ['dataset', 'fake set', 'metric', 'R²', 'slope', 'points'],
+        seedFits.map((f) => [f.dataset, f.fake_set, f.metric, num(f.r2), num(f.slope), f.points]),
+      )}`
+    : ''
+}
 ${img(join(outDir, 'robust-fit-clean.png'), 'clean accuracy: fake-relative vs test-relative')}${img(join(outDir, 'robust-fit-pgd.png'), 'PGD accuracy: fake-relative vs test-relative')}
 ${table(
-  ['fake set', 'metric', 'R²', 'slope', 'intercept', 'points'],
-  fits.map((f) => [f.fakeKind, f.metric, num(f.r2), num(f.slope), num(f.intercept), f.points]),
+  ['dataset', 'fake set', 'metric', 'R²', 'slope', 'intercept', 'points', 'models'],
+  fits.map((f) => [
+    f.dataset,
+    f.fake_set,
+    f.metric,
+    num(f.r2),
+    num(f.slope),
+    num(f.intercept),
+    f.points,
+    f.models.join(', '),
+  ]),
 )}
 ${table(
-  ['model', 'format', 'data', 'clean', 'FGSM', 'PGD', 'rel clean', 'rel PGD'],
+  ['model', 'format', 'data', 'space', 'clean', 'clamp', 'FGSM', 'PGD', 'rel clean', 'rel PGD'],
   rel.map((r) => [
     r.model,
     r.format,
     r.data,
+    r.attack_space ?? 'pixel',
     pct(r.clean),
+    r.clamp === undefined ? '–' : pct(r.clamp),
     pct(r.fgsm),
     pct(r.pgd),
     num(r.rel_clean, 3),
@@ -268,7 +292,6 @@ ${table(
 )}
 ${pictures.join('\n')}`);
   }
-  const reference = extras.reference ?? SEED_REFERENCE_DIR;
   const seedRows = existsSync(join(reference, 'ptq.csv')) ? compareWithSeed(resultsDir, reference) : [];
   if (seedRows.length)
     sections.push(
@@ -286,4 +309,11 @@ ${pictures.join('\n')}`);
   const path = join(outDir, 'index.html');
   writeFileAtomic(path, html);
   return path;
+}
+
+/** The seed's own pooled robust fits (clean and PGD, from its reference robust.csv), when it is present. */
+function robustSeedFits(reference: string): RobustFitRow[] {
+  const path = join(reference, 'robust.csv');
+  if (!existsSync(path)) return [];
+  return fitRobust(readSeedRobustCsv(path)).filter((f) => f.metric !== 'fgsm');
 }

@@ -55,17 +55,26 @@ export function readSeedRobustCsv(path: string): RobustPoint[] {
   });
 }
 
-/** Our robust.jsonl rows as points: the "test" rows paired with each fake data kind ("fake", "fake-adjust"). */
+/**
+ * Our robust.jsonl rows as points: the "test" rows paired with each fake set of the same model, attack space
+ * and calibration. Rows of another attack space or calibration than the seed's form their own fake-set group
+ * ("adjusted, pixel space"), so a fit never mixes them.
+ */
 export function pointsFromRows(rows: RobustRow[]): RobustPoint[] {
-  const key = (r: RobustRow) => `${r.model}|${r.dataset}|${r.format}`;
+  const variant = (r: RobustRow) =>
+    [r.attack_space === 'pixel' ? 'pixel space' : '', r.calibration === 'fake' ? 'fake-calibrated' : '']
+      .filter(Boolean)
+      .join(', ');
+  const key = (r: RobustRow) => `${r.model}|${r.dataset}|${r.format}|${variant(r)}`;
   const test = new Map(rows.filter((r) => r.data === 'test').map((r) => [key(r), r]));
   const pick = (r: RobustRow) => ({ clean: r.clean, fgsm: r.fgsm, pgd: r.pgd });
+  const kindOf = (d: string) => (d === 'fake' ? 'trained' : d === 'fake-adjust' ? 'adjusted' : d);
   return rows
     .filter((r) => r.data !== 'test' && test.has(key(r)))
     .map((r) => ({
       dataset: r.dataset,
       model: r.model,
-      fakeSet: r.data === 'fake' ? 'trained' : r.data === 'fake-adjust' ? 'adjusted' : r.data,
+      fakeSet: [kindOf(r.data), variant(r)].filter(Boolean).join(', '),
       format: r.format === 'fp32' ? 'Full' : r.format,
       test: pick(test.get(key(r)) as RobustRow),
       fake: pick(r),

@@ -1,41 +1,75 @@
-// `quantscope robust`: clean / FGSM / PGD accuracy of the full-precision model and of quantized models on
-// the generated (fake) set and on the real test set; relative accuracies (quantized ÷ full precision);
-// fits of fake-relative vs test-relative accuracy with R²; PCA pictures of penultimate features; a grid
-// of clean vs adversarial images. Rows go to robust.jsonl as they are measured (resumable).
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { loadCifar, subset, type DatasetName, type ImageSet } from '../data/cifar.js';
-import { readImageSet } from '../data/fakeset.js';
-import { calibrationBatches } from '../data/batches.js';
+// `quantscope robust`: clean / FGSM / PGD accuracy of the full-precision model and of its quantized models on
+// the real test set and on the generated (fake) sets, as the seed's robust_one.py measures them:
+//   - the quantized models are the PTQ step's (protocol `seed`: each format's ranges calibrated on real
+//     training data, read from ptq-ranges.jsonl or recomputed the same way); `--calibration fake` calibrates
+//     them on the fake set instead, the data-free question of the seed's last section;
+//   - attacks in the seed's normalised space (protocol `seed`) or in pixel space (`clean`); every row says
+//     which, and also gives the accuracy after the [0, 1] clamp alone;
+//   - relative accuracies (quantized ÷ full precision) and straight-line fits of test-relative on
+//     fake-relative accuracy, pooled per dataset and fake set (robust-fit.ts); PCA pictures; an image grid.
+// Rows go to robust.jsonl as they are measured, keyed by the hashes of their inputs (resumable, never stale).
+import { createHash } from 'node:crypto';
+import { renameSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { loadCifar, type DatasetName, type ImageSet } from '../data/cifar.js';
+import { className } from '../data/cifar-meta.js';
+import { readFakeSet, type FakeSet } from '../data/fakeset.js';
+import type { Batch } from '../data/batches.js';
 import { fromArray, keep, noGrad, tidy } from '../index.js';
-import type { Tensor } from '../tensor/tensor.js';
-import { normaliser, pgd, pixelBatch, robustAccuracy, PGD_DEFAULTS } from '../nn/attacks.js';
+import { Random } from '../tensor/ops/creation.js';
+import {
+  attackFrame,
+  attackSetOfFloats,
+  attackSetOfPixels,
+  pgd,
+  robustAccuracy,
+  PGD_DEFAULTS,
+  type AttackSet,
+  type AttackSpace,
+} from '../nn/attacks.js';
 import type { Classifier } from '../nn/models/build.js';
 import type { ForwardContext } from '../nn/module.js';
 import {
-  applyFormat,
-  calibrate,
+  calibrateFormat,
+  calibratePoints,
   disposeLayers,
+  loadProtocolFormat,
   prepareQuantization,
+  protocolQuirks,
   restore,
-  type Calibration,
+  type PointRanges,
+  type QuantFormat,
+  type QuantLayer,
 } from '../quant/index.js';
-import { fitForm } from '../quant/fit.js';
-import { appendJsonl, readJsonl, writeFileAtomic, writeJsonAtomic } from '../platform/files.js';
+import { cached, sha256File } from '../platform/cache.js';
+import { appendJsonl, readJsonl, writeFileAtomic } from '../platform/files.js';
 import { loadTrainedModel } from './train.js';
 import { ptqFormats, toCsv } from './ptq.js';
+import { PTQ_RANGES_FILE, seedCalibrationBatches, type FormatRanges } from './ptq-protocol.js';
+import { FAKE_ADJUST_FILE, FAKE_FILE, GENERATOR_ADJUST_FILE, GENERATOR_FILE, restoreGenerator } from './gen.js';
+import { drawLabels } from '../nn/models/generator.js';
+import { fitRobust, pointsFromRows, type RobustFitRow } from './robust-fit.js';
 import { pca, project } from './pca.js';
 import { imageGrid } from './png.js';
 import { saveFigure, scatterWithCurves, type Series } from './plot.js';
 import { log, Progress } from './progress.js';
 
+export type FakeSetKind = 'trained' | 'adjusted';
+export type RobustCalibration = 'real' | 'fake';
+
 export interface RobustConfig {
   checkpoint: string;
   model?: string;
   dataset: DatasetName;
-  /** folder holding fake.bin (and fake-adjust.bin) from `quantscope gen` */
+  /** folder holding the fake sets and generators from `quantscope gen` */
   genDir: string;
-  adjust: boolean;
+  fakeSets: FakeSetKind[];
+  /** PTQ protocol of the quantized models (and the default attack space: seed → normalized, clean → pixel) */
+  protocol: string;
+  attackSpace: AttackSpace;
+  calibration: RobustCalibration;
+  /** folder with the PTQ step's ptq-ranges.jsonl (default: the checkpoint's folder) */
+  ptqDir?: string;
   families: string[];
   bits: number[];
   formats?: string[];
@@ -45,7 +79,11 @@ export interface RobustConfig {
   batchSize: number;
   testSubset?: number;
   fakeLimit?: number;
+  /** calibration batches per format (the seed: 100 batches of 128 augmented training images) */
   calibBatches: number;
+  calibBatchSize: number;
+  /** fake images per class for the PCA pictures (the seed: 1000; 0: no PCA) */
+  pcaPerClass: number;
   out: string;
   dataDir?: string;
   quiet?: boolean;
@@ -56,53 +94,109 @@ export interface RobustRow {
   dataset: string;
   format: string;
   bits: number;
+  /** 'test' or the fake set: 'trained' | 'adjusted' */
   data: string;
+  protocol?: string;
+  attack_space?: AttackSpace;
+  calibration?: RobustCalibration;
+  /** the hash of every input the row depends on (checkpoint, fake sets, settings) */
+  inputs?: string;
   clean: number;
+  /** accuracy after the attack's [0, 1] clamp alone, with no perturbation */
+  clamp?: number;
   fgsm: number;
   pgd: number;
   count: number;
 }
 
 export const ROBUST_DEFAULTS = {
+  protocol: 'seed',
+  attackSpace: 'normalized' as AttackSpace,
+  calibration: 'real' as RobustCalibration,
   eps: PGD_DEFAULTS.eps,
   steps: PGD_DEFAULTS.steps,
   alpha: PGD_DEFAULTS.alpha,
   batchSize: 128,
-  calibBatches: 20,
+  calibBatches: 100,
+  calibBatchSize: 128,
+  pcaPerClass: 1000,
 } as const;
+
+/** The attack space a protocol implies: the seed's quirk under `seed`, the physical threat model otherwise. */
+export const attackSpaceFor = (protocol: string): AttackSpace => (protocol.startsWith('seed') ? 'normalized' : 'pixel');
+
+const FAKE_FILES: Record<FakeSetKind, { fake: string; generator: string }> = {
+  trained: { fake: FAKE_FILE, generator: GENERATOR_FILE },
+  adjusted: { fake: FAKE_ADJUST_FILE, generator: GENERATOR_ADJUST_FILE },
+};
+
+function limitFake(f: FakeSet, limit?: number): FakeSet {
+  if (limit === undefined || limit >= f.count) return f;
+  return { ...f, count: limit, images: f.images.subarray(0, limit * 3072), labels: f.labels.subarray(0, limit) };
+}
+
+/** Batches of a fake set for calibration (normalised floats, in order). */
+function* fakeBatches(f: FakeSet, batchSize: number): Generator<Batch> {
+  for (let s = 0; s < f.count; s += batchSize) {
+    const n = Math.min(batchSize, f.count - s);
+    yield { x: f.images.slice(s * 3072, (s + n) * 3072), y: f.labels.slice(s, s + n), n };
+  }
+}
 
 export async function runRobust(c: RobustConfig): Promise<RobustRow[]> {
   const teacher = loadTrainedModel(c.checkpoint, c.model).eval();
   const arch = teacher.arch;
   const test = loadCifar(c.dataset, 'test', { dataDir: c.dataDir, limit: c.testSubset });
-  const sets: [string, ImageSet][] = [
-    ['test', test],
-    ['fake', subset(readImageSet(join(c.genDir, 'fake.bin'), c.dataset, teacher.classes), c.fakeLimit)],
+  const fakes = c.fakeSets.map(
+    (k) =>
+      [
+        k,
+        limitFake(readFakeSet(join(c.genDir, FAKE_FILES[k].fake), { classes: teacher.classes }), c.fakeLimit),
+      ] as const,
+  );
+  const sets: [string, AttackSet][] = [
+    ['test', attackSetOfPixels(test)],
+    ...fakes.map(([k, f]) => [k, attackSetOfFloats(f.images, f.labels, test, f.count)] as [string, AttackSet]),
   ];
-  if (c.adjust)
-    sets.push([
-      'fake-adjust',
-      subset(readImageSet(join(c.genDir, 'fake-adjust.bin'), c.dataset, teacher.classes), c.fakeLimit),
-    ]);
+  const inputs = sha256Of({
+    checkpoint: sha256File(c.checkpoint),
+    fakes: fakes.map(([k, f]) => `${k}:${f.meta.generator_sha256}:${f.count}`).join(),
+    test: test.count,
+    protocol: c.protocol,
+    space: c.attackSpace,
+    calibration: c.calibration,
+    calib: `${c.calibBatches}x${c.calibBatchSize}`,
+    attack: `${c.eps}:${c.steps}:${c.alpha}`,
+  });
   const jsonl = join(c.out, 'robust.jsonl');
+  const previous = readJsonl<RobustRow>(jsonl);
+  if (previous.some((r) => r.inputs !== inputs)) {
+    const aside = `${jsonl}.stale-${Date.now()}`;
+    renameSync(jsonl, aside);
+    log(`robust: ${jsonl} was measured from other inputs (checkpoint, fake sets or settings); moved to ${aside}`);
+  }
   const done = new Set(readJsonl<RobustRow>(jsonl).map((r) => `${r.format}|${r.data}`));
   const formats = ptqFormats(c);
-  const opts = { eps: c.eps, steps: c.steps, alpha: c.alpha, batchSize: c.batchSize };
-  const total = (formats.length + 1) * sets.length;
-  const bar = new Progress('robust', total, c.quiet);
+  const opts = { space: c.attackSpace, eps: c.eps, steps: c.steps, alpha: c.alpha, batchSize: c.batchSize };
+  const bar = new Progress(`robust (${c.attackSpace} space)`, (formats.length + 1) * sets.length, c.quiet);
   let k = 0;
-  const measure = async (format: string, bits: number, ctx: ForwardContext, model: Classifier) => {
+  const measure = async (format: string, bits: number, ctx: ForwardContext) => {
     for (const [name, set] of sets) {
       k++;
       if (done.has(`${format}|${name}`)) continue;
-      const r = await robustAccuracy(model, set, { ...opts, ctx, seed: 1 });
+      const r = await robustAccuracy(teacher, set, { ...opts, ctx, seed: 1 });
       const row: RobustRow = {
         model: arch,
         dataset: c.dataset,
         format,
         bits,
         data: name,
+        protocol: c.protocol,
+        attack_space: c.attackSpace,
+        calibration: c.calibration,
+        inputs,
         clean: r.clean,
+        clamp: r.clamp,
         fgsm: r.fgsm,
         pgd: r.pgd,
         count: r.count,
@@ -111,27 +205,25 @@ export async function runRobust(c: RobustConfig): Promise<RobustRow[]> {
       bar.update(k, { format, data: name, clean: r.clean, pgd: r.pgd });
     }
   };
-  await measure('fp32', 32, {}, teacher);
-  await pictures(teacher, sets, c);
-  // quantized models: BN folded, activation ranges calibrated on the fake set (data-free)
-  const { layers, shares } = await prepareQuantization(teacher);
+  await measure('fp32', 32, {});
+  await pictures(teacher, test, fakes, c);
+  const { layers } = await prepareQuantization(teacher);
   try {
-    const calPath = join(c.out, 'robust-calibration.json');
-    let cal: Calibration;
-    if (existsSync(calPath)) cal = JSON.parse(readFileSync(calPath, 'utf8'));
-    else {
-      const fake = sets[1][1];
-      cal = await calibrate(teacher, calibrationBatches(fake, c.batchSize), c.calibBatches);
-      writeJsonAtomic(calPath, cal);
-    }
+    const todo = formats.filter((f) => sets.some(([name]) => !done.has(`${f.name}|${name}`)));
+    const ranges = todo.length ? await formatRanges(teacher, layers, todo, c, fakes) : new Map();
+    const quirks = protocolQuirks(c.protocol);
+    const firstLayer = layers[0].name;
     for (const f of formats) {
-      if (sets.every(([name]) => done.has(`${f.name}|${name}`))) {
+      if (!todo.includes(f)) {
         k += sets.length;
         continue;
       }
-      const state = await applyFormat(layers, cal, f, shares, 256);
-      await measure(f.name, f.bits, state.ctx, teacher);
-      restore(layers);
+      try {
+        const ctx = loadProtocolFormat(layers, f, { quirks, firstLayer, ranges: ranges.get(f.name) as PointRanges });
+        await measure(f.name, f.bits, ctx);
+      } finally {
+        restore(layers);
+      }
     }
   } finally {
     disposeLayers(layers);
@@ -146,13 +238,93 @@ export async function runRobust(c: RobustConfig): Promise<RobustRow[]> {
   return rows;
 }
 
+function sha256Of(v: Record<string, string | number>): string {
+  return createHash('sha256').update(JSON.stringify(v)).digest('hex').slice(0, 16);
+}
+
+/**
+ * Each format's calibrated ranges. Real calibration: the PTQ step's (ptq-ranges.jsonl for this checkpoint and
+ * protocol), the rest recomputed as the PTQ step does it. Fake: on the fake set (the adjusted one if present).
+ * Computed ranges are cached by the hashes of their inputs.
+ */
+async function formatRanges(
+  model: Classifier,
+  layers: QuantLayer[],
+  formats: QuantFormat[],
+  c: RobustConfig,
+  fakes: readonly (readonly [FakeSetKind, FakeSet])[],
+): Promise<Map<string, PointRanges>> {
+  const out = new Map<string, PointRanges>();
+  const checkpointSha = sha256File(c.checkpoint);
+  if (c.calibration === 'real') {
+    const fromPtq = readJsonl<FormatRanges>(join(c.ptqDir ?? dirname(c.checkpoint), PTQ_RANGES_FILE)).filter(
+      (r) => r.protocol === c.protocol && r.checkpoint_sha256 === checkpointSha,
+    );
+    for (const r of fromPtq) out.set(r.format, r.ranges);
+  }
+  const missing = formats.filter((f) => !out.has(f.name));
+  if (!missing.length) return out;
+  const calibSet = fakes.find(([k]) => k === 'adjusted') ?? fakes[0];
+  if (c.calibration === 'fake' && !calibSet) throw new Error('robust: --calibration fake needs a fake set');
+  let trainSet: ImageSet | undefined;
+  const batches = (): Iterable<Batch> =>
+    c.calibration === 'fake'
+      ? fakeBatches(calibSet[1], c.calibBatchSize)
+      : seedCalibrationBatches((trainSet ??= loadCifar(c.dataset, 'train', { dataDir: c.dataDir })), c.calibBatchSize);
+  const key = {
+    checkpoint_sha256: checkpointSha,
+    protocol: c.protocol,
+    calibration: c.calibration,
+    source: c.calibration === 'fake' ? `${calibSet[0]}:${calibSet[1].meta.generator_sha256}` : 'cifar-train',
+    batches: `${c.calibBatches}x${c.calibBatchSize}`,
+    formats: missing.map((f) => f.name).join(),
+  };
+  const quirks = protocolQuirks(c.protocol);
+  const firstLayer = layers[0].name;
+  if (c.calibration === 'real' && !c.quiet)
+    log(`robust: ${missing.length} formats have no ranges from the PTQ step; calibrating them as it does`);
+  const computed = await cached(join(c.out, `robust-ranges-${c.calibration}.json`), key, async () => {
+    const bar = new Progress(`calibrate (${c.calibration} data)`, missing.length + 1, c.quiet);
+    const fpRanges = await calibratePoints(model, batches(), c.calibBatches, {
+      f: null,
+      quirks,
+      firstLayer,
+      ranges: null,
+    });
+    const r: Record<string, PointRanges> = {};
+    let i = 0;
+    for (const f of missing) {
+      try {
+        r[f.name] = await calibrateFormat(
+          model,
+          layers,
+          f,
+          { quirks, firstLayer, fpRanges },
+          batches(),
+          c.calibBatches,
+        );
+      } finally {
+        restore(layers);
+      }
+      bar.update(++i + 1, { format: f.name });
+    }
+    return r;
+  });
+  for (const [name, r] of Object.entries(computed)) out.set(name, r);
+  return out;
+}
+
 export const RELATIVE_COLUMNS = [
   'model',
   'dataset',
   'format',
   'bits',
   'data',
+  'protocol',
+  'attack_space',
+  'calibration',
   'clean',
+  'clamp',
   'fgsm',
   'pgd',
   'rel_clean',
@@ -173,55 +345,45 @@ export function withRelative(
   });
 }
 
-export interface RobustFit {
-  fakeKind: string;
-  metric: 'clean' | 'pgd';
-  r2: number;
-  slope: number;
-  intercept: number;
-  points: number;
-}
-
-/** fake-relative vs test-relative accuracy (clean and PGD) over quantized variants: linear fits + figures. */
-export async function robustFits(rows: RobustRow[], out: string, label: string): Promise<RobustFit[]> {
-  const rel = withRelative(rows).filter((r) => r.format !== 'fp32');
-  const fits: RobustFit[] = [];
-  const kinds = [...new Set(rel.map((r) => r.data))].filter((d) => d !== 'test');
+/**
+ * Test-relative on fake-relative accuracy, pooled per dataset and fake set over every model in the rows
+ * (the seed's figures): robust-fit.json (RobustFitRow[]) and one figure per metric.
+ */
+export async function robustFits(rows: RobustRow[], out: string, label: string): Promise<RobustFitRow[]> {
+  const points = pointsFromRows(rows);
+  const fits = fitRobust(points, null);
   for (const metric of ['clean', 'pgd'] as const) {
-    const key = metric === 'clean' ? 'rel_clean' : 'rel_pgd';
     const series: Series[] = [];
-    for (const kind of kinds) {
-      const pairs = rel
-        .filter((r) => r.data === kind)
-        .map((r) => {
-          const t = rel.find(
-            (q) => q.data === 'test' && q.model === r.model && q.dataset === r.dataset && q.format === r.format,
-          );
-          return t ? { x: r[key], y: t[key], label: `${r.model} ${r.format}` } : null;
+    for (const fit of fits.filter((f) => f.metric === metric)) {
+      const full = new Map(
+        points
+          .filter((p) => p.format === 'Full' && p.dataset === fit.dataset && p.fakeSet === fit.fake_set)
+          .map((p) => [p.model, p]),
+      );
+      const pts = points
+        .filter((p) => p.format !== 'Full' && p.dataset === fit.dataset && p.fakeSet === fit.fake_set)
+        .map((p) => {
+          const f = full.get(p.model);
+          return f
+            ? {
+                x: p.fake[metric] / f.fake[metric],
+                y: p.test[metric] / f.test[metric],
+                label: `${p.model} ${p.format}`,
+              }
+            : null;
         })
         .filter(
-          (p): p is { x: number; y: number; label: string } =>
-            p !== null && Number.isFinite(p.x) && Number.isFinite(p.y),
+          (p): p is { x: number; y: number; label: string } => !!p && Number.isFinite(p.x) && Number.isFinite(p.y),
         );
-      if (pairs.length < 3) continue;
-      const f = fitForm(
-        'poly1',
-        pairs.map((p) => p.x),
-        pairs.map((p) => p.y),
-      );
-      if (!f) continue;
-      const slope = f.params[1] / f.xScale,
-        intercept = f.params[0];
-      fits.push({ fakeKind: kind, metric, r2: f.r2, slope, intercept, points: pairs.length });
-      const xs = pairs.map((p) => p.x);
+      const xs = pts.map((p) => p.x);
       const lo = Math.min(...xs),
         hi = Math.max(...xs);
       series.push({
-        name: `${kind} (R² ${f.r2.toFixed(3)})`,
-        points: pairs,
+        name: `${fit.dataset} ${fit.fake_set} (R² ${fit.r2.toFixed(3)}, ${fit.points} points)`,
+        points: pts,
         curve: [
-          { x: lo, y: intercept + slope * lo },
-          { x: hi, y: intercept + slope * hi },
+          { x: lo, y: fit.intercept + fit.slope * lo },
+          { x: hi, y: fit.intercept + fit.slope * hi },
         ],
       });
     }
@@ -236,83 +398,157 @@ export async function robustFits(rows: RobustRow[], out: string, label: string):
         join(out, `robust-fit-${metric}`),
       );
   }
-  writeJsonAtomic(join(out, 'robust-fit.json'), fits);
+  writeFileAtomic(join(out, 'robust-fit.json'), `${JSON.stringify(fits, null, 2)}\n`);
   return fits;
 }
 
-/** PCA of penultimate features (basis from the test set) per data kind, and a clean-vs-PGD image grid. */
-async function pictures(model: Classifier, sets: [string, ImageSet][], c: RobustConfig): Promise<void> {
-  const n = 500;
-  const norm = normaliser(sets[0][1]);
-  const feats: { name: string; data: Float32Array; labels: Int32Array; count: number; dim: number }[] = [];
-  for (const [name, set] of sets) {
-    const count = Math.min(n, set.count);
-    const x = keep(fromArray(pixelBatch(set.images, 0, count), [count, 3, 32, 32]));
-    const f = noGrad(() => tidy(() => model.forwardFeatures(norm(x)).features));
-    feats.push({
-      name,
-      data: (await f.toArray()) as Float32Array,
-      labels: set.labels.slice(0, count),
-      count,
-      dim: f.shape[1],
-    });
-    x.dispose();
+/** Penultimate features of normalised images, in batches. */
+async function featuresOf(model: Classifier, x: Float32Array, n: number): Promise<{ data: Float32Array; dim: number }> {
+  const parts: Float32Array[] = [];
+  let dim = 0;
+  for (let s = 0; s < n; s += 256) {
+    const m = Math.min(256, n - s);
+    const t = keep(fromArray(x.subarray(s * 3072, (s + m) * 3072), [m, 3, 32, 32]));
+    const f = noGrad(() => tidy(() => model.forwardFeatures(t).features));
+    dim = f.shape[1];
+    parts.push((await f.toArray()) as Float32Array);
+    t.dispose();
     f.dispose();
   }
-  const basis = pca(feats[0].data, feats[0].count, feats[0].dim);
-  const all: Series[] = [];
-  for (const f of feats) {
-    const [p1, p2] = project(basis, f.data, f.count);
-    const byLabel = new Map<number, { x: number; y: number }[]>();
-    for (let i = 0; i < f.count; i++) {
-      const l = f.labels[i];
-      if (!byLabel.has(l)) byLabel.set(l, []);
-      byLabel.get(l)?.push({ x: p1[i], y: p2[i] });
-    }
-    const series: Series[] = [...byLabel.entries()]
-      .sort((a, b) => a[0] - b[0])
-      .map(([l, pts]) => ({ name: `class ${l}`, points: pts }));
-    all.push(...series);
-    await saveFigure(
-      scatterWithCurves(
-        `PCA of penultimate features: ${f.name} (${f.count} images, basis from the test set)`,
-        'PC 1',
-        'PC 2',
-        series,
-        { width: 420, height: 360 },
-      ),
-      join(c.out, `pca-${f.name}`),
-    );
+  const data = new Float32Array(n * dim);
+  let o = 0;
+  for (const p of parts) {
+    data.set(p, o);
+    o += p.length;
   }
-  // clean vs adversarial images: first 8 test and fake images
-  const rows: Uint8Array[][] = [];
-  for (const [name, set] of sets.slice(0, 2)) {
-    const m = Math.min(8, set.count);
-    const x = keep(fromArray(pixelBatch(set.images, 0, m), [m, 3, 32, 32]));
-    const y = keep(fromArray(set.labels.slice(0, m), [m], 'int32'));
-    const adv: Tensor = pgd(model, norm, x, y, { eps: c.eps, steps: c.steps, alpha: c.alpha, seed: 7 });
-    const a = (await adv.toArray()) as Float32Array;
-    rows.push(Array.from({ length: m }, (_, i) => set.images.slice(i * 3072, (i + 1) * 3072)));
-    rows.push(
-      Array.from({ length: m }, (_, i) =>
-        Uint8Array.from(a.subarray(i * 3072, (i + 1) * 3072), (v) => Math.round(v * 255)),
-      ),
-    );
-    // a third row shows the perturbation, amplified to the full range
-    rows.push(
-      Array.from({ length: m }, (_, i) =>
-        Uint8Array.from(a.subarray(i * 3072, (i + 1) * 3072), (v, j) =>
-          Math.round(128 + ((v * 255 - set.images[i * 3072 + j]) / (c.eps * 255)) * 127),
+  return { data, dim };
+}
+
+/** Standardise features in place with the test features' per-dimension mean and (biased) std (StandardScaler). */
+function scalerOf(data: Float32Array, n: number, dim: number): (d: Float32Array, m: number) => Float64Array {
+  const mean = new Float64Array(dim),
+    sq = new Float64Array(dim);
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < dim; j++) {
+      const v = data[i * dim + j];
+      mean[j] += v / n;
+      sq[j] += (v * v) / n;
+    }
+  const std = mean.map((m, j) => Math.sqrt(Math.max(0, sq[j] - m * m)) || 1);
+  return (d, m) => Float64Array.from({ length: m * dim }, (_, i) => (d[i] - mean[i % dim]) / std[i % dim]);
+}
+
+/**
+ * The seed's PCA: features before the classifier, standardised with the test features' statistics, the top
+ * two eigenvectors of their covariance; test images and `pcaPerClass` fake images per class from each
+ * generator in eval mode, labelled with the class names. Then a clean-vs-PGD image grid.
+ */
+async function pictures(
+  model: Classifier,
+  test: ImageSet,
+  fakes: readonly (readonly [FakeSetKind, FakeSet])[],
+  c: RobustConfig,
+): Promise<void> {
+  const classes = model.classes;
+  if (c.pcaPerClass > 0) {
+    const nTest = Math.min(test.count, c.pcaPerClass * classes);
+    const testSet = attackSetOfPixels(test);
+    const tf = await featuresOf(model, testSet.normalized(0, nTest), nTest);
+    const scale = scalerOf(tf.data, nTest, tf.dim);
+    const std = scale(tf.data, nTest);
+    const basis = pca(std, nTest, tf.dim);
+    const groups: [string, Float64Array, Int32Array, number][] = [['test', std, test.labels.slice(0, nTest), nTest]];
+    for (const [kind] of fakes) {
+      const gen = await restoreGenerator(join(c.genDir, FAKE_FILES[kind].generator), model);
+      gen.eval();
+      const n = c.pcaPerClass * classes;
+      const images = new Float32Array(n * 3072),
+        labels = new Int32Array(n);
+      const rng = new Random(`pca:${kind}`);
+      for (let s = 0; s < n; s += 200) {
+        const m = Math.min(200, n - s);
+        const d = drawLabels(m, classes, gen.o.latent, 1, rng);
+        // labels in class order, 1,000 per class as the seed draws them (200 at a time, 5 batches per class)
+        d.slots.fill(0);
+        d.mix.fill(0);
+        for (let i = 0; i < m; i++) {
+          const y = Math.floor((s + i) / c.pcaPerClass);
+          d.labels[i] = y;
+          d.slots[i * classes + y] = 1;
+          d.mix[i * classes + y] = 1;
+        }
+        const x = noGrad(() => tidy(() => gen.generate(d)));
+        images.set((await x.toArray()) as Float32Array, s * 3072);
+        labels.set(d.labels, s);
+        x.dispose();
+      }
+      gen.dispose();
+      const ff = await featuresOf(model, images, n);
+      groups.push([kind, scale(ff.data, n), labels, n]);
+    }
+    for (const [name, data, labels, n] of groups) {
+      const [p1, p2] = project(basis, data, n);
+      const byLabel = new Map<number, { x: number; y: number }[]>();
+      for (let i = 0; i < n; i++) {
+        const l = labels[i];
+        if (!byLabel.has(l)) byLabel.set(l, []);
+        byLabel.get(l)?.push({ x: p1[i], y: p2[i] });
+      }
+      const series: Series[] = [...byLabel.entries()]
+        .sort((a, b) => a[0] - b[0])
+        .map(([l, pts]) => ({ name: className(classes, l), points: pts }));
+      await saveFigure(
+        scatterWithCurves(
+          `PCA of standardised penultimate features: ${name} (${n} images; basis and scaling from the test set)`,
+          'PC 1',
+          'PC 2',
+          series,
+          { width: 460, height: 380 },
         ),
-      ),
-    );
-    x.dispose();
-    y.dispose();
-    adv.dispose();
-    if (!c.quiet)
-      log(
-        `robust: image grid rows for ${name}: clean, PGD (eps ${(c.eps * 255).toFixed(1)}/255), perturbation x${(1 / c.eps).toFixed(0)}`,
+        join(c.out, `pca-${name}`),
       );
+    }
+  }
+  await imageRows(model, test, fakes, c);
+}
+
+/** Rows per data set: clean, PGD-perturbed (as the model sees it, shown as pixels), the change amplified. */
+async function imageRows(
+  model: Classifier,
+  test: ImageSet,
+  fakes: readonly (readonly [FakeSetKind, FakeSet])[],
+  c: RobustConfig,
+): Promise<void> {
+  const { mean, std } = test;
+  const toPixels = (v: number, i: number) => {
+    const ch = Math.floor((i % 3072) / 1024);
+    return Math.round(Math.min(1, Math.max(0, v * std[ch] + mean[ch])) * 255);
+  };
+  const rows: Uint8Array[][] = [];
+  const sets: [string, AttackSet][] = [['test', attackSetOfPixels(test)]];
+  if (fakes[0]) sets.push([fakes[0][0], attackSetOfFloats(fakes[0][1].images, fakes[0][1].labels, test)]);
+  for (const [, set] of sets) {
+    const m = Math.min(8, set.count);
+    const xn = keep(fromArray(set.normalized(0, m), [m, 3, 32, 32]));
+    const y = keep(fromArray(set.labels.slice(0, m), [m], 'int32'));
+    const { x, toModel } = attackFrame(c.attackSpace, xn, test);
+    const adv = pgd(model, toModel, x, y, { eps: c.eps, steps: c.steps, alpha: c.alpha, seed: 7 });
+    const seen = noGrad(() => tidy(() => toModel(adv)));
+    const clean = (await xn.toArray()) as Float32Array;
+    const a = (await seen.toArray()) as Float32Array;
+    const cleanPx = Uint8Array.from(clean, toPixels),
+      advPx = Uint8Array.from(a, toPixels);
+    let maxDiff = 1;
+    for (let i = 0; i < cleanPx.length; i++) maxDiff = Math.max(maxDiff, Math.abs(advPx[i] - cleanPx[i]));
+    const img = (b: Uint8Array) => Array.from({ length: m }, (_, i) => b.slice(i * 3072, (i + 1) * 3072));
+    rows.push(
+      img(cleanPx),
+      img(advPx),
+      img(Uint8Array.from(advPx, (v, i) => 128 + ((v - cleanPx[i]) / maxDiff) * 127)),
+    );
+    for (const t of new Set([xn, y, x, adv, seen])) t.dispose();
   }
   writeFileAtomic(join(c.out, 'adversarial-grid.png'), imageGrid(rows));
+  if (!c.quiet)
+    log(`robust: image grid (${c.attackSpace} space): per data set clean, PGD as the model sees it, change amplified`);
 }

@@ -1,7 +1,10 @@
-// L∞ attacks in pixel space: the attacker moves pixels in [0, 1]; the model sees them normalised
-// ((p − mean) / std per channel), so the box is respected before normalisation, as in the seed.
-// FGSM is one step of size eps from the clean image; PGD takes `steps` steps of size `alpha` from an
-// optional uniform random start, projecting back onto the eps-ball and the [0, 1] box after each step.
+// L∞ attacks as advertorch runs them (GradientSignAttack, LinfPGDAttack with clip [0, 1]): FGSM is one sign
+// step of size eps; PGD takes `steps` sign steps of size `alpha` from a uniform random start in the eps-ball,
+// projecting onto the ball and the [0, 1] box after each step. Where they act is the attack space:
+//   normalized  the seed's: the attacked tensor is what the model sees ((p − mean) / std), so the budget is
+//               in normalised units and the [0, 1] box clips normalised values (about 70% of a CIFAR
+//               image's values lie outside it; generator-notes.md): the seed's numbers mostly measure that
+//   pixel       the physical threat model: pixels in [0, 1] are attacked, the model sees them normalised
 // Input gradients come from the autograd engine; parameters are frozen meanwhile (no weight gradients).
 import { grad } from '../autograd/backward.js';
 import { noGrad } from '../autograd/tape.js';
@@ -20,7 +23,16 @@ export interface AttackOptions {
   steps?: number;
   randomStart?: boolean;
   seed?: number;
+  /** the random start's offset, for tests against a reference (default: uniform in [−eps, eps]) */
+  initDelta?: Tensor;
   ctx?: ForwardContext;
+}
+export type AttackSpace = 'normalized' | 'pixel';
+export const ATTACK_SPACES: readonly AttackSpace[] = ['normalized', 'pixel'];
+export function attackSpaceOf(v: string): AttackSpace {
+  if (!(ATTACK_SPACES as readonly string[]).includes(v))
+    throw new Error(`unknown attack space "${v}" (expected ${ATTACK_SPACES.join(' | ')})`);
+  return v as AttackSpace;
 }
 export const PGD_DEFAULTS = { eps: 8 / 255, alpha: 2 / 255, steps: 10, randomStart: true } as const;
 
@@ -62,8 +74,8 @@ export async function withFrozenParamsAsync<T>(model: Module, fn: () => Promise<
 }
 
 const normConstants = new Map<string, [Tensor, Tensor]>();
-/** (p − mean) / std per channel; the constant tensors are cached per normalisation. */
-export function normaliser(n: Normalisation): (pixels: Tensor) => Tensor {
+/** The per-channel mean and std as [1, 3, 1, 1] tensors, kept for the process's life. */
+function normConstantsOf(n: Normalisation): [Tensor, Tensor] {
   const key = `${n.mean.join()}|${n.std.join()}`;
   let c = normConstants.get(key);
   if (!c) {
@@ -73,7 +85,11 @@ export function normaliser(n: Normalisation): (pixels: Tensor) => Tensor {
     ];
     normConstants.set(key, c);
   }
-  const [mean, std] = c;
+  return c;
+}
+/** (p − mean) / std per channel. */
+export function normaliser(n: Normalisation): (pixels: Tensor) => Tensor {
+  const [mean, std] = normConstantsOf(n);
   return (p) => div(sub(p, mean), std);
 }
 
@@ -136,12 +152,9 @@ export function pgd(
   const steps = o.steps ?? PGD_DEFAULTS.steps;
   model.eval();
   return withFrozenParams(model, () => {
+    const start = () => o.initDelta ?? mul(sub(rand(pixels.shape, new Random(o.seed ?? 0)), 0.5), 2 * eps);
     let x = tidy(() =>
-      noGrad(() =>
-        (o.randomStart ?? true)
-          ? project(add(pixels, mul(sub(rand(pixels.shape, new Random(o.seed ?? 0)), 0.5), 2 * eps)), pixels, eps)
-          : add(pixels, 0),
-      ),
+      noGrad(() => ((o.randomStart ?? true) ? project(add(pixels, start()), pixels, eps) : add(pixels, 0))),
     );
     for (let i = 0; i < steps; i++) {
       const next = tidy(() => {
@@ -156,10 +169,14 @@ export function pgd(
 }
 
 export interface RobustAccuracy {
+  /** the images as given (normalised, unclipped) */
   clean: number;
+  /** the attack's starting point with no perturbation: the [0, 1] box alone */
+  clamp: number;
   fgsm: number;
   pgd: number;
   count: number;
+  space: AttackSpace;
 }
 
 /** Pixel batch [n, 3, 32, 32] in [0, 1] from uint8 images. */
@@ -170,14 +187,74 @@ export function pixelBatch(images: Uint8Array, start: number, n: number): Float3
   return x;
 }
 
+/** Images as the model sees them (normalised), batch by batch: real uint8 sets and float fake sets alike. */
+export interface AttackSet extends Normalisation {
+  count: number;
+  labels: Int32Array;
+  normalized(start: number, n: number): Float32Array;
+}
+
+/** A uint8 image set (CIFAR records) as normalised batches. */
+export function attackSetOfPixels(set: {
+  images: Uint8Array;
+  labels: Int32Array;
+  count: number;
+  mean: readonly number[];
+  std: readonly number[];
+}): AttackSet {
+  return {
+    count: set.count,
+    labels: set.labels,
+    mean: set.mean,
+    std: set.std,
+    normalized: (start, n) => {
+      const x = pixelBatch(set.images, start, n);
+      for (let i = 0; i < x.length; i++) {
+        const c = Math.floor((i % 3072) / 1024);
+        x[i] = (x[i] - set.mean[c]) / set.std[c];
+      }
+      return x;
+    },
+  };
+}
+
+/** A float set already in normalised space (the generator's outputs, unclipped). */
+export function attackSetOfFloats(
+  images: Float32Array,
+  labels: Int32Array,
+  n: Normalisation,
+  count = labels.length,
+): AttackSet {
+  if (images.length < count * 3072) throw new Error(`attack set: ${images.length} values for ${count} images`);
+  return {
+    count,
+    labels,
+    mean: n.mean,
+    std: n.std,
+    normalized: (start, m) => images.slice(start * 3072, (start + m) * 3072),
+  };
+}
+
+/** The attacked tensor and the map to the model's input for one batch of normalised images. */
+export function attackFrame(
+  space: AttackSpace,
+  xn: Tensor,
+  n: Normalisation,
+): { x: Tensor; toModel: (x: Tensor) => Tensor } {
+  if (space === 'normalized') return { x: xn, toModel: (x) => x };
+  const [mean, std] = normConstantsOf(n);
+  return { x: noGrad(() => clamp(add(mul(xn, std), mean), 0, 1)), toModel: normaliser(n) };
+}
+
 /**
- * Clean, FGSM and PGD accuracy of a model on an image set (uint8 pixels + labels). `ctx` carries
- * fake-quant hooks for quantized models. Counts stay on the GPU until the end of each batch.
+ * Clean, clamp-only, FGSM and PGD accuracy of a model on an image set. `ctx` carries fake-quant hooks for
+ * quantized models. Counts stay on the GPU until the end of each batch.
  */
 export async function robustAccuracy(
   model: Classifier,
-  set: { images: Uint8Array; labels: Int32Array; count: number; mean: readonly number[]; std: readonly number[] },
+  set: AttackSet,
   o: {
+    space?: AttackSpace;
     eps?: number;
     alpha?: number;
     steps?: number;
@@ -188,30 +265,23 @@ export async function robustAccuracy(
     onBatch?: (done: number, total: number) => void;
   } = {},
 ): Promise<RobustAccuracy> {
-  const norm = normaliser(set);
+  const space = o.space ?? 'normalized';
   const bs = o.batchSize ?? 128;
   const eps = o.eps ?? PGD_DEFAULTS.eps;
-  let clean = 0,
-    f = 0,
-    p = 0;
+  const sums = [0, 0, 0, 0];
   const batches = Math.ceil(set.count / bs);
   const wasTraining = model.training;
   model.eval();
   for (let b = 0; b < batches; b++) {
     const n = Math.min(bs, set.count - b * bs);
-    const x = keep(fromArray(pixelBatch(set.images, b * bs, n), [n, 3, 32, 32]));
+    const xn = keep(fromArray(set.normalized(b * bs, n), [n, 3, 32, 32]));
     const y = keep(fromArray(set.labels.subarray(b * bs, b * bs + n), [n], 'int32'));
-    const correct = (px: Tensor) =>
-      tidy(() =>
-        noGrad(() => {
-          const pred = model.forward(norm(px), o.ctx ?? {});
-          return countCorrect(pred, y);
-        }),
-      );
-    const c0 = correct(x);
-    const xf = fgsm(model, norm, x, y, { eps, ctx: o.ctx });
-    const c1 = correct(xf);
-    const xp = pgd(model, norm, x, y, {
+    const { x, toModel } = attackFrame(space, xn, set);
+    keep(x);
+    const correct = (input: () => Tensor) =>
+      tidy(() => noGrad(() => countCorrect(model.forward(input(), o.ctx ?? {}), y)));
+    const xf = fgsm(model, toModel, x, y, { eps, ctx: o.ctx });
+    const xp = pgd(model, toModel, x, y, {
       eps,
       alpha: o.alpha,
       steps: o.steps,
@@ -219,13 +289,17 @@ export async function robustAccuracy(
       seed: (o.seed ?? 0) * 100003 + b,
       ctx: o.ctx,
     });
-    const c2 = correct(xp);
-    clean += await c0.item();
-    f += await c1.item();
-    p += await c2.item();
-    for (const t of [x, y, xf, xp, c0, c1, c2]) t.dispose();
+    const counts = [
+      correct(() => xn),
+      correct(() => toModel(clamp(x, 0, 1))),
+      correct(() => toModel(xf)),
+      correct(() => toModel(xp)),
+    ];
+    for (let k = 0; k < 4; k++) sums[k] += await counts[k].item();
+    for (const t of new Set([x, xn, y, xf, xp, ...counts])) t.dispose();
     o.onBatch?.(b + 1, batches);
   }
   model.train(wasTraining);
-  return { clean: clean / set.count, fgsm: f / set.count, pgd: p / set.count, count: set.count };
+  const [clean, clampOnly, f, p] = sums.map((s) => s / set.count);
+  return { clean, clamp: clampOnly, fgsm: f, pgd: p, count: set.count, space };
 }

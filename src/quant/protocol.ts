@@ -244,3 +244,39 @@ export function seedSimilarity(units: UnitSimilarity[], totalMacs: number) {
     js_flops_wt_cbrt: js_flops * Math.cbrt(mac),
   };
 }
+
+/** Load format f into the layers (quantized weights; biases on levels from `ranges`); the context to run it. */
+export function loadProtocolFormat(
+  layers: QuantLayer[],
+  f: QuantFormat,
+  o: { quirks: Quirks; firstLayer: string; ranges: PointRanges },
+): ForwardContext {
+  const params = quantizedParams(layers, f, o.ranges);
+  layers.forEach((l, k) => {
+    l.layer.setTensor('weight', params[k].w);
+    const b = params[k].b;
+    if (b) l.layer.setTensor('bias', b);
+  });
+  return protocolContext({ f, quirks: o.quirks, firstLayer: o.firstLayer, ranges: o.ranges });
+}
+
+/**
+ * The seed's per-format calibration: quantized weights with full-precision-range biases in place, the
+ * activation ranges measured through the fake-quantized network. Leaves that first-pass model loaded.
+ */
+export async function calibrateFormat(
+  model: Classifier,
+  layers: QuantLayer[],
+  f: QuantFormat,
+  o: { quirks: Quirks; firstLayer: string; fpRanges: PointRanges },
+  batches: Iterable<Batch>,
+  maxBatches: number,
+): Promise<PointRanges> {
+  loadProtocolFormat(layers, f, { quirks: o.quirks, firstLayer: o.firstLayer, ranges: o.fpRanges });
+  return calibratePoints(model, batches, maxBatches, {
+    f,
+    quirks: o.quirks,
+    firstLayer: o.firstLayer,
+    ranges: o.fpRanges,
+  });
+}
