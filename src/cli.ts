@@ -1,5 +1,6 @@
 // quantscope command line: the commands live in src/cli/*.ts, each calling into src/experiments.
 import { Command } from 'commander';
+import { registerAssessCommand } from './cli/assess.js';
 import { registerModelsCommands } from './cli/models.js';
 import { registerPipelineCommands } from './cli/pipeline.js';
 import { registerQuantCommands } from './cli/quant.js';
@@ -13,6 +14,7 @@ registerModelsCommands(program);
 registerQuantCommands(program);
 registerRobustCommands(program);
 registerPipelineCommands(program);
+registerAssessCommand(program);
 
 export async function main(argv = process.argv): Promise<void> {
   try {

@@ -24,7 +24,7 @@ function tinyConfig(models: string[]): string {
       train: { epochs: 1, subset: 256, testSubset: 128, batchSize: 64 },
       ptq: { formats: ['INT8', 'INT2', 'POT4'], calibBatches: 1, testSubset: 128 },
       gen: { epochs: 1, iters: 2, batchSize: 16, fakeBatches: 2 },
-      robust: { formats: ['INT8'], testSubset: 32, fakeLimit: 32, calibBatches: 1 },
+      robust: { formats: ['INT8'], testSubset: 32, fakeLimit: 32, calibBatches: 1, pcaPerClass: 2 },
     }),
   );
   return path;

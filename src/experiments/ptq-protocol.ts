@@ -3,12 +3,12 @@
 // and compute the seed's similarity (JS of weights and biases, percent shares of the whole model, MMac
 // weighting). One JSONL row per format as soon as it is measured; the full-precision accuracy and ranges
 // are cached, so a killed sweep resumes where it stopped.
-import { existsSync, readFileSync } from 'node:fs';
+import { renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { epochBatches, epochOrder } from '../data/batches.js';
 import { loadCifar, type ImageSet } from '../data/cifar.js';
-import { appendJsonl, readJsonl, writeJsonAtomic } from '../platform/files.js';
-import { sha256File } from '../platform/cache.js';
+import { appendJsonl, readJsonl } from '../platform/files.js';
+import { cached, sha256File } from '../platform/cache.js';
 import {
   calibrateFormat,
   calibratePoints,
@@ -54,11 +54,7 @@ export const PTQ_RANGES_FILE = 'ptq-ranges.jsonl';
 /** The seed's calibration loader: see augmentedBatches; exported for the robustness step's real calibration. */
 export const seedCalibrationBatches = (set: ImageSet, batchSize: number) => augmentedBatches(set, batchSize);
 
-interface Cache {
-  checkpoint: string;
-  protocol: string;
-  calib_batches: number;
-  test_count: number;
+interface FpCalibration {
   fp_acc: number;
   fp_ranges: PointRanges;
 }
@@ -66,6 +62,14 @@ interface Cache {
 export async function runProtocolPtq(c: PtqConfig, formats: QuantFormat[], jsonl: string): Promise<void> {
   const protocol = c.protocol ?? 'seed';
   const quirks = protocolQuirks(protocol);
+  const checkpointSha = sha256File(c.checkpoint);
+  if (
+    readJsonl<PtqRow>(jsonl).some((r) => r.checkpoint_sha256 !== undefined && r.checkpoint_sha256 !== checkpointSha)
+  ) {
+    const aside = `${jsonl}.stale-${Date.now()}`;
+    renameSync(jsonl, aside);
+    log(`ptq: ${jsonl} was measured on another checkpoint than ${c.checkpoint}; moved to ${aside}`);
+  }
   const existing = readJsonl<PtqRow>(jsonl);
   const other = existing.find((r) => r.protocol !== protocol);
   if (other)
@@ -89,15 +93,11 @@ export async function runProtocolPtq(c: PtqConfig, formats: QuantFormat[], jsonl
   const cachePath = join(c.out, 'ptq-calibration.json');
   // each format's activation ranges, for the robustness step to rebuild the same quantized models
   const rangesPath = join(c.out, PTQ_RANGES_FILE);
-  const rangesKey = { protocol, checkpoint_sha256: sha256File(c.checkpoint), calib_batches: c.calibBatches };
-  let cache: Cache | null = existsSync(cachePath) ? JSON.parse(readFileSync(cachePath, 'utf8')) : null;
-  const valid = (k: Cache | null) =>
-    k?.checkpoint === c.checkpoint &&
-    k.protocol === protocol &&
-    k.calib_batches === c.calibBatches &&
-    k.test_count === test.count;
+  const rangesKey = { protocol, checkpoint_sha256: checkpointSha, calib_batches: c.calibBatches };
+  // the full-precision accuracy and ranges, keyed by what they were computed from
+  const fpKey = { ...rangesKey, test_count: test.count, calib_batch_size: c.calibBatchSize };
   try {
-    if (!valid(cache)) {
+    const { fp_acc: fpAcc, fp_ranges: fpRanges } = await cached<FpCalibration>(cachePath, fpKey, async () => {
       const fpAcc = await accuracy(model, test, { label: 'fp32 test', quiet: c.quiet });
       const bar = new Progress('calibrate fp32', c.calibBatches, c.quiet);
       const fpRanges = await calibratePoints(
@@ -107,17 +107,8 @@ export async function runProtocolPtq(c: PtqConfig, formats: QuantFormat[], jsonl
         { f: null, quirks, firstLayer, ranges: null },
         (i) => bar.update(i),
       );
-      cache = {
-        checkpoint: c.checkpoint,
-        protocol,
-        calib_batches: c.calibBatches,
-        test_count: test.count,
-        fp_acc: fpAcc,
-        fp_ranges: fpRanges,
-      };
-      writeJsonAtomic(cachePath, cache);
-    }
-    const { fp_acc: fpAcc, fp_ranges: fpRanges } = cache as Cache;
+      return { fp_acc: fpAcc, fp_ranges: fpRanges };
+    });
     if (!c.quiet) log(`${model.arch}: full-precision (BN folded) test accuracy ${(fpAcc * 100).toFixed(2)}%`);
     const bar = new Progress(`ptq (${protocol})`, todo.length, c.quiet);
     let i = 0;
@@ -149,6 +140,7 @@ export async function runProtocolPtq(c: PtqConfig, formats: QuantFormat[], jsonl
           family: f.family,
           bits: f.bits,
           protocol,
+          checkpoint_sha256: checkpointSha,
           calibration: 'quantized',
           ...sim,
           js_hist_param: NaN,

@@ -65,6 +65,8 @@ export interface PtqRow {
   calibration?: string;
   /** the PTQ protocol the row was measured under ("seed", "clean"); rows of different protocols never share a fit */
   protocol?: string;
+  /** the checkpoint the row was measured on (rows of another checkpoint are set aside, never mixed) */
+  checkpoint_sha256?: string;
   js_param: number;
   js_flops: number;
   js_flops_wt_log: number;

@@ -11,30 +11,12 @@ import { saveFigure, scatterWithCurves, type Series } from './plot.js';
 import { PTQ_COLUMNS, rowProtocol, toCsv, type PtqRow } from './ptq.js';
 import { RELATIVE_COLUMNS, robustFits, withRelative, type RobustRow } from './robust.js';
 import { fitRobust, readSeedRobustCsv, type RobustFitRow } from './robust-fit.js';
+import { esc, img, num, pct, table } from './html.js';
 
 interface TrainRun {
   dir: string;
   result: Record<string, unknown>;
   metrics: Record<string, number>[];
-}
-
-const esc = (s: unknown) =>
-  String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] as string);
-const pct = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? `${(v * 100).toFixed(2)}%` : '–');
-const num = (v: unknown, d = 4) =>
-  typeof v === 'number' && Number.isFinite(v)
-    ? Math.abs(v) < 1e-3 && v !== 0
-      ? v.toExponential(2)
-      : v.toFixed(d)
-    : '–';
-
-function table(head: string[], rows: (string | number)[][]): string {
-  return `<table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
-}
-
-function img(png: string, alt: string): string {
-  if (!existsSync(png)) return '';
-  return `<figure><img alt="${esc(alt)}" src="data:image/png;base64,${readFileSync(png).toString('base64')}"><figcaption>${esc(alt)} (<a href="${esc(basename(png).replace(/\.png$/, '.svg'))}">SVG</a>)</figcaption></figure>`;
 }
 
 export interface ReportExtras {

@@ -34,7 +34,16 @@ export interface SweepConfig {
       }
     | false;
   robust:
-    { formats?: string[]; bits?: number[]; testSubset?: number; fakeLimit?: number; calibBatches?: number } | false;
+    | {
+        formats?: string[];
+        bits?: number[];
+        testSubset?: number;
+        fakeLimit?: number;
+        calibBatches?: number;
+        pcaPerClass?: number;
+        calibration?: 'real' | 'fake';
+      }
+    | false;
   slurm?: { partition?: string; gres?: string; time?: string; cpus?: number; extra?: string[] };
   concurrency?: number;
 }
@@ -194,6 +203,8 @@ export function sweepJobs(c: SweepConfig): Job[] {
           ...opt('--test-subset', r.testSubset),
           ...opt('--fake-limit', r.fakeLimit),
           ...opt('--calib-batches', r.calibBatches),
+          ...opt('--pca-per-class', r.pcaPerClass),
+          ...opt('--calibration', r.calibration),
           ...data,
         ],
       });

@@ -1,0 +1,345 @@
+// `quantscope assess`: what the seed's last section describes and never built. A pretrained CNN, no data:
+//   1. load the model (our safetensors, a PyTorch state dict of a seed architecture);
+//   2. train the seed's generator against it (and adjust it, when the model's real clean/PGD accuracies are
+//      given), and draw a fake set;
+//   3. per format: calibrate the quantized model on the fake set (the seed's protocol), compute js_flops,
+//      predict acc_loss with its interval from a saved fit, measure FP vs quantized clean/PGD accuracy on the
+//      fake set (and, given a saved robust fit, the predicted test-relative PGD accuracy);
+//   4. rank formats and mark the smallest whose predicted loss stays under --max-loss (assess.json, HTML).
+// It never opens a dataset, unless --validate asks it to measure the same formats on the real test set.
+// Rows go to assess.jsonl as they are measured, keyed by the hashes of their inputs (resumable).
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadCifar, NORMALIZATION, type DatasetName } from '../data/cifar.js';
+import { readFakeSet, type FakeSet } from '../data/fakeset.js';
+import type { Batch } from '../data/batches.js';
+import { attackSetOfFloats, attackSetOfPixels, robustAccuracy, type AttackSet } from '../nn/attacks.js';
+import {
+  calibrateFormat,
+  calibratePoints,
+  disposeLayers,
+  getFormat,
+  loadProtocolFormat,
+  prepareQuantization,
+  protocolQuirks,
+  quantizedParams,
+  restore,
+  seedFormats,
+  seedSimilarity,
+  unitShares,
+  unitSimilarities,
+} from '../quant/index.js';
+import { predictInterval } from '../quant/fit.js';
+import { sha256File } from '../platform/cache.js';
+import { appendJsonl, readJsonl, writeJsonAtomic } from '../platform/files.js';
+import { GEN_DEFAULTS, defaultGenLr, defaultMultiLabelNum, runGen, type GenConfig } from './gen.js';
+import type { FitReport } from './fit.js';
+import type { RobustFitRow } from './robust-fit.js';
+import { loadTrainedModel } from './train.js';
+import { writeAssessReport } from './assess-report.js';
+import { log, Progress } from './progress.js';
+
+export interface AssessConfig {
+  checkpoint: string;
+  model?: string;
+  /** the dataset the model was trained on: its normalisation constants and class count (no data is read) */
+  dataset: DatasetName;
+  out: string;
+  /** a fit.json from `quantscope fit` (protocol seed): predicted acc_loss from js_flops */
+  fit?: string;
+  /** the fit's scope (default: the pooled fit of the dataset, ALL/<dataset>) */
+  fitScope?: string;
+  /** a robust-fit.json from `quantscope robust`: predicted test-relative PGD accuracy from the fake-relative */
+  robustFit?: string;
+  formats: string[];
+  maxLoss: number;
+  /** the model's own real-test clean and PGD accuracy, when known: they let adjust run (no data needed) */
+  realClean?: number;
+  realPgd?: number;
+  gen: Partial<GenConfig>;
+  calibBatches: number;
+  /** fake images for the robustness measurement */
+  evalImages: number;
+  eps: number;
+  steps: number;
+  alpha: number;
+  /** also measure every format on the real test set (predicted vs measured; opens the dataset) */
+  validate: boolean;
+  testSubset?: number;
+  dataDir?: string;
+  quiet?: boolean;
+}
+
+export const ASSESS_DEFAULTS = {
+  maxLoss: 0.01,
+  calibBatches: 20,
+  evalImages: 1280,
+  eps: GEN_DEFAULTS.eps,
+  steps: GEN_DEFAULTS.pgdSteps,
+  alpha: GEN_DEFAULTS.pgdAlpha,
+  validate: false,
+};
+
+export interface AssessRow {
+  format: string;
+  family: string;
+  bits: number;
+  inputs: string;
+  js_flops: number;
+  js_param: number;
+  predicted_loss: number | null;
+  predicted_lo: number | null;
+  predicted_hi: number | null;
+  fake_clean: number;
+  fake_pgd: number;
+  rel_fake_clean: number;
+  rel_fake_pgd: number;
+  /** predicted test-relative PGD accuracy from the robust fit (null without one) */
+  predicted_rel_pgd: number | null;
+  /** with --validate: the same quantized model on the real test set */
+  test_clean?: number;
+  test_pgd?: number;
+  measured_loss?: number;
+  rel_test_pgd?: number;
+}
+
+export interface AssessResult {
+  model: string;
+  dataset: string;
+  checkpoint: string;
+  fake_set: string;
+  fp: { fake_clean: number; fake_pgd: number; test_clean?: number; test_pgd?: number };
+  rows: AssessRow[];
+  /** the smallest formats (fewest bits) whose predicted loss is under max_loss */
+  recommended: string[];
+  max_loss: number;
+  fit: string | null;
+  validation?: { mae: number; coverage: number; recommended_met: boolean; points: number };
+}
+
+function loadFit(path: string, dataset: string, scope?: string) {
+  let report: FitReport;
+  try {
+    report = JSON.parse(readFileSync(path, 'utf8')) as FitReport;
+  } catch (e) {
+    throw new Error(`assess: ${path} is not a fit file from \`quantscope fit\`: ${(e as Error).message}`);
+  }
+  if (!Array.isArray(report.fits))
+    throw new Error(`assess: ${path} has no "fits" list (not a \`quantscope fit\` file)`);
+  if (report.protocol !== 'seed')
+    throw new Error(
+      `assess: ${path} was fitted on protocol "${report.protocol}" rows, but assess computes the seed protocol's ` +
+        'js_flops; refit with `quantscope fit --protocol seed`',
+    );
+  const want = scope ?? `ALL/${dataset}`;
+  const entry = report.fits.find((f) => f.measure === 'js_flops' && f.scope === want);
+  if (!entry) {
+    const have = report.fits.filter((f) => f.measure === 'js_flops').map((f) => f.scope);
+    throw new Error(`assess: ${path} has no js_flops fit for scope ${want} (it has: ${have.join(', ') || 'none'})`);
+  }
+  return entry;
+}
+
+function loadRobustFit(path: string, dataset: string): RobustFitRow | null {
+  const rows = JSON.parse(readFileSync(path, 'utf8')) as RobustFitRow[];
+  if (!Array.isArray(rows)) throw new Error(`assess: ${path} is not a robust-fit.json (expected a list of fits)`);
+  return (
+    rows.find((r) => r.dataset === dataset && r.metric === 'pgd' && r.fake_set === 'adjusted') ??
+    rows.find((r) => r.dataset === dataset && r.metric === 'pgd') ??
+    null
+  );
+}
+
+function* batchesOf(f: FakeSet, batchSize: number): Generator<Batch> {
+  for (let s = 0; s < f.count; s += batchSize) {
+    const n = Math.min(batchSize, f.count - s);
+    yield { x: f.images.slice(s * 3072, (s + n) * 3072), y: f.labels.slice(s, s + n), n };
+  }
+}
+
+export async function runAssess(c: AssessConfig): Promise<AssessResult> {
+  const fitEntry = c.fit ? loadFit(c.fit, c.dataset, c.fitScope) : null;
+  const robustFit = c.robustFit ? loadRobustFit(c.robustFit, c.dataset) : null;
+  const formats = (c.formats.length ? c.formats.map(getFormat) : seedFormats()).sort((a, b) => a.bits - b.bits);
+  const adjust = c.realClean !== undefined && c.realPgd !== undefined;
+  const genDir = join(c.out, 'gen');
+  if (!c.quiet) log(`assess: generator${adjust ? ' (with adjust)' : ''} in ${genDir}`);
+  const gen = await runGen({
+    ...GEN_DEFAULTS,
+    lr: defaultGenLr(c.dataset),
+    multiLabelNum: defaultMultiLabelNum(c.dataset),
+    ...c.gen,
+    checkpoint: c.checkpoint,
+    model: c.model,
+    dataset: c.dataset,
+    out: genDir,
+    adjust,
+    realClean: c.realClean,
+    realPgd: c.realPgd,
+    quiet: c.quiet,
+  });
+  const fakePath = gen.adjustPath ?? gen.fakePath;
+  const model = loadTrainedModel(c.checkpoint, c.model).eval();
+  const fake = readFakeSet(fakePath, { classes: model.classes, dataset: c.dataset });
+  const evalN = Math.min(c.evalImages, fake.count);
+  const fakeSet = attackSetOfFloats(fake.images, fake.labels, NORMALIZATION[c.dataset], evalN);
+  const arch = model.arch;
+  const test: AttackSet | null = c.validate
+    ? attackSetOfPixels(loadCifar(c.dataset, 'test', { dataDir: c.dataDir, limit: c.testSubset }))
+    : null;
+  const inputs = createHash('sha256')
+    .update(
+      JSON.stringify([
+        sha256File(c.checkpoint),
+        fake.meta.generator_sha256,
+        c.calibBatches,
+        evalN,
+        c.eps,
+        c.steps,
+        c.alpha,
+        c.fit ? sha256File(c.fit) : null,
+        c.robustFit ? sha256File(c.robustFit) : null,
+        c.validate ? (test?.count ?? 0) : 0,
+      ]),
+    )
+    .digest('hex')
+    .slice(0, 16);
+  const jsonl = join(c.out, 'assess.jsonl');
+  if (readJsonl<AssessRow>(jsonl).some((r) => r.inputs !== inputs)) {
+    const aside = `${jsonl}.stale-${Date.now()}`;
+    renameSync(jsonl, aside);
+    if (!c.quiet) log(`assess: ${jsonl} came from other inputs; moved to ${aside}`);
+  }
+  const done = new Map(readJsonl<AssessRow>(jsonl).map((r) => [r.format, r]));
+  const attack = { space: 'normalized' as const, eps: c.eps, steps: c.steps, alpha: c.alpha, seed: 1 };
+  const fpPath = join(c.out, 'assess-fp.json');
+  let fp: AssessResult['fp'];
+  if (existsSync(fpPath) && JSON.parse(readFileSync(fpPath, 'utf8')).inputs === inputs)
+    fp = JSON.parse(readFileSync(fpPath, 'utf8')).fp;
+  else {
+    const r = await robustAccuracy(model, fakeSet, attack);
+    const t = test ? await robustAccuracy(model, test, attack) : null;
+    fp = { fake_clean: r.clean, fake_pgd: r.pgd, ...(t ? { test_clean: t.clean, test_pgd: t.pgd } : {}) };
+    writeJsonAtomic(fpPath, { inputs, fp });
+  }
+  const { layers, totalMacs, table } = await prepareQuantization(model);
+  const quirks = protocolQuirks('seed');
+  const firstLayer = layers[0].name;
+  const shares = unitShares(table);
+  const bar = new Progress('assess', formats.length, c.quiet);
+  try {
+    const fpRanges = await calibratePoints(model, batchesOf(fake, 128), c.calibBatches, {
+      f: null,
+      quirks,
+      firstLayer,
+      ranges: null,
+    });
+    let i = 0;
+    for (const f of formats) {
+      i++;
+      if (done.has(f.name)) continue;
+      try {
+        const ranges = await calibrateFormat(
+          model,
+          layers,
+          f,
+          { quirks, firstLayer, fpRanges },
+          batchesOf(fake, 128),
+          c.calibBatches,
+        );
+        const params = quantizedParams(layers, f, ranges);
+        const sim = seedSimilarity(await unitSimilarities(layers, params, shares), totalMacs);
+        for (const p of params) {
+          p.w.dispose();
+          p.b?.dispose();
+        }
+        const ctx = loadProtocolFormat(layers, f, { quirks, firstLayer, ranges });
+        const r = await robustAccuracy(model, fakeSet, { ...attack, ctx });
+        const band = fitEntry ? predictInterval(fitEntry.best, sim.js_flops) : null;
+        const relPgd = r.pgd / fp.fake_pgd;
+        const row: AssessRow = {
+          format: f.name,
+          family: f.family,
+          bits: f.bits,
+          inputs,
+          js_flops: sim.js_flops,
+          js_param: sim.js_param,
+          predicted_loss: band?.value ?? null,
+          predicted_lo: band?.lo ?? null,
+          predicted_hi: band?.hi ?? null,
+          fake_clean: r.clean,
+          fake_pgd: r.pgd,
+          rel_fake_clean: r.clean / fp.fake_clean,
+          rel_fake_pgd: relPgd,
+          predicted_rel_pgd: robustFit ? robustFit.intercept + robustFit.slope * relPgd : null,
+        };
+        if (test && fp.test_clean !== undefined && fp.test_pgd !== undefined) {
+          const t = await robustAccuracy(model, test, { ...attack, ctx });
+          Object.assign(row, {
+            test_clean: t.clean,
+            test_pgd: t.pgd,
+            measured_loss: (fp.test_clean - t.clean) / fp.test_clean,
+            rel_test_pgd: t.pgd / fp.test_pgd,
+          });
+        }
+        appendJsonl(jsonl, row);
+        bar.update(i, { format: f.name, js_flops: sim.js_flops, fake_pgd: r.pgd });
+      } finally {
+        restore(layers);
+      }
+    }
+  } finally {
+    disposeLayers(layers);
+    model.dispose();
+  }
+  const byFormat = new Map(readJsonl<AssessRow>(jsonl).map((r) => [r.format, r]));
+  const rows = formats.map((f) => byFormat.get(f.name)).filter((r): r is AssessRow => !!r);
+  const result: AssessResult = {
+    model: arch,
+    dataset: c.dataset,
+    checkpoint: c.checkpoint,
+    fake_set: fakePath,
+    fp,
+    rows,
+    recommended: recommend(rows, c.maxLoss),
+    max_loss: c.maxLoss,
+    fit: c.fit ?? null,
+  };
+  if (c.validate) result.validation = validation(rows, result.recommended, c.maxLoss);
+  writeJsonAtomic(join(c.out, 'assess.json'), result);
+  await writeAssessReport(result, c.out);
+  return result;
+}
+
+/** Per family, the format with the fewest bits whose predicted loss (upper end of its band) stays under max. */
+export function recommend(rows: AssessRow[], maxLoss: number): string[] {
+  const out: string[] = [];
+  for (const family of [...new Set(rows.map((r) => r.family))]) {
+    const ok = rows
+      .filter(
+        (r) => r.family === family && r.predicted_loss !== null && (r.predicted_hi ?? r.predicted_loss) <= maxLoss,
+      )
+      .sort((a, b) => a.bits - b.bits || (a.predicted_loss as number) - (b.predicted_loss as number));
+    if (ok.length) out.push(ok[0].format);
+  }
+  return out;
+}
+
+/** Predicted against measured acc_loss: mean absolute error, interval coverage, and the recommendations' truth. */
+export function validation(rows: AssessRow[], recommended: string[], maxLoss: number): AssessResult['validation'] {
+  const pts = rows.filter((r) => r.predicted_loss !== null && r.measured_loss !== undefined);
+  if (!pts.length) return { mae: NaN, coverage: NaN, recommended_met: false, points: 0 };
+  const mae =
+    pts.reduce((s, r) => s + Math.abs((r.predicted_loss as number) - (r.measured_loss as number)), 0) / pts.length;
+  const inside = pts.filter(
+    (r) =>
+      (r.measured_loss as number) >= (r.predicted_lo as number) &&
+      (r.measured_loss as number) <= (r.predicted_hi as number),
+  ).length;
+  const met = recommended.every((f) => {
+    const r = rows.find((x) => x.format === f);
+    return r?.measured_loss !== undefined && r.measured_loss <= maxLoss;
+  });
+  return { mae, coverage: inside / pts.length, recommended_met: met, points: pts.length };
+}
