@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { writeFileAtomic } from '../platform/files.js';
 import type { AssessResult } from './assess.js';
-import { esc, img, num, pct } from './html.js';
+import { esc, img, num, pct, table } from './html.js';
 import { saveFigure, scatterWithCurves, type Series } from './plot.js';
 
 export async function writeAssessReport(r: AssessResult, out: string): Promise<void> {
@@ -35,7 +35,7 @@ export async function writeAssessReport(r: AssessResult, out: string): Promise<v
 <h1>${esc(r.model)} (${esc(r.dataset)}): quantization assessed without data</h1>
 <p>Checkpoint <code>${esc(r.checkpoint)}</code>; fake set <code>${esc(r.fake_set)}</code>. Full precision on the fake set: clean ${pct(r.fp.fake_clean)}, PGD ${pct(r.fp.fake_pgd)} (the seed's normalised-space attack).
 ${r.fit ? `Predicted acc_loss from the fit in <code>${esc(r.fit)}</code>.` : 'No fit given (--fit): js_flops only.'}
-Recommended (fewest bits per family with predicted loss, upper end of the band, ≤ ${pct(r.max_loss)}): <b>${esc(r.recommended.join(', ') || 'none')}</b>.</p>
+Recommended (fewest bits per family with predicted loss ≤ ${pct(r.max_loss)}): <b>${esc(r.recommended.join(', ') || 'none')}</b>.</p>
 ${img(join(out, 'assess-loss.png'), 'predicted loss by format')}
 ${
   v
@@ -65,4 +65,40 @@ ${ranked
   .join('\n')}
 </tbody></table>`;
   writeFileAtomic(join(out, 'index.html'), html);
+}
+
+/** The predicted-against-measured table for a report section (the demo's validation of assess). */
+export function assessSection(r: AssessResult): string {
+  const v = r.validation;
+  const head = v
+    ? `<p>Without data: a generator, a fake set, PTQ calibrated on it, acc_loss predicted from js_flops with a fit ` +
+      `made on the other demo models. Then the same quantized models on the real test set. Mean absolute ` +
+      `error of acc_loss <b>${num(v.mae)}</b>; interval coverage <b>${pct(v.coverage)}</b> over ${v.points} formats; ` +
+      `recommended under ${pct(r.max_loss)} loss: ${esc(r.recommended.join(', ') || 'none')}, and all of them met ` +
+      `it on the test set: <b>${v.recommended_met ? 'yes' : 'no'}</b>.</p>`
+    : '';
+  const rows = r.rows.map((x) => [
+    x.format,
+    num(x.js_flops),
+    num(x.predicted_loss),
+    x.predicted_lo === null ? '–' : `${num(x.predicted_lo)} … ${num(x.predicted_hi)}`,
+    num(x.measured_loss),
+    num(x.rel_fake_pgd, 3),
+    num(x.rel_test_pgd, 3),
+  ]);
+  return (
+    head +
+    table(
+      [
+        'format',
+        'js_flops (fake-calibrated)',
+        'predicted acc_loss',
+        'band',
+        'measured acc_loss',
+        'rel PGD fake',
+        'rel PGD test',
+      ],
+      rows,
+    )
+  );
 }

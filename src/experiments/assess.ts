@@ -34,7 +34,7 @@ import { predictInterval } from '../quant/fit.js';
 import { sha256File } from '../platform/cache.js';
 import { appendJsonl, readJsonl, writeJsonAtomic } from '../platform/files.js';
 import { GEN_DEFAULTS, defaultGenLr, defaultMultiLabelNum, runGen, type GenConfig } from './gen.js';
-import type { FitReport } from './fit.js';
+import { readFitReport } from './fit.js';
 import type { RobustFitRow } from './robust-fit.js';
 import { loadTrainedModel } from './train.js';
 import { writeAssessReport } from './assess-report.js';
@@ -58,6 +58,8 @@ export interface AssessConfig {
   realClean?: number;
   realPgd?: number;
   gen: Partial<GenConfig>;
+  /** the generator's folder (default <out>/gen); an existing finished generator there is reused */
+  genDir?: string;
   calibBatches: number;
   /** fake images for the robustness measurement */
   evalImages: number;
@@ -119,14 +121,7 @@ export interface AssessResult {
 }
 
 function loadFit(path: string, dataset: string, scope?: string) {
-  let report: FitReport;
-  try {
-    report = JSON.parse(readFileSync(path, 'utf8')) as FitReport;
-  } catch (e) {
-    throw new Error(`assess: ${path} is not a fit file from \`quantscope fit\`: ${(e as Error).message}`);
-  }
-  if (!Array.isArray(report.fits))
-    throw new Error(`assess: ${path} has no "fits" list (not a \`quantscope fit\` file)`);
+  const report = readFitReport(path, 'assess');
   if (report.protocol !== 'seed')
     throw new Error(
       `assess: ${path} was fitted on protocol "${report.protocol}" rows, but assess computes the seed protocol's ` +
@@ -163,7 +158,7 @@ export async function runAssess(c: AssessConfig): Promise<AssessResult> {
   const robustFit = c.robustFit ? loadRobustFit(c.robustFit, c.dataset) : null;
   const formats = (c.formats.length ? c.formats.map(getFormat) : seedFormats()).sort((a, b) => a.bits - b.bits);
   const adjust = c.realClean !== undefined && c.realPgd !== undefined;
-  const genDir = join(c.out, 'gen');
+  const genDir = c.genDir ?? join(c.out, 'gen');
   if (!c.quiet) log(`assess: generator${adjust ? ' (with adjust)' : ''} in ${genDir}`);
   const gen = await runGen({
     ...GEN_DEFAULTS,
@@ -312,14 +307,12 @@ export async function runAssess(c: AssessConfig): Promise<AssessResult> {
   return result;
 }
 
-/** Per family, the format with the fewest bits whose predicted loss (upper end of its band) stays under max. */
+/** Per family, the format with the fewest bits whose predicted loss stays under max (ties: the smaller loss). */
 export function recommend(rows: AssessRow[], maxLoss: number): string[] {
   const out: string[] = [];
   for (const family of [...new Set(rows.map((r) => r.family))]) {
     const ok = rows
-      .filter(
-        (r) => r.family === family && r.predicted_loss !== null && (r.predicted_hi ?? r.predicted_loss) <= maxLoss,
-      )
+      .filter((r) => r.family === family && r.predicted_loss !== null && r.predicted_loss <= maxLoss)
       .sort((a, b) => a.bits - b.bits || (a.predicted_loss as number) - (b.predicted_loss as number));
     if (ok.length) out.push(ok[0].format);
   }

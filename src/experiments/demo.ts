@@ -10,6 +10,11 @@ import { SEED_RECIPE, train } from './train.js';
 import { log } from './progress.js';
 import { GEN_DEFAULTS, runGen } from './gen.js';
 import { ROBUST_DEFAULTS, runRobust } from './robust.js';
+import { ASSESS_DEFAULTS, runAssess } from './assess.js';
+import { assessSection } from './assess-report.js';
+import { fitAll, loadPtqRows } from './fit.js';
+import { rowProtocol } from './ptq.js';
+import { writeJsonAtomic } from '../platform/files.js';
 
 export interface DemoConfig {
   out: string;
@@ -31,6 +36,8 @@ export interface DemoConfig {
   robustFakeLimit: number;
   adjustRounds: number;
   pcaPerClass: number;
+  /** formats `assess` ranks and validates */
+  assessFormats: string[];
   /** one of the seed's own models, scaled down (null to leave it out) */
   seedModel: SeedModelDemo | null;
   /** a model with residual adds swept under the seed protocol, each quirk fixed, and clean (null: none) */
@@ -64,6 +71,7 @@ export const DEMO_DEFAULTS: Omit<DemoConfig, 'out'> = {
   robustFakeLimit: 128,
   adjustRounds: 4,
   pcaPerClass: 20,
+  assessFormats: ['INT2', 'INT4', 'INT8', 'POT4', 'POT8', 'FLOAT4_E2', 'FLOAT8_E3', 'FLOAT8_E5'],
   seedModel: { model: 'AlexNet_BN', subset: 2500, epochs: 2, testSubset: 400, bits: [2, 4, 8], calibBatches: 2 },
   quirkModel: { model: 'ResNet_8_demo', subset: 4000, epochs: 2, testSubset: 500, bits: [2, 4, 8], calibBatches: 2 },
 };
@@ -199,9 +207,45 @@ export async function runDemo(c: DemoConfig): Promise<string> {
   log(`demo: the full-precision ${c.robustModel} attacked in pixel space, for comparison`);
   await runRobust({ ...robust, attackSpace: 'pixel', families: [], pcaPerClass: 0, out: join(genDir, 'pixel-space') });
 
+  // data-free assessment of the same model, validated: the fit comes from the other demo models only
+  // (leave-one-out), the generator is the one above (no data), then the same formats on the real test set
+  const assessOut = join(c.out, `${c.robustModel}-cifar10`, 'assess');
+  const others = loadPtqRows(c.out).rows.filter((r) => rowProtocol(r) === 'seed' && r.model !== c.robustModel);
+  const fitPath = join(assessOut, 'fit-without-' + c.robustModel + '.json');
+  writeJsonAtomic(fitPath, {
+    created: new Date().toISOString(),
+    sources: [c.out],
+    protocol: 'seed',
+    fits: fitAll(others, { measures: ['js_flops'] }),
+  });
+  log(`demo: assess ${c.robustModel} without data (fit from the other models), then validate on the test set`);
+  const assessed = await runAssess({
+    ...ASSESS_DEFAULTS,
+    checkpoint,
+    dataset: 'cifar10',
+    out: assessOut,
+    genDir,
+    fit: fitPath,
+    formats: c.assessFormats,
+    gen: {
+      epochs: c.genEpochs,
+      itersPerEpoch: c.genIters,
+      batchSize: 64,
+      lr: 0.005,
+      fakeBatches: c.robustFakeLimit / 64,
+    },
+    calibBatches: 2,
+    evalImages: c.robustFakeLimit,
+    validate: true,
+    testSubset: c.robustTestSubset,
+    dataDir: c.dataDir,
+    quiet: c.quiet,
+  });
+
   const minutes = ((Date.now() - t0) / 60000).toFixed(1);
   const path = await buildReport(c.out, join(c.out, 'report'), {
     title: 'quantscope demo: what does quantization cost?',
+    sections: [{ title: `5. ${c.robustModel} assessed without data`, html: assessSection(assessed) }],
     intro: `A small-scale run of the whole pipeline on the real CIFAR-10: models ${c.models.join(', ')} (small demo entries of the cfg table, not the seed's models), trained on the first ${c.subset} training images for ${c.epochs} epochs with the seed's optimizer (SGD, nesterov, warm-up; lr 0.05), evaluated on the first ${c.testSubset} test images; PTQ under the seed's protocol over ${c.families.join('/')} at ${c.bits.join(', ')} bits with ${c.calibBatches} calibration batches per format (the seed: all 43 formats, 100 batches); ${qm ? `${qm.model} (residual adds) trained on ${qm.subset} images for ${qm.epochs} epochs and swept at ${qm.bits.join(', ')} bits under the seed protocol, with each quirk fixed, and clean (section 2b);` : ''} ${sm ? `the seed's own ${sm.model}, scaled down: the first ${sm.subset} training images (80/20 train/validation split, best-validation epoch kept, as the seed) for ${sm.epochs} epochs instead of 50,000 for 200, tested on ${sm.testSubset} images, PTQ at ${sm.bits.join(', ')} bits with ${sm.calibBatches} calibration batches (the seed: 43 formats, 100 batches) — its accuracy is far below the seed's and is shown next to it only to show the comparison;` : ''} a generator for ${c.robustModel} trained for ${c.genEpochs} x ${c.genIters} iterations (the seed: 20 x 200) plus up to ${c.adjustRounds} adjust rounds (the seed: until its rule stops); FGSM and PGD-10 at the seed's eps 8/255 in its normalised space over ${c.robustModel}'s PTQ models, on ${c.robustTestSubset} test and ${c.robustFakeLimit} adjusted fake images (the seed: 10,000 and 12,800). This run's pipeline time: ${minutes} min. Full-scale numbers come from <code>quantscope sweep</code>.`,
   });
   return path;

@@ -5,7 +5,7 @@
 // figures (PNG + SVG): per measure, the scatter of all models with each model's chosen curve, and the
 // overall fit.
 import { join } from 'node:path';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { describeFit, FIT_FORMS, predictFit, selectFit, type Fit, type FitForm } from '../quant/fit.js';
 import { findFiles, readJsonl, writeFileAtomic, writeJsonAtomic } from '../platform/files.js';
 import { saveFigure, scatterWithCurves, type Series } from './plot.js';
@@ -209,4 +209,20 @@ export function formatFitTable(fits: FitEntry[]): string {
     );
   }
   return lines.join('\n');
+}
+
+/** Read a fit.json written by `quantscope fit`; a missing, malformed or foreign file fails naming the file. */
+export function readFitReport(path: string, cmd: string): FitReport {
+  if (!existsSync(path)) throw new Error(`${cmd}: fit file not found: ${path}`);
+  let report: FitReport;
+  try {
+    report = JSON.parse(readFileSync(path, 'utf8')) as FitReport;
+  } catch (e) {
+    throw new Error(
+      `${cmd}: ${path} is not valid JSON (${(e as Error).message}); expected a fit.json from \`quantscope fit\``,
+    );
+  }
+  if (!report || !Array.isArray(report.fits))
+    throw new Error(`${cmd}: ${path} has no "fits" list; expected a fit.json from \`quantscope fit\``);
+  return report;
 }

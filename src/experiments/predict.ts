@@ -1,6 +1,5 @@
 // `quantscope predict`: apply a saved fit to a model: quantize its (BN-folded) weights, compute the
 // similarity measure, read the predicted acc_loss off the fitted curve. Needs no dataset.
-import { readFileSync } from 'node:fs';
 import { countFlops, foldedLayerMacs } from '../nn/flops.js';
 import { loadTrainedModel } from './train.js';
 import { describeFit, predictInterval } from '../quant/fit.js';
@@ -13,7 +12,7 @@ import {
   quantLayers,
   weightSimilarities,
 } from '../quant/index.js';
-import type { FitReport, Measure } from './fit.js';
+import { readFitReport, type Measure } from './fit.js';
 
 export interface PredictOptions {
   fitFile: string;
@@ -27,7 +26,7 @@ export interface PredictOptions {
 export async function predictLoss(
   o: PredictOptions,
 ): Promise<{ model: string; format: string; x: number; predicted: number; interval: [number, number]; fit: string }[]> {
-  const report = JSON.parse(readFileSync(o.fitFile, 'utf8')) as FitReport;
+  const report = readFitReport(o.fitFile, 'predict');
   const ofMeasure = report.fits.filter((f) => f.measure === o.measure);
   // "ALL" names the pooled fit when there is one dataset's (pooled fits are per dataset: ALL/<dataset>)
   const pooled = ofMeasure.filter((f) => f.scope.startsWith('ALL/'));

@@ -2,7 +2,7 @@
 // inline) plus the PNG/SVG figures and CSV/JSON tables from a results folder. Everything it shows is read
 // from files the other commands wrote, so the report can be rebuilt at any time (e.g. after a sweep).
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { basename, dirname, join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { findFiles, readJsonl, writeFileAtomic } from '../platform/files.js';
 import { compareWithSeed, SEED_REFERENCE_DIR } from './compare.js';
 import { quirkFits, quirkRows } from './report-quirks.js';
