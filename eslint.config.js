@@ -1,4 +1,4 @@
-// Lint: typescript-eslint's recommended rules, no import cycles, and the layer zones (which directory may
+// Lint: typescript-eslint's recommended rules, lines within 120 columns, no import cycles, and the layer zones (which directory may
 // import which). `npm run lint`; CI runs it after the typecheck and before the tests.
 import tseslint from 'typescript-eslint';
 import importX from 'eslint-plugin-import-x';
@@ -35,6 +35,8 @@ export default tseslint.config(
           ],
         },
       ],
+      // prettier wraps code at 120 columns but not strings, comments or templates: this catches those
+      'max-len': ['error', { code: 120, ignoreUrls: true }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },

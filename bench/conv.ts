@@ -60,7 +60,8 @@ export async function benchConv(): Promise<void> {
   row('  implicit GEMM forward (same run)', `${gemmFwd.toFixed(1)} ms`, 'Winograd speed-up', gemmFwd / fwd);
   row('  implicit GEMM forward+backward', `${gemmFb.toFixed(1)} ms`, 'Winograd speed-up', gemmFb / fb);
   console.log(
-    '  reference (same machine): PyTorch 1.13 CPU fwd ~11 ms, fwd+bwd ~28 ms; TF.js WebGPU on Dawn/lavapipe fwd 250-390 ms',
+    '  reference (same machine): PyTorch 1.13 CPU fwd ~11 ms, fwd+bwd ~28 ms; TF.js WebGPU on Dawn/lavapipe fwd ' +
+      '250-390 ms',
   );
   console.log(`  vs TF.js WebGPU fwd (250 ms best): x${(250 / fwd).toFixed(1)} faster`);
   for (const t of [x, w, b, A, B]) t.dispose();

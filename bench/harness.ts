@@ -36,7 +36,8 @@ export function median(xs: number[]): number {
 
 export function row(name: string, ours: string, baseline: string, ratio: number): void {
   console.log(
-    `${name.padEnd(38)} ${ours.padStart(18)} ${baseline.padStart(22)}   x${ratio < 1 ? ratio.toPrecision(2) : ratio.toFixed(1)}`,
+    `${name.padEnd(38)} ${ours.padStart(18)} ${baseline.padStart(22)}   ` +
+      `x${ratio < 1 ? ratio.toPrecision(2) : ratio.toFixed(1)}`,
   );
 }
 

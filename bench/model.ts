@@ -47,7 +47,8 @@ export async function benchModel(name = 'ResNet_18'): Promise<void> {
   row(`${name} inference b128`, `${inferIps.toFixed(1)} img/s`, `matmul peak ${peak.toFixed(1)} GF/s`, inferGf / peak);
   console.log(`  effective ${inferGf.toFixed(1)} GF/s`);
   console.log(
-    '  reference (same machine): PyTorch 1.13 CPU ~100 img/s train, ~200 img/s inference; TF.js WebGPU on Dawn/lavapipe ~6 img/s inference',
+    '  reference (same machine): PyTorch 1.13 CPU ~100 img/s train, ~200 img/s inference; TF.js WebGPU on ' +
+      'Dawn/lavapipe ~6 img/s inference',
   );
   console.log(`  vs TF.js WebGPU inference (6 img/s): x${(inferIps / 6).toFixed(1)}`);
   // baseline in the same run: every conv through the implicit GEMM (no Winograd)

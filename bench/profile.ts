@@ -48,7 +48,9 @@ export async function benchProfile(name = 'ResNet_18', batch = 32): Promise<void
       const u = new Uint32Array((d[2] as Uint8Array).slice().buffer);
       const flops = key === 'mm_tn' ? 2 * u[0] * u[1] * u[2] * d[3][2] : 0;
       console.log(
-        `    ${d[0].key} u=[${[...u.slice(0, 14)].join(',')}] grid=${d[3].join('x')} ${((ms - emptyMs) / reps).toFixed(2)} ms${flops ? ` ${(flops / ((ms - emptyMs) / reps) / 1e6).toFixed(1)} GF/s` : ''}`,
+        `    ${d[0].key} u=[${[...u.slice(0, 14)].join(',')}] grid=${d[3].join('x')} ` +
+          `${((ms - emptyMs) / reps).toFixed(2)} ` +
+          `ms${flops ? ` ${(flops / ((ms - emptyMs) / reps) / 1e6).toFixed(1)} GF/s` : ''}`,
       );
     }
     const s = byKey.get(key) ?? { ms: 0, count: 0 };
@@ -60,11 +62,13 @@ export async function benchProfile(name = 'ResNet_18', batch = 32): Promise<void
   for (const b of held) release(b);
   const total = [...byKey.values()].reduce((a, s) => a + s.ms, 0);
   console.log(
-    `${name} training step b${batch}: ${stepMs.toFixed(0)} ms measured, ${total.toFixed(0)} ms summed over ${recorded.length} dispatches replayed one by one`,
+    `${name} training step b${batch}: ${stepMs.toFixed(0)} ms measured, ${total.toFixed(0)} ms summed over ` +
+      `${recorded.length} dispatches replayed one by one`,
   );
   for (const [key, s] of [...byKey].sort((a, b) => b[1].ms - a[1].ms)) {
     console.log(
-      `  ${key.padEnd(28)} ${s.ms.toFixed(1).padStart(8)} ms ${((100 * s.ms) / total).toFixed(1).padStart(5)}%  ${String(s.count).padStart(4)} dispatches`,
+      `  ${key.padEnd(28)} ${s.ms.toFixed(1).padStart(8)} ms ${((100 * s.ms) / total).toFixed(1).padStart(5)}%  ` +
+        `${String(s.count).padStart(4)} dispatches`,
     );
   }
   dispose();

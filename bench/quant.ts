@@ -75,7 +75,8 @@ export async function benchQuant(): Promise<void> {
     jsHist / histMs,
   );
   console.log(
-    `  (full-precision histogram cached, as in a sweep; with both histograms ${both.toFixed(1)} ms) reference: PyTorch ~20 ms; target <= 20 ms`,
+    `  (full-precision histogram cached, as in a sweep; with both histograms ${both.toFixed(1)} ms) reference: ` +
+      `PyTorch ~20 ms; target <= 20 ms`,
   );
   x.dispose();
   qx.dispose();

@@ -19,7 +19,8 @@ start)
   mkdir -p "$DIR/state" "$DIR/spool" /run/munge /var/log/munge /var/lib/munge
   if [ ! -f /etc/munge/munge.key ]; then mkdir -p /etc/munge; dd if=/dev/urandom of=/etc/munge/munge.key bs=1024 count=1 2>/dev/null; fi
   chmod 0700 /etc/munge; chmod 0400 /etc/munge/munge.key
-  pgrep -x munged >/dev/null || munged --force
+  # remember when this script started munged, so that stop stops it again (and leaves a system one alone)
+  if ! pgrep -x munged >/dev/null; then munged --force && touch "$DIR/munged-started-here"; fi
   cpus=$(nproc)
   mem=$(( $(awk '/MemTotal/ {print $2}' /proc/meminfo) / 1024 / 2 ))
   cat > "$CONF" <<CONF
@@ -62,6 +63,10 @@ CONF
 stop)
   pkill -x slurmd || true
   pkill -x slurmctld || true
+  if [ -f "$DIR/munged-started-here" ]; then
+    pkill -x munged || true
+    rm -f "$DIR/munged-started-here"
+  fi
   ;;
 *)
   echo "usage: $0 install|start|stop" >&2

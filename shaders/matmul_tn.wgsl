@@ -1,8 +1,8 @@
 // C[b] = P[b]^T Q[b]: P [K, ldp] and Q [K, ldq] row-major with ldp, ldq multiples of 4 (see transpose_pad).
 // Register-blocked without shared memory or barriers: each invocation owns a TM x TN block of C held in
-// named vec4 accumulators, reads vec4s of both operands per k. On lavapipe this runs ~50x faster than a
-// shared-memory tiled kernel (DEVELOPERS.md). Out-of-range columns read clamped addresses; only the store
-// is guarded. Uniforms: [0] M, [1] N, [2] K, [3] ldp/4, [4] ldq/4, [5] batch stride P (vec4), [6] batch
+// named vec4 accumulators, reads vec4s of both operands per k. On lavapipe this ran ~50x faster than a
+// shared-memory tiled kernel (measured when it was written; README, Performance). Out-of-range columns
+// read clamped addresses; only the store is guarded. Uniforms: [0] M, [1] N, [2] K, [3] ldp/4, [4] ldq/4, [5] batch stride P (vec4), [6] batch
 // stride Q (vec4), [7] batch stride C, [8] flags (bit 0: accumulate into C), [9] start of P, [10] start of Q
 // (vec4s: an operand can be a range of a larger buffer). C is written as vec4s when N is a multiple of 4 (a
 // vec4 never straddles rows): stores dominate short-K products such as Winograd's.

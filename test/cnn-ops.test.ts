@@ -40,45 +40,49 @@ describe('batch_norm', () => {
     statsGrad: fc.boolean(),
   });
 
-  it('training forward, exposed batch statistics and running-stat update (momentum 0.1, unbiased var) match PyTorch', async () => {
-    await fc.assert(
-      fc.asyncProperty(bnCase, async (c) => {
-        const shape = c.rank2 ? [c.N, c.C] : [c.N, c.C, c.H, c.W];
-        const x = data(size(shape));
-        const gamma = c.affine ? data(c.C, 5).map((v) => v + 3) : null,
-          beta = c.affine ? data(c.C, 9) : null;
-        const r = refBatchNorm(x, shape, gamma, beta, 1e-5);
-        const rm = q.fromArray(data(c.C, 2)),
-          rv = q.fromArray(data(c.C, 3).map((v) => Math.abs(v) + 0.5));
-        const rm0 = await rm.toArray(),
-          rv0 = await rv.toArray();
-        const res = q.batchNorm(
-          q.fromArray(x, shape),
-          rm,
-          rv,
-          gamma ? q.fromArray(gamma) : null,
-          beta ? q.fromArray(beta) : null,
-          { training: true, statsGrad: c.statsGrad },
-        );
-        expectClose(await res.out.toArray(), r.out, 1e-4, 1e-3);
-        expectClose(await (res.batchMean as q.Tensor).toArray(), r.means, 1e-5, 1e-4);
-        expectClose(await (res.batchVar as q.Tensor).toArray(), r.vars, 1e-5, 1e-4);
-        expectClose(
-          await rm.toArray(),
-          Array.from(rm0, (v, i) => 0.9 * v + 0.1 * r.means[i]),
-          1e-5,
-          1e-4,
-        );
-        expectClose(
-          await rv.toArray(),
-          Array.from(rv0, (v, i) => 0.9 * v + (0.1 * r.vars[i] * r.count) / (r.count - 1)),
-          1e-5,
-          1e-4,
-        );
-      }),
-      RUNS,
-    );
-  });
+  it(
+    'training forward, exposed batch statistics and running-stat ' +
+      'update (momentum 0.1, unbiased var) match PyTorch',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(bnCase, async (c) => {
+          const shape = c.rank2 ? [c.N, c.C] : [c.N, c.C, c.H, c.W];
+          const x = data(size(shape));
+          const gamma = c.affine ? data(c.C, 5).map((v) => v + 3) : null,
+            beta = c.affine ? data(c.C, 9) : null;
+          const r = refBatchNorm(x, shape, gamma, beta, 1e-5);
+          const rm = q.fromArray(data(c.C, 2)),
+            rv = q.fromArray(data(c.C, 3).map((v) => Math.abs(v) + 0.5));
+          const rm0 = await rm.toArray(),
+            rv0 = await rv.toArray();
+          const res = q.batchNorm(
+            q.fromArray(x, shape),
+            rm,
+            rv,
+            gamma ? q.fromArray(gamma) : null,
+            beta ? q.fromArray(beta) : null,
+            { training: true, statsGrad: c.statsGrad },
+          );
+          expectClose(await res.out.toArray(), r.out, 1e-4, 1e-3);
+          expectClose(await (res.batchMean as q.Tensor).toArray(), r.means, 1e-5, 1e-4);
+          expectClose(await (res.batchVar as q.Tensor).toArray(), r.vars, 1e-5, 1e-4);
+          expectClose(
+            await rm.toArray(),
+            Array.from(rm0, (v, i) => 0.9 * v + 0.1 * r.means[i]),
+            1e-5,
+            1e-4,
+          );
+          expectClose(
+            await rv.toArray(),
+            Array.from(rv0, (v, i) => 0.9 * v + (0.1 * r.vars[i] * r.count) / (r.count - 1)),
+            1e-5,
+            1e-4,
+          );
+        }),
+        RUNS,
+      );
+    },
+  );
 
   it('eval mode uses running statistics', async () => {
     const x = data(2 * 3 * 4),
@@ -95,19 +99,55 @@ describe('batch_norm', () => {
   });
 
   for (const statsGrad of [true, false])
-    it(`gradients w.r.t. input, weight and bias in training mode match finite differences (${statsGrad ? 'differentiable statistics' : 'fused op'})`, async () => {
-      await fc.assert(
-        fc.asyncProperty(bnCase, async (c) => {
-          const shape = c.rank2 ? [c.N, c.C] : [c.N, c.C, c.H, c.W];
-          const x = data(size(shape)),
-            gamma = data(c.C, 4).map((v) => v + 3),
-            beta = data(c.C, 6);
+    it(
+      `gradients w.r.t. input, weight and bias in training mode match finite differences ` +
+        `(${statsGrad ? 'differentiable statistics' : 'fused op'})`,
+      async () => {
+        await fc.assert(
+          fc.asyncProperty(bnCase, async (c) => {
+            const shape = c.rank2 ? [c.N, c.C] : [c.N, c.C, c.H, c.W];
+            const x = data(size(shape)),
+              gamma = data(c.C, 4).map((v) => v + 3),
+              beta = data(c.C, 6);
+            const r = await q.gradcheck(
+              ([tx, tg, tb]) => q.batchNorm(tx, null, null, tg, tb, { training: true, statsGrad }).out,
+              [
+                { data: x, shape },
+                { data: gamma, shape: [c.C] },
+                { data: beta, shape: [c.C] },
+              ],
+              {
+                reference: ([rx, rg, rb]) =>
+                  refBatchNorm(Array.from(rx), shape, Array.from(rg), Array.from(rb), 1e-5).out,
+                rtol: 3e-3,
+                atol: 3e-3,
+              },
+            );
+            expect(r.ok, r.worst).toBe(true);
+          }),
+          RUNS,
+        );
+      },
+    );
+
+  it(
+    'planes larger than one pass of the 64-lane ' + 'reduction (vec4 and scalar paths): forward and gradients',
+    async () => {
+      for (const shape of [
+        [3, 4, 8, 8],
+        [2, 3, 9, 7],
+      ]) {
+        const C = shape[1];
+        const x = data(size(shape)).map((v, i) => v + 2 * Math.sin(i / 50)),
+          gamma = data(C, 4).map((v) => v + 3),
+          beta = data(C, 6);
+        for (const statsGrad of [true, false]) {
           const r = await q.gradcheck(
             ([tx, tg, tb]) => q.batchNorm(tx, null, null, tg, tb, { training: true, statsGrad }).out,
             [
               { data: x, shape },
-              { data: gamma, shape: [c.C] },
-              { data: beta, shape: [c.C] },
+              { data: gamma, shape: [C] },
+              { data: beta, shape: [C] },
             ],
             {
               reference: ([rx, rg, rb]) =>
@@ -116,63 +156,39 @@ describe('batch_norm', () => {
               atol: 3e-3,
             },
           );
-          expect(r.ok, r.worst).toBe(true);
-        }),
-        RUNS,
-      );
-    });
-
-  it('planes larger than one pass of the 64-lane reduction (vec4 and scalar paths): forward and gradients', async () => {
-    for (const shape of [
-      [3, 4, 8, 8],
-      [2, 3, 9, 7],
-    ]) {
-      const C = shape[1];
-      const x = data(size(shape)).map((v, i) => v + 2 * Math.sin(i / 50)),
-        gamma = data(C, 4).map((v) => v + 3),
-        beta = data(C, 6);
-      for (const statsGrad of [true, false]) {
-        const r = await q.gradcheck(
-          ([tx, tg, tb]) => q.batchNorm(tx, null, null, tg, tb, { training: true, statsGrad }).out,
-          [
-            { data: x, shape },
-            { data: gamma, shape: [C] },
-            { data: beta, shape: [C] },
-          ],
-          {
-            reference: ([rx, rg, rb]) => refBatchNorm(Array.from(rx), shape, Array.from(rg), Array.from(rb), 1e-5).out,
-            rtol: 3e-3,
-            atol: 3e-3,
-          },
-        );
-        expect(r.ok, `${shape} statsGrad ${statsGrad}: ${r.worst}`).toBe(true);
+          expect(r.ok, `${shape} statsGrad ${statsGrad}: ${r.worst}`).toBe(true);
+        }
       }
-    }
-  });
+    },
+  );
 
-  it('eval mode: gradients w.r.t. input, weight and bias (a frozen teacher in the generator) match finite differences', async () => {
-    const shape = [2, 3, 2, 2],
-      rm = [0.5, -1, 2],
-      rv = [1, 4, 0.25];
-    const x = data(size(shape)),
-      gamma = data(3, 4).map((v) => v + 3),
-      beta = data(3, 6);
-    const ref = (rx: ArrayLike<number>, rg: ArrayLike<number>, rb: ArrayLike<number>) =>
-      Array.from(rx, (v, i) => {
-        const c = Math.floor(i / 4) % 3;
-        return ((v - rm[c]) / Math.sqrt(rv[c] + 1e-5)) * rg[c] + rb[c];
-      });
-    const r = await q.gradcheck(
-      ([tx, tg, tb]) => q.batchNorm(tx, q.fromArray(rm), q.fromArray(rv), tg, tb, { training: false }).out,
-      [
-        { data: x, shape },
-        { data: gamma, shape: [3] },
-        { data: beta, shape: [3] },
-      ],
-      { reference: ([rx, rg, rb]) => ref(rx, rg, rb) },
-    );
-    expect(r.ok, r.worst).toBe(true);
-  });
+  it(
+    'eval mode: gradients w.r.t. input, weight and bias (a frozen teacher in the generator) match finite ' +
+      'differences',
+    async () => {
+      const shape = [2, 3, 2, 2],
+        rm = [0.5, -1, 2],
+        rv = [1, 4, 0.25];
+      const x = data(size(shape)),
+        gamma = data(3, 4).map((v) => v + 3),
+        beta = data(3, 6);
+      const ref = (rx: ArrayLike<number>, rg: ArrayLike<number>, rb: ArrayLike<number>) =>
+        Array.from(rx, (v, i) => {
+          const c = Math.floor(i / 4) % 3;
+          return ((v - rm[c]) / Math.sqrt(rv[c] + 1e-5)) * rg[c] + rb[c];
+        });
+      const r = await q.gradcheck(
+        ([tx, tg, tb]) => q.batchNorm(tx, q.fromArray(rm), q.fromArray(rv), tg, tb, { training: false }).out,
+        [
+          { data: x, shape },
+          { data: gamma, shape: [3] },
+          { data: beta, shape: [3] },
+        ],
+        { reference: ([rx, rg, rb]) => ref(rx, rg, rb) },
+      );
+      expect(r.ok, r.worst).toBe(true);
+    },
+  );
 
   it('with a fused ReLU (training fused op, differentiable-statistics path, eval): forward and gradients', async () => {
     const shape = [3, 2, 4, 4],
@@ -332,17 +348,20 @@ describe('upsample, dropout', () => {
     expect(Array.from(await g.toArray())).toEqual([0 + 1 + 4 + 5, 2 + 3 + 6 + 7, 8 + 9 + 12 + 13, 10 + 11 + 14 + 15]);
   });
 
-  it('dropout drops about p, scales survivors by 1/(1-p), repeats for a seed, and masks the gradient alike', async () => {
-    const x = q.ones([20000]).requiresGrad_();
-    const y = q.dropout(x, 0.3, 42);
-    const v = await y.toArray();
-    const dropped = v.filter((t) => t === 0).length / v.length;
-    expect(Math.abs(dropped - 0.3)).toBeLessThan(0.02);
-    expect(v.every((t) => t === 0 || Math.abs(t - 1 / 0.7) < 1e-6)).toBe(true);
-    expect(Array.from(await q.dropout(x, 0.3, 42).toArray())).toEqual(Array.from(v));
-    expect(Array.from(await q.dropout(x, 0.3, 43).toArray())).not.toEqual(Array.from(v));
-    const [g] = q.grad(q.sum(y), [x]);
-    expect(Array.from(await g.toArray())).toEqual(Array.from(v));
-    expect(q.dropout(x, 0.3, 1, false)).toBe(x);
-  });
+  it(
+    'dropout drops about p, scales survivors by 1/(1-p), ' + 'repeats for a seed, and masks the gradient alike',
+    async () => {
+      const x = q.ones([20000]).requiresGrad_();
+      const y = q.dropout(x, 0.3, 42);
+      const v = await y.toArray();
+      const dropped = v.filter((t) => t === 0).length / v.length;
+      expect(Math.abs(dropped - 0.3)).toBeLessThan(0.02);
+      expect(v.every((t) => t === 0 || Math.abs(t - 1 / 0.7) < 1e-6)).toBe(true);
+      expect(Array.from(await q.dropout(x, 0.3, 42).toArray())).toEqual(Array.from(v));
+      expect(Array.from(await q.dropout(x, 0.3, 43).toArray())).not.toEqual(Array.from(v));
+      const [g] = q.grad(q.sum(y), [x]);
+      expect(Array.from(await g.toArray())).toEqual(Array.from(v));
+      expect(q.dropout(x, 0.3, 1, false)).toBe(x);
+    },
+  );
 });

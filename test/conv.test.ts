@@ -50,21 +50,24 @@ function setup(c: ConvCase) {
 
 describe('conv2d', () => {
   for (const impl of ['gemm', 'direct'] as const) {
-    it(`${impl}: forward matches the float64 reference (kernel sizes, strides, paddings, dilations, groups, bias)`, async () => {
-      await fc.assert(
-        fc.asyncProperty(convCase, async (c) => {
-          const { xs, ws, x, w, b, p, opts } = setup(c);
-          const e = refConv(arr(x, xs), arr(w, ws), c.bias ? arr(b, [b.length]) : null, p);
-          const out = q.tidy(() =>
-            q.conv2d(q.fromArray(x, xs), q.fromArray(w, ws), c.bias ? q.fromArray(b) : null, { ...opts, impl }),
-          );
-          expect(out.shape).toEqual(e.shape);
-          expectClose(await out.toArray(), e.data, 1e-4, 1e-4);
-          out.dispose();
-        }),
-        { numRuns: 25 },
-      );
-    });
+    it(
+      `${impl}: forward matches the float64 reference ` + `(kernel sizes, strides, paddings, dilations, groups, bias)`,
+      async () => {
+        await fc.assert(
+          fc.asyncProperty(convCase, async (c) => {
+            const { xs, ws, x, w, b, p, opts } = setup(c);
+            const e = refConv(arr(x, xs), arr(w, ws), c.bias ? arr(b, [b.length]) : null, p);
+            const out = q.tidy(() =>
+              q.conv2d(q.fromArray(x, xs), q.fromArray(w, ws), c.bias ? q.fromArray(b) : null, { ...opts, impl }),
+            );
+            expect(out.shape).toEqual(e.shape);
+            expectClose(await out.toArray(), e.data, 1e-4, 1e-4);
+            out.dispose();
+          }),
+          { numRuns: 25 },
+        );
+      },
+    );
 
     it(`${impl}: gradients w.r.t. input, weight and bias match finite differences`, async () => {
       await fc.assert(
@@ -122,21 +125,25 @@ describe('conv2d', () => {
     };
   };
 
-  it('winograd: forward matches the float64 reference (strides 1 and 2, edge tiles, small maps, paddings 0-2, bias)', async () => {
-    await fc.assert(
-      fc.asyncProperty(winogradCase, async (c) => {
-        const { xs, ws, x, w, b, p, opts } = winogradSetup(c);
-        const e = refConv(arr(x, xs), arr(w, ws), c.bias ? arr(b, [b.length]) : null, p);
-        const out = q.tidy(() =>
-          q.conv2d(q.fromArray(x, xs), q.fromArray(w, ws), c.bias ? q.fromArray(b) : null, opts),
-        );
-        expect(out.shape).toEqual(e.shape);
-        expectClose(await out.toArray(), e.data, 1e-4, 1e-4);
-        out.dispose();
-      }),
-      { numRuns: 40 },
-    );
-  });
+  it(
+    'winograd: forward matches the float64 reference (strides 1 ' +
+      'and 2, edge tiles, small maps, paddings 0-2, bias)',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(winogradCase, async (c) => {
+          const { xs, ws, x, w, b, p, opts } = winogradSetup(c);
+          const e = refConv(arr(x, xs), arr(w, ws), c.bias ? arr(b, [b.length]) : null, p);
+          const out = q.tidy(() =>
+            q.conv2d(q.fromArray(x, xs), q.fromArray(w, ws), c.bias ? q.fromArray(b) : null, opts),
+          );
+          expect(out.shape).toEqual(e.shape);
+          expectClose(await out.toArray(), e.data, 1e-4, 1e-4);
+          out.dispose();
+        }),
+        { numRuns: 40 },
+      );
+    },
+  );
 
   it('winograd: gradients w.r.t. input, weight and bias match finite differences', async () => {
     await fc.assert(
@@ -165,55 +172,60 @@ describe('conv2d', () => {
     [1, 16],
     [2, 16],
   ]) {
-    it(`winograd on a wide stride-${stride} layer of width ${W} (the auto choice) agrees with the implicit GEMM in all three directions, also split into image ranges`, async () => {
-      const xs = [5, 32, 13, W],
-        ws = [24, 32, 3, 3];
-      const [OH, OW] = [Math.floor((13 - 1) / stride) + 1, Math.floor((W - 1) / stride) + 1];
-      const x = q.keep(
-        q.fromArray(
-          Array.from({ length: size(xs) }, (_, i) => Math.sin(i * 0.1)),
-          xs,
-        ),
-      );
-      const w = q.keep(
-        q.fromArray(
-          Array.from({ length: size(ws) }, (_, i) => Math.cos(i * 0.2) * 0.1),
-          ws,
-        ),
-      );
-      const bias = q.keep(q.fromArray(Array.from({ length: 24 }, (_, i) => 0.05 * i)));
-      const seed = q.keep(
-        q.fromArray(
-          Array.from({ length: 5 * 24 * OH * OW }, (_, i) => Math.cos(i * 0.01)),
-          [5, 24, OH, OW],
-        ),
-      );
-      const run = async (impl: 'auto' | 'gemm') => {
-        for (const t of [x, w]) t.requiresGrad = true;
-        const y = q.conv2d(x, w, bias, { stride, padding: 1, impl });
-        const [dx, dw] = q.grad(q.sum(q.mul(y, seed)), [x, w]);
-        const r = [await y.toArray(), await dx.toArray(), await dw.toArray()];
-        for (const t of [y, dx, dw]) t.dispose();
-        return r;
-      };
-      const p: ConvParams = { stride: [stride, stride], padding: [1, 1], dilation: [1, 1], groups: 1 };
-      const ref = refConv(arr(await x.toArray(), xs), arr(await w.toArray(), ws), arr(await bias.toArray(), [24]), p);
-      const gemm = await run('gemm');
-      expectClose(gemm[0], ref.data, 1e-4, 1e-4);
-      for (const limit of [0, 40_000]) {
-        // 40 kB: one image per range
-        winogradLimits.maxBinding = limit;
-        try {
-          const wino = await run('auto');
-          // float32 Winograd rounding grows with the summed terms (dW sums N x OH x OW products): absolute
-          // tolerance 1e-4 of the largest value; a wrong tap or tile is off by the values themselves
-          for (let i = 0; i < 3; i++) expectClose(wino[i], gemm[i], 1e-4 * Math.max(1, ...gemm[i].map(Math.abs)), 1e-4);
-        } finally {
-          winogradLimits.maxBinding = 0;
+    it(
+      `winograd on a wide stride-${stride} layer of width ${W} (the auto choice) agrees with the implicit GEMM in ` +
+        `all three directions, also split into image ranges`,
+      async () => {
+        const xs = [5, 32, 13, W],
+          ws = [24, 32, 3, 3];
+        const [OH, OW] = [Math.floor((13 - 1) / stride) + 1, Math.floor((W - 1) / stride) + 1];
+        const x = q.keep(
+          q.fromArray(
+            Array.from({ length: size(xs) }, (_, i) => Math.sin(i * 0.1)),
+            xs,
+          ),
+        );
+        const w = q.keep(
+          q.fromArray(
+            Array.from({ length: size(ws) }, (_, i) => Math.cos(i * 0.2) * 0.1),
+            ws,
+          ),
+        );
+        const bias = q.keep(q.fromArray(Array.from({ length: 24 }, (_, i) => 0.05 * i)));
+        const seed = q.keep(
+          q.fromArray(
+            Array.from({ length: 5 * 24 * OH * OW }, (_, i) => Math.cos(i * 0.01)),
+            [5, 24, OH, OW],
+          ),
+        );
+        const run = async (impl: 'auto' | 'gemm') => {
+          for (const t of [x, w]) t.requiresGrad = true;
+          const y = q.conv2d(x, w, bias, { stride, padding: 1, impl });
+          const [dx, dw] = q.grad(q.sum(q.mul(y, seed)), [x, w]);
+          const r = [await y.toArray(), await dx.toArray(), await dw.toArray()];
+          for (const t of [y, dx, dw]) t.dispose();
+          return r;
+        };
+        const p: ConvParams = { stride: [stride, stride], padding: [1, 1], dilation: [1, 1], groups: 1 };
+        const ref = refConv(arr(await x.toArray(), xs), arr(await w.toArray(), ws), arr(await bias.toArray(), [24]), p);
+        const gemm = await run('gemm');
+        expectClose(gemm[0], ref.data, 1e-4, 1e-4);
+        for (const limit of [0, 40_000]) {
+          // 40 kB: one image per range
+          winogradLimits.maxBinding = limit;
+          try {
+            const wino = await run('auto');
+            // float32 Winograd rounding grows with the summed terms (dW sums N x OH x OW products): absolute
+            // tolerance 1e-4 of the largest value; a wrong tap or tile is off by the values themselves
+            for (let i = 0; i < 3; i++)
+              expectClose(wino[i], gemm[i], 1e-4 * Math.max(1, ...gemm[i].map(Math.abs)), 1e-4);
+          } finally {
+            winogradLimits.maxBinding = 0;
+          }
         }
-      }
-      for (const t of [x, w, bias, seed]) t.dispose();
-    });
+        for (const t of [x, w, bias, seed]) t.dispose();
+      },
+    );
   }
 
   it("impl 'winograd' on a conv it cannot compute names what is wrong", () => {

@@ -17,9 +17,12 @@ export const shapeArb = (lo = 0, hi = 4, maxDim = 5) =>
 
 /** Values for a shape, in [lo, hi], kept away from 0 when `awayFromZero` (kinks, log/div domains). */
 export function valuesArb(n: number, lo = -3, hi = 3, awayFromZero = 0) {
-  return fc
-    .array(fc.double({ min: lo, max: hi, noNaN: true }), { minLength: n, maxLength: n })
-    .map((v) => v.map((x) => Math.fround(Math.abs(x) < awayFromZero ? (x < 0 ? -awayFromZero : awayFromZero) : x))); // float32-exact inputs: the reference sees what the GPU sees
+  return (
+    fc
+      .array(fc.double({ min: lo, max: hi, noNaN: true }), { minLength: n, maxLength: n })
+      // float32-exact inputs: the reference sees what the GPU sees
+      .map((v) => v.map((x) => Math.fround(Math.abs(x) < awayFromZero ? (x < 0 ? -awayFromZero : awayFromZero) : x)))
+  );
 }
 
 /** Two shapes that broadcast together: the second drops leading dims and sets some dims to 1. */

@@ -154,39 +154,42 @@ describe('softmax, log_softmax, gather, cross-entropy', () => {
     return reduction === 'sum' ? [s] : reduction === 'mean' ? [s / N] : per;
   }
 
-  it('cross-entropy with int labels and soft labels (mean/sum/none) matches torch formulas, with gradients', async () => {
-    const arbCE = fc.tuple(
-      fc.integer({ min: 1, max: 6 }),
-      fc.integer({ min: 2, max: 7 }),
-      fc.constantFrom('mean', 'sum', 'none'),
-      fc.boolean(),
-    );
-    await fc.assert(
-      fc.asyncProperty(arbCE, async ([N, C, reduction, soft]) => {
-        const logits = Array.from({ length: N * C }, (_, i) => 2 * Math.sin(i * 1.3));
-        const labels = Array.from({ length: N }, (_, n) => (n * 5 + 1) % C);
-        const probs = Array.from({ length: N * C }, (_, i) => Math.exp(Math.cos(i)));
-        const rowSum = (n: number) => probs.slice(n * C, (n + 1) * C).reduce((a, b) => a + b, 0);
-        const target = soft
-          ? (n: number, c: number) => probs[n * C + c] / rowSum(n)
-          : (n: number, c: number) => +(labels[n] === c);
-        const softT = Array.from({ length: N * C }, (_, i) => target(Math.floor(i / C), i % C));
-        const mk = () => (soft ? q.fromArray(softT, [N, C]) : q.fromArray(new Int32Array(labels), [N]));
-        const opts = { reduction: reduction as 'mean' };
-        expectClose(
-          await q.crossEntropy(q.fromArray(logits, [N, C]), mk(), opts).toArray(),
-          refCE(logits, N, C, target, reduction),
-          1e-5,
-          1e-4,
-        );
-        const r = await q.gradcheck(([x]) => q.crossEntropy(x, mk(), opts), [{ data: logits, shape: [N, C] }], {
-          reference: ([x]) => refCE(Array.from(x), N, C, target, reduction),
-        });
-        expect(r.ok, r.worst).toBe(true);
-      }),
-      RUNS,
-    );
-  });
+  it(
+    'cross-entropy with int labels and soft ' + 'labels (mean/sum/none) matches torch formulas, with gradients',
+    async () => {
+      const arbCE = fc.tuple(
+        fc.integer({ min: 1, max: 6 }),
+        fc.integer({ min: 2, max: 7 }),
+        fc.constantFrom('mean', 'sum', 'none'),
+        fc.boolean(),
+      );
+      await fc.assert(
+        fc.asyncProperty(arbCE, async ([N, C, reduction, soft]) => {
+          const logits = Array.from({ length: N * C }, (_, i) => 2 * Math.sin(i * 1.3));
+          const labels = Array.from({ length: N }, (_, n) => (n * 5 + 1) % C);
+          const probs = Array.from({ length: N * C }, (_, i) => Math.exp(Math.cos(i)));
+          const rowSum = (n: number) => probs.slice(n * C, (n + 1) * C).reduce((a, b) => a + b, 0);
+          const target = soft
+            ? (n: number, c: number) => probs[n * C + c] / rowSum(n)
+            : (n: number, c: number) => +(labels[n] === c);
+          const softT = Array.from({ length: N * C }, (_, i) => target(Math.floor(i / C), i % C));
+          const mk = () => (soft ? q.fromArray(softT, [N, C]) : q.fromArray(new Int32Array(labels), [N]));
+          const opts = { reduction: reduction as 'mean' };
+          expectClose(
+            await q.crossEntropy(q.fromArray(logits, [N, C]), mk(), opts).toArray(),
+            refCE(logits, N, C, target, reduction),
+            1e-5,
+            1e-4,
+          );
+          const r = await q.gradcheck(([x]) => q.crossEntropy(x, mk(), opts), [{ data: logits, shape: [N, C] }], {
+            reference: ([x]) => refCE(Array.from(x), N, C, target, reduction),
+          });
+          expect(r.ok, r.worst).toBe(true);
+        }),
+        RUNS,
+      );
+    },
+  );
 
   it('gradients w.r.t. inputs (not only parameters) through a small network', async () => {
     const r = await q.gradcheck(

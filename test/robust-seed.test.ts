@@ -159,36 +159,39 @@ describe("advertorch's attacks, float64 reference", () => {
     });
   }
 
-  it("robustAccuracy: 'clamp' is the [0, 1] clip alone, and under pixel space equals clean on real-range data", async () => {
-    const s = await setup(5, 6, 'normalized');
-    const set = attackSetOfFloats(Float32Array.from(s.x0), s.y, NORMALIZATION.cifar10);
-    const r = await robustAccuracy(s.net, set, { space: 'normalized', steps: 1 });
-    // reference: accuracy of the model on clip(x0) and on x0
-    const acc = (x: Float64Array) => {
-      let ok = 0;
-      for (let i = 0; i < s.y.length; i++) {
-        const z = Array.from({ length: C }, (_, c) => {
-          let v = s.b[c];
-          for (let j = 0; j < D; j++) v += s.w[c * D + j] * x[i * D + j];
-          return v;
-        });
-        if (z.indexOf(Math.max(...z)) === s.y[i]) ok++;
-      }
-      return ok / s.y.length;
-    };
-    expect(r.clean).toBeCloseTo(acc(s.x0), 9);
-    expect(r.clamp).toBeCloseTo(acc(s.x0.map((v) => Math.min(1, Math.max(0, v)))), 9);
-    expect(r.space).toBe('normalized');
-    // real-range images (normalised pixels in [0, 1]) in pixel space: nothing to clip
-    const { mean, std } = NORMALIZATION.cifar10;
-    const px = Float32Array.from(s.x0, (_, i) => ((i * 7919) % 256) / 255);
-    const xn = px.map((v, i) => (v - mean[Math.floor((i % D) / 1024)]) / std[Math.floor((i % D) / 1024)]);
-    const rp = await robustAccuracy(s.net, attackSetOfFloats(xn, s.y, NORMALIZATION.cifar10), {
-      space: 'pixel',
-      steps: 1,
-    });
-    expect(rp.clamp).toBe(rp.clean);
-  });
+  it(
+    "robustAccuracy: 'clamp' is the [0, 1] clip alone, " + 'and under pixel space equals clean on real-range data',
+    async () => {
+      const s = await setup(5, 6, 'normalized');
+      const set = attackSetOfFloats(Float32Array.from(s.x0), s.y, NORMALIZATION.cifar10);
+      const r = await robustAccuracy(s.net, set, { space: 'normalized', steps: 1 });
+      // reference: accuracy of the model on clip(x0) and on x0
+      const acc = (x: Float64Array) => {
+        let ok = 0;
+        for (let i = 0; i < s.y.length; i++) {
+          const z = Array.from({ length: C }, (_, c) => {
+            let v = s.b[c];
+            for (let j = 0; j < D; j++) v += s.w[c * D + j] * x[i * D + j];
+            return v;
+          });
+          if (z.indexOf(Math.max(...z)) === s.y[i]) ok++;
+        }
+        return ok / s.y.length;
+      };
+      expect(r.clean).toBeCloseTo(acc(s.x0), 9);
+      expect(r.clamp).toBeCloseTo(acc(s.x0.map((v) => Math.min(1, Math.max(0, v)))), 9);
+      expect(r.space).toBe('normalized');
+      // real-range images (normalised pixels in [0, 1]) in pixel space: nothing to clip
+      const { mean, std } = NORMALIZATION.cifar10;
+      const px = Float32Array.from(s.x0, (_, i) => ((i * 7919) % 256) / 255);
+      const xn = px.map((v, i) => (v - mean[Math.floor((i % D) / 1024)]) / std[Math.floor((i % D) / 1024)]);
+      const rp = await robustAccuracy(s.net, attackSetOfFloats(xn, s.y, NORMALIZATION.cifar10), {
+        space: 'pixel',
+        steps: 1,
+      });
+      expect(rp.clamp).toBe(rp.clean);
+    },
+  );
 });
 
 describe("the seed's generator", () => {

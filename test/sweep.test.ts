@@ -5,7 +5,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { loadSweepConfig, readStatus, runSweepLocal, sweepJobs, writeSlurm } from '../src/experiments/sweep.js';
 import { readJsonl } from '../src/platform/files.js';
 
@@ -78,7 +78,8 @@ describe('sweep job graph', () => {
 
 describe('local sweep', () => {
   it('a failing model fails alone: the others finish, dependents are skipped, the report merges', async () => {
-    const c = loadSweepConfig(tinyConfig(['AlexNet_demo', 'NoSuchNet'])); // AlexNet: no BatchNorm, the generator still trains
+    // AlexNet: no BatchNorm, the generator still trains
+    const c = loadSweepConfig(tinyConfig(['AlexNet_demo', 'NoSuchNet']));
     const s = await runSweepLocal(c, 2);
     expect(s.failed).toEqual(['train-NoSuchNet-cifar10']);
     expect(s.skipped.sort()).toEqual(['gen-NoSuchNet-cifar10', 'ptq-NoSuchNet-cifar10', 'robust-NoSuchNet-cifar10']);
@@ -87,7 +88,8 @@ describe('local sweep', () => {
       /unknown model "NoSuchNet"/,
     );
     expect(readJsonl(join(c.out, 'runs', 'AlexNet_demo-cifar10', 'ptq.jsonl')).length).toBe(3);
-    expect(readJsonl(join(c.out, 'runs', 'AlexNet_demo-cifar10', 'gen', 'robust.jsonl')).length).toBe(4); // fp32 + INT8 on test and fake
+    // fp32 + INT8 on test and fake
+    expect(readJsonl(join(c.out, 'runs', 'AlexNet_demo-cifar10', 'gen', 'robust.jsonl')).length).toBe(4);
     const html = readFileSync(join(c.out, 'report', 'index.html'), 'utf8');
     expect(html).toMatch(/Post-training quantization/);
     expect(html).toMatch(/Data-free robustness/);
@@ -124,6 +126,10 @@ describe('slurm sweep', () => {
   it('runs the tiny sweep through sbatch on a local single-node Slurm and merges the results', async () => {
     execFileSync('bash', ['scripts/slurm-local.sh', 'install'], { stdio: 'inherit' });
     const started = execFileSync('bash', ['scripts/slurm-local.sh', 'start'], { encoding: 'utf8' });
+    // stop what the test started (munged, slurmctld, slurmd), however the test ends
+    onTestFinished(() => {
+      execFileSync('bash', ['scripts/slurm-local.sh', 'stop']);
+    });
     const conf = /SLURM_CONF=(\S+)/.exec(started)?.[1] as string;
     const env = { ...process.env, SLURM_CONF: conf };
     const path = tinyConfig(['VGG_demo', 'AlexNet_demo']);

@@ -68,7 +68,8 @@ describe('train', () => {
 
   it('a run killed mid-epoch and resumed ends with the same parameters', async () => {
     const outB = mkdtempSync(join(tmpdir(), 'qs-train-b-'));
-    const killed = await train(config(outB), false, { quiet: true, stopAfterBatches: 6 }); // epoch 1 done, 2 batches into epoch 2
+    // epoch 1 done, 2 batches into epoch 2
+    const killed = await train(config(outB), false, { quiet: true, stopAfterBatches: 6 });
     expect(killed.stoppedEarly).toBeDefined();
     killed.model.dispose();
     const r = await train(config(outB), true, { quiet: true });

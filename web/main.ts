@@ -58,7 +58,8 @@ async function useModel(bytes: Uint8Array, source: string): Promise<void> {
   session = await QuantSession.create(classifierFromCheckpoint(bytes, source).eval(), data.calib, data.test);
   $('model-info').textContent = `${session.model.arch}, ${fpModel.numParameters().toLocaleString('en-US')} parameters`;
   $('slice-info').textContent =
-    `Accuracy on the first ${test.count} CIFAR-10 test images; activation ranges calibrated on ${data.calib.count} training images.`;
+    `Accuracy on the first ${test.count} CIFAR-10 test images; activation ranges calibrated on ${data.calib.count} ` +
+    `training images.`;
   show('fp-acc', session.fpAcc, pct(session.fpAcc));
   ($('run') as HTMLButtonElement).disabled = false;
   ($('attack') as HTMLButtonElement).disabled = false;
@@ -116,7 +117,9 @@ async function samples(): Promise<void> {
     const fig = document.createElement('figure');
     fig.append(canvasOf(test.images.subarray(i * 3072, (i + 1) * 3072)));
     const cap = document.createElement('figcaption');
-    cap.innerHTML = `true ${CLASSES[test.labels[i]]}<br>${CLASSES[fp[i]]} / <span class="${qp[i] === test.labels[i] ? '' : 'wrong'}">${CLASSES[qp[i]]}</span>`;
+    cap.innerHTML =
+      `true ${CLASSES[test.labels[i]]}<br>${CLASSES[fp[i]]} / <span ` +
+      `class="${qp[i] === test.labels[i] ? '' : 'wrong'}">${CLASSES[qp[i]]}</span>`;
     fig.append(cap);
     box.append(fig);
   }

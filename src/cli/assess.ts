@@ -88,7 +88,8 @@ export function registerAssessCommand(program: Command): void {
       for (const x of r.rows)
         console.log(
           `${x.format.padEnd(12)} js_flops ${x.js_flops.toExponential(3)}  predicted loss ` +
-            `${x.predicted_loss === null ? '–' : x.predicted_loss.toFixed(4)}  fake PGD ${(x.fake_pgd * 100).toFixed(1)}%` +
+            `${x.predicted_loss === null ? '–' : x.predicted_loss.toFixed(4)}  fake PGD ` +
+            `${(x.fake_pgd * 100).toFixed(1)}%` +
             (x.measured_loss !== undefined ? `  measured loss ${x.measured_loss.toFixed(4)}` : ''),
         );
       console.log(`recommended under max loss ${r.max_loss}: ${r.recommended.join(', ') || 'none'}`);

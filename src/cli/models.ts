@@ -83,7 +83,8 @@ export function registerModelsCommands(program: Command): void {
             ? ''
             : `best validation ${(r.valAcc * 100).toFixed(2)}% (epoch ${(r.bestEpoch ?? 0) + 1}); `;
         console.log(
-          `${o.model} on ${o.dataset}: ${val}test accuracy ${(r.testAcc * 100).toFixed(2)}% (train ${(r.trainAcc * 100).toFixed(2)}%); files in ${out}`,
+          `${o.model} on ${o.dataset}: ${val}test accuracy ${(r.testAcc * 100).toFixed(2)}% (train ` +
+            `${(r.trainAcc * 100).toFixed(2)}%); files in ${out}`,
         );
       } catch (e) {
         if (e instanceof NonFiniteLossError) {

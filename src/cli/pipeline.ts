@@ -33,7 +33,9 @@ export function registerPipelineCommands(program: Command): void {
       }
       const s = await runSweepLocal(c, o.concurrency);
       console.log(
-        `sweep: ${s.done.length} done, ${s.failed.length} failed${s.failed.length ? ` (${s.failed.join(', ')}; logs in ${join(c.out, 'logs')})` : ''}, ${s.skipped.length} skipped; report ${join(c.out, 'report', 'index.html')}`,
+        `sweep: ${s.done.length} done, ${s.failed.length} ` +
+          `failed${s.failed.length ? ` (${s.failed.join(', ')}; logs in ${join(c.out, 'logs')})` : ''}, ` +
+          `${s.skipped.length} skipped; report ${join(c.out, 'report', 'index.html')}`,
       );
       if (s.failed.length) process.exitCode = 2;
     });

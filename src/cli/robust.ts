@@ -34,7 +34,8 @@ export function registerRobustCommands(program: Command): void {
     alpha: GEN_DEFAULTS.pgdAlpha,
   })
     .description(
-      "train the Qimera-style generator against a trained classifier (the seed's procedure); writes a fixed fake dataset",
+      "train the Qimera-style generator against a trained classifier (the seed's procedure); writes a fixed fake " +
+        'dataset',
     )
     .option('--model <name>', 'model cfg name (default: from the checkpoint metadata)', modelName)
     .option('--dataset <name>', 'cifar10 | cifar100', dataset, 'cifar10')
@@ -158,13 +159,15 @@ export function registerRobustCommands(program: Command): void {
         quiet: o.quiet,
       });
       console.log(
-        `generator: gen acc ${(r.genAcc * 100).toFixed(1)}%; fake set ${r.fakePath}${r.adjustPath ? `; adjusted (${r.rounds} rounds) ${r.adjustPath}` : ''}`,
+        `generator: gen acc ${(r.genAcc * 100).toFixed(1)}%; fake set ` +
+          `${r.fakePath}${r.adjustPath ? `; adjusted (${r.rounds} rounds) ${r.adjustPath}` : ''}`,
       );
     });
 
   withAttackOptions(program.command('robust'), ROBUST_DEFAULTS)
     .description(
-      'clean/FGSM/PGD accuracy of the full-precision and PTQ models on the test set and the fake sets; fits, PCA, images',
+      'clean/FGSM/PGD accuracy of the full-precision and PTQ models on the test set and the fake sets; fits, PCA, ' +
+        'images',
     )
     .option('--model <name>', 'model cfg name (default: from the checkpoint metadata)', modelName)
     .option('--dataset <name>', 'cifar10 | cifar100', dataset, 'cifar10')
@@ -240,7 +243,8 @@ export function registerRobustCommands(program: Command): void {
       });
       for (const r of rows)
         console.log(
-          `${r.model} ${r.format.padEnd(12)} ${r.data.padEnd(9)} clean ${pct(r.clean)}  clamp ${pct(r.clamp ?? NaN)}  ` +
+          `${r.model} ${r.format.padEnd(12)} ${r.data.padEnd(9)} clean ${pct(r.clean)}  clamp ` +
+            `${pct(r.clamp ?? NaN)}  ` +
             `fgsm ${pct(r.fgsm)}  pgd ${pct(r.pgd)}  (${r.attack_space ?? 'pixel'} space)`,
         );
     });

@@ -90,7 +90,8 @@ export function loadCifar(name: DatasetName, split: Split, opts: LoadCifarOption
     const b = readFileSync(path);
     if (b.length === 0 || b.length % rec !== 0) {
       throw new Error(
-        `${path}: ${b.length} bytes is not a whole number of ${rec}-byte records (truncated or not the ${name} binary layout)`,
+        `${path}: ${b.length} bytes is not a whole number of ${rec}-byte records (truncated or not the ${name} ` +
+          `binary layout)`,
       );
     }
     parts.push(new Uint8Array(b.buffer, b.byteOffset, b.length));
@@ -107,7 +108,8 @@ export function loadCifar(name: DatasetName, split: Split, opts: LoadCifarOption
       const label = p[o + lay.labelOffset];
       if (label >= lay.classes)
         throw new Error(
-          `${join(dir, lay.files[split][f])}: record ${r} has label ${label}, outside 0..${lay.classes - 1} (corrupt file or wrong layout)`,
+          `${join(dir, lay.files[split][f])}: record ${r} has label ${label}, outside 0..${lay.classes - 1} ` +
+            `(corrupt file or wrong layout)`,
         );
       labels[i] = label;
       images.set(p.subarray(o + lay.labelBytes, o + rec), i * IMAGE_BYTES);

@@ -249,7 +249,11 @@ export async function initEngine(gpu: GPU, keepAlive: unknown = gpu): Promise<En
 }
 
 export function engine(): Engine {
-  if (!current) throw new Error('quantscope engine not initialised: call `await init()` first');
+  if (!current)
+    throw new Error(
+      'quantscope engine not initialised: call `await initNode()` (Node) or `await initEngine(navigator.gpu)` ' +
+        '(browser) first',
+    );
   return current;
 }
 

@@ -31,19 +31,25 @@ export async function writeAssessReport(r: AssessResult, out: string): Promise<v
     (a, b) => a.bits - b.bits || (a.predicted_loss ?? a.js_flops) - (b.predicted_loss ?? b.js_flops),
   );
   const html = `<!doctype html><meta charset="utf-8"><title>quantscope assess: ${esc(r.model)}</title>
-<style>body{font:14px system-ui;margin:2em;max-width:1100px}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}tr.rec{background:#e6f4ea}</style>
+<style>body{font:14px system-ui;margin:2em;max-width:1100px}table{border-collapse:collapse}
+td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}tr.rec{background:#e6f4ea}</style>
 <h1>${esc(r.model)} (${esc(r.dataset)}): quantization assessed without data</h1>
-<p>Checkpoint <code>${esc(r.checkpoint)}</code>; fake set <code>${esc(r.fake_set)}</code>. Full precision on the fake set: clean ${pct(r.fp.fake_clean)}, PGD ${pct(r.fp.fake_pgd)} (the seed's normalised-space attack).
+<p>Checkpoint <code>${esc(r.checkpoint)}</code>; fake set <code>${esc(r.fake_set)}</code>. Full precision on the fake
+set: clean ${pct(r.fp.fake_clean)}, PGD ${pct(r.fp.fake_pgd)} (the seed's normalised-space attack).
 ${r.fit ? `Predicted acc_loss from the fit in <code>${esc(r.fit)}</code>.` : 'No fit given (--fit): js_flops only.'}
-Recommended (fewest bits per family with predicted loss ≤ ${pct(r.max_loss)}): <b>${esc(r.recommended.join(', ') || 'none')}</b>.</p>
+Recommended (fewest bits per family with predicted loss ≤ ${pct(r.max_loss)}):
+<b>${esc(r.recommended.join(', ') || 'none')}</b>.</p>
 ${img(join(out, 'assess-loss.png'), 'predicted loss by format')}
 ${
   v
-    ? `<h2>Predicted against measured (real test set)</h2><p>Mean absolute error of acc_loss ${num(v.mae)}; interval coverage ${pct(v.coverage)} over ${v.points} formats; every recommended format met the bound on the test set: ${v.recommended_met ? 'yes' : 'no'}. Full precision on the test set: clean ${pct(r.fp.test_clean)}, PGD ${pct(r.fp.test_pgd)}.</p>`
+    ? `<h2>Predicted against measured (real test set)</h2><p>Mean absolute error of acc_loss ${num(v.mae)}; ` +
+      `interval coverage ${pct(v.coverage)} over ${v.points} formats; every recommended format met the bound on the ` +
+      `test set: ${v.recommended_met ? 'yes' : 'no'}. Full precision on the test set: clean ` +
+      `${pct(r.fp.test_clean)}, PGD ${pct(r.fp.test_pgd)}.</p>`
     : ''
 }
 <h2>Formats</h2>
-<table><thead><tr>${['format', 'bits', 'js_flops', 'predicted acc_loss', 'band', 'fake clean', 'fake PGD', 'rel fake PGD', 'predicted rel PGD', ...(v ? ['measured acc_loss', 'rel test PGD'] : [])].map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>
+<table><thead><tr>${headings(Boolean(v))}</tr></thead><tbody>
 ${ranked
   .map(
     (x) =>
@@ -101,4 +107,10 @@ export function assessSection(r: AssessResult): string {
       rows,
     )
   );
+}
+
+function headings(validated: boolean): string {
+  const names = ['format', 'bits', 'js_flops', 'predicted acc_loss', 'band', 'fake clean', 'fake PGD'];
+  names.push('rel fake PGD', 'predicted rel PGD', ...(validated ? ['measured acc_loss', 'rel test PGD'] : []));
+  return names.map((h) => `<th>${esc(h)}</th>`).join('');
 }

@@ -205,7 +205,8 @@ export function formatFitTable(fits: FitEntry[]): string {
   const lines = ['measure            scope                      form    R²       held-out R²  n'];
   for (const f of fits) {
     lines.push(
-      `${f.measure.padEnd(18)} ${f.scope.padEnd(26)} ${f.best.form.padEnd(7)} ${f.best.r2.toFixed(4).padStart(7)}  ${Number.isNaN(f.best.cvR2) ? '     -' : f.best.cvR2.toFixed(4).padStart(7)}     ${f.points}`,
+      `${f.measure.padEnd(18)} ${f.scope.padEnd(26)} ${f.best.form.padEnd(7)} ${f.best.r2.toFixed(4).padStart(7)}  ` +
+        `${Number.isNaN(f.best.cvR2) ? '     -' : f.best.cvR2.toFixed(4).padStart(7)}     ${f.points}`,
     );
   }
   return lines.join('\n');

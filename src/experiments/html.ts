@@ -14,10 +14,17 @@ export const num = (v: unknown, d = 4) =>
     : '–';
 
 export function table(head: string[], rows: (string | number)[][]): string {
-  return `<table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
+  const cells = (r: (string | number)[]) => r.map((c) => `<td>${esc(c)}</td>`).join('');
+  const body = rows.map((r) => `<tr>${cells(r)}</tr>`).join('');
+  const heads = head.map((h) => `<th>${esc(h)}</th>`).join('');
+  return `<table><thead><tr>${heads}</tr></thead><tbody>${body}</tbody></table>`;
 }
 
 export function img(png: string, alt: string): string {
   if (!existsSync(png)) return '';
-  return `<figure><img alt="${esc(alt)}" src="data:image/png;base64,${readFileSync(png).toString('base64')}"><figcaption>${esc(alt)} (<a href="${esc(basename(png).replace(/\.png$/, '.svg'))}">SVG</a>)</figcaption></figure>`;
+  return (
+    `<figure><img alt="${esc(alt)}" ` +
+    `src="data:image/png;base64,${readFileSync(png).toString('base64')}"><figcaption>${esc(alt)} (<a ` +
+    `href="${esc(basename(png).replace(/\.png$/, '.svg'))}">SVG</a>)</figcaption></figure>`
+  );
 }

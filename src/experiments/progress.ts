@@ -34,7 +34,9 @@ export class Progress {
     const extra = Object.entries(info)
       .map(([k, v]) => `${k} ${typeof v === 'number' ? fmtNum(v) : v}`)
       .join('  ');
-    const line = `${this.label} ${done} done, no cap  ${secs.toFixed(0)}s (${(secs / Math.max(1, done)).toFixed(1)}s each)  ${extra}`;
+    const line =
+      `${this.label} ${done} done, no cap  ${secs.toFixed(0)}s ` +
+      `(${(secs / Math.max(1, done)).toFixed(1)}s each)  ${extra}`;
     if (this.tty) process.stderr.write(`\r\x1b[K${line}`);
     else process.stderr.write(`${line}\n`);
   }

@@ -125,7 +125,8 @@ export async function runPtq(c: PtqConfig): Promise<PtqRow[]> {
   const other = existing.find((r) => (r.calibration ?? 'fp') !== mode);
   if (other)
     throw new Error(
-      `ptq: ${jsonl} holds results calibrated with "${other.calibration ?? 'fp'}", not "${mode}"; use another --out so the fits do not mix them`,
+      `ptq: ${jsonl} holds results calibrated with "${other.calibration ?? 'fp'}", not "${mode}"; use another --out ` +
+        `so the fits do not mix them`,
     );
   const done = new Set(existing.map((r) => r.format));
   const todo = formats.filter((f) => !done.has(f.name));

@@ -77,7 +77,10 @@ export async function buildReport(
       join(figs, 'training-loss'),
     );
     sections.push(
-      `<h2>1. Full-precision training</h2>${table(['model', 'dataset', 'params', 'train images', 'epochs', 'train acc', 'test acc'], rows)}${img(join(figs, 'training-loss.png'), 'Training loss per epoch')}`,
+      `<h2>1. Full-precision ` +
+        `training</h2>` +
+        table(['model', 'dataset', 'params', 'train images', 'epochs', 'train acc', 'test acc'], rows) +
+        img(join(figs, 'training-loss.png'), 'Training loss per epoch'),
     );
   }
   // PTQ
@@ -120,21 +123,26 @@ export async function buildReport(
       );
     }
     const head = ['model', 'format', 'bits', 'js_param', 'js_flops', 'js_hist_flops', 'q_acc', 'acc_loss'];
-    sections.push(`<h2>2. Post-training quantization</h2><p>${ptq.length} quantized models from ${ptqFiles.length} sweep(s). js_* are the seed's JS-divergence similarities (softmax over input channels, KL sums), weighted by each layer's share of params / MACs; acc_loss = (fp_acc − q_acc) / fp_acc.</p>
+    sections.push(
+      `<h2>2. Post-training quantization</h2><p>${ptq.length} quantized models from ${ptqFiles.length} ` +
+        `sweep(s). js_* are the seed's JS-divergence similarities (softmax over input channels, KL sums), ` +
+        `weighted by ` +
+        `each layer's share of params / MACs; acc_loss = (fp_acc − q_acc) / fp_acc.</p>
 ${models.map((m) => img(join(figs, `ptq-${m}.png`), `${m}: accuracy vs bit width`)).join('')}
 <details><summary>All ${ptq.length} rows</summary>${table(
-      head,
-      ptq.map((r) => [
-        r.model,
-        r.format,
-        r.bits,
-        num(r.js_param),
-        num(r.js_flops),
-        num(r.js_hist_flops),
-        pct(r.q_acc),
-        num(r.acc_loss),
-      ]),
-    )}</details>`);
+          head,
+          ptq.map((r) => [
+            r.model,
+            r.format,
+            r.bits,
+            num(r.js_param),
+            num(r.js_flops),
+            num(r.js_hist_flops),
+            pct(r.q_acc),
+            num(r.acc_loss),
+          ]),
+        )}</details>`,
+    );
     // fits
     const report: FitReport = await runFit(resultsDir, outDir, { protocol: mainProtocol });
     const fitRows = report.fits.map((f) => [
@@ -154,9 +162,16 @@ ${models.map((m) => img(join(figs, `ptq-${m}.png`), `${m}: accuracy vs bit width
           img(join(figs, `fit-js_hist_flops-all-${d}.png`), `histogram JS (FLOPs-weighted) → acc_loss (${d})`),
       )
       .join('');
-    sections.push(`<h2>3. Predicting accuracy loss from weight similarity</h2><p>Protocol ${esc(report.protocol)}. The seed's form is a rational function (p1·x² + p2·x + p3) / (q1·x² + q2·x + q3), fitted by nonlinear least squares from seeded starts; only fits that are non-decreasing over the data's range are eligible (also for the alternatives: polynomials of degree 1–4, a power law, a saturating exponential). R² is in sample, as the seed reports it; held-out R² is 5-fold. Pooled fits are per dataset.</p>
+    sections.push(
+      `<h2>3. Predicting accuracy loss from weight similarity</h2><p>Protocol ${esc(report.protocol)}. ` +
+        `The seed's form is a rational function (p1·x² + p2·x + p3) / (q1·x² + q2·x + q3), fitted by nonlinear least ` +
+        `squares from seeded starts; only fits that are non-decreasing over the data's range are eligible (also for ` +
+        `the alternatives: polynomials of degree 1–4, a power law, a saturating exponential). R² is in sample, as ` +
+        `the seed reports it; held-out R² is 5-fold. Pooled fits are per dataset.</p>
 ${img(join(figs, 'fit-js_flops-models.png'), 'js_flops → acc_loss, per model')}${allFigures}
-${table(['measure', 'scope', 'chosen form', 'R²', 'held-out R²', 'points'], fitRows)}<pre>${esc(formatFitTable(report.fits))}</pre>`);
+${table(['measure', 'scope', 'chosen form', 'R²', 'held-out R²', 'points'], fitRows)}
+<pre>${esc(formatFitTable(report.fits))}</pre>`,
+    );
   }
   const quirks = quirkRows(allPtq);
   if (quirks.length) {
@@ -199,7 +214,10 @@ ${table(['measure', 'scope', 'chosen form', 'R²', 'held-out R²', 'points'], fi
       if (existsSync(join(dir, 'adversarial-grid.png'))) {
         copyFileSync(join(dir, 'adversarial-grid.png'), join(outDir, `${tag}-adversarial-grid.png`));
         pictures.push(
-          `<figure><img alt="clean vs adversarial" src="data:image/png;base64,${readFileSync(join(dir, 'adversarial-grid.png')).toString('base64')}"><figcaption>${esc(tag)}: rows per data set — clean, PGD-perturbed, perturbation amplified (test set first, then fake)</figcaption></figure>`,
+          `<figure><img alt="clean vs adversarial" ` +
+            `src="data:image/png;base64,${readFileSync(join(dir, 'adversarial-grid.png')).toString('base64')}">` +
+            `<figcaption>${esc(tag)}: rows per data set — clean, PGD-perturbed, perturbation amplified ` +
+            '(test set first, then fake)</figcaption></figure>',
         );
       }
       const adj = join(dir, 'adjust.jsonl');
@@ -233,8 +251,15 @@ ${table(['measure', 'scope', 'chosen form', 'R²', 'held-out R²', 'points'], fi
     }
     const spaces = [...new Set(rows.map((r) => r.attack_space ?? 'pixel'))].join(' and ');
     const seedFits = robustSeedFits(reference);
-    sections.push(`<h2>4. Data-free robustness</h2><p>Clean / FGSM / PGD accuracy (L∞ eps 8/255 unless stated; attacks in ${esc(spaces)} space) of the full-precision and quantized models on generated (fake) data and on the real test set. Relative accuracy = quantized ÷ full precision on the same data. If fake-relative accuracy tracks test-relative accuracy, the generator predicts the robustness cost of quantization without the data.</p>
-<p>Attack space: the seed attacks the <em>normalised</em> tensors with a [0, 1] clip (advertorch's clip_min/clip_max), so most input values are clipped before any perturbation; the "clamp" column is the accuracy after that clip alone. Protocol <code>clean</code> attacks pixels instead, where [0, 1] is the real image box.</p>
+    sections.push(
+      `<h2>4. Data-free robustness</h2><p>Clean / FGSM / PGD accuracy (L∞ eps 8/255 unless stated; ` +
+        `attacks in ${esc(spaces)} space) of the full-precision and quantized models on generated (fake) data and on ` +
+        `the real test set. Relative accuracy = quantized ÷ full precision on the same data. If fake-relative ` +
+        `accuracy tracks test-relative accuracy, the generator predicts the robustness cost of quantization ` +
+        `without the data.</p>
+<p>Attack space: the seed attacks the <em>normalised</em> tensors with a [0, 1] clip (advertorch's
+clip_min/clip_max), so most input values are clipped before any perturbation; the "clamp" column is the accuracy
+after that clip alone. Protocol <code>clean</code> attacks pixels instead, where [0, 1] is the real image box.</p>
 ${
   seedFits.length
     ? `<p>The seed's pooled fits (reference/robust.csv; 6 models × 43 formats):</p>${table(
@@ -243,7 +268,8 @@ ${
       )}`
     : ''
 }
-${img(join(outDir, 'robust-fit-clean.png'), 'clean accuracy: fake-relative vs test-relative')}${img(join(outDir, 'robust-fit-pgd.png'), 'PGD accuracy: fake-relative vs test-relative')}
+${img(join(outDir, 'robust-fit-clean.png'), 'clean accuracy: fake-relative vs test-relative')}
+${img(join(outDir, 'robust-fit-pgd.png'), 'PGD accuracy: fake-relative vs test-relative')}
 ${table(
   ['dataset', 'fake set', 'metric', 'R²', 'slope', 'intercept', 'points', 'models'],
   fits.map((f) => [
@@ -272,7 +298,8 @@ ${table(
     num(r.rel_pgd, 3),
   ]),
 )}
-${pictures.join('\n')}`);
+${pictures.join('\n')}`,
+    );
   }
   const seedRows = existsSync(join(reference, 'ptq.csv')) ? compareWithSeed(resultsDir, reference) : [];
   if (seedRows.length)
@@ -285,9 +312,17 @@ ${pictures.join('\n')}`);
         ),
     );
   for (const s of extras.sections ?? []) sections.push(`<h2>${esc(s.title)}</h2>${s.html}`);
-  const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(extras.title ?? 'quantscope report')}</title>
-<style>body{font-family:system-ui,DejaVu Sans,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}table{border-collapse:collapse;margin:1em 0;font-size:.9em}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:right}th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}figure{margin:1em 0}img{max-width:100%}figcaption{font-size:.85em;color:#555}pre{background:#f7f7f7;padding:.6em;overflow:auto;font-size:.8em}</style></head>
-<body><h1>${esc(extras.title ?? 'quantscope report')}</h1><p>${extras.intro ?? ''}</p><p>Built ${new Date().toISOString()} from <code>${esc(relative(process.cwd(), resultsDir) || '.')}</code>.</p>${sections.join('\n')}</body></html>`;
+  const html =
+    `<!doctype html><html lang="en"><head><meta ` +
+    `charset="utf-8"><title>${esc(extras.title ?? 'quantscope report')}</title>
+<style>body{font-family:system-ui,DejaVu Sans,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
+table{border-collapse:collapse;margin:1em 0;font-size:.9em}
+td,th{border:1px solid #ccc;padding:.25em .6em;text-align:right}th{background:#f3f3f3}
+td:first-child,th:first-child{text-align:left}figure{margin:1em 0}img{max-width:100%}
+figcaption{font-size:.85em;color:#555}pre{background:#f7f7f7;padding:.6em;overflow:auto;font-size:.8em}</style></head>
+<body><h1>${esc(extras.title ?? 'quantscope report')}</h1><p>${extras.intro ?? ''}</p>
+<p>Built ${new Date().toISOString()} from <code>${esc(relative(process.cwd(), resultsDir) || '.')}</code>.</p>
+${sections.join('\n')}</body></html>`;
   const path = join(outDir, 'index.html');
   writeFileAtomic(path, html);
   return path;

@@ -395,7 +395,8 @@ export function writeSlurm(c: SweepConfig, configPath: string): string {
     const array = st !== 'report';
     const lines = [
       ...header(st, array),
-      `${JSON.stringify(process.execPath)} ${CLI} sweep-job --config ${resolve(configPath)} --stage ${st} --index ${array ? '${SLURM_ARRAY_TASK_ID}' : '0'}`,
+      `${JSON.stringify(process.execPath)} ${CLI} sweep-job --config ${resolve(configPath)} --stage ${st} --index ` +
+        `${array ? '${SLURM_ARRAY_TASK_ID}' : '0'}`,
       '',
     ];
     writeFileAtomic(join(dir, `${st}.sbatch`), lines.join('\n'));

@@ -239,7 +239,9 @@ export async function train(c: TrainConfig, resume = false, hooks: TrainHooks = 
         if (!Number.isFinite(l)) {
           lossSum.dispose();
           correct.dispose();
-          const msg = `loss became ${l} in epoch ${epoch + 1} batch ${b.index + 1} (lr ${lr}); stopped. The last good checkpoint (after epoch ${epoch}) is kept at ${ckpt}`;
+          const msg =
+            `loss became ${l} in epoch ${epoch + 1} batch ${b.index + 1} (lr ${lr}); stopped. The last ` +
+            `good checkpoint (after epoch ${epoch}) is kept at ${ckpt}`;
           throw new NonFiniteLossError(msg);
         }
         const secs = (performance.now() - t0) / 1000;
@@ -285,7 +287,9 @@ export async function train(c: TrainConfig, resume = false, hooks: TrainHooks = 
     appendJsonl(metricsPath, row);
     if (!hooks.quiet)
       log(
-        `epoch ${epoch + 1}/${c.epochs}: loss ${loss.toFixed(4)} train acc ${(trainAcc * 100).toFixed(2)}% ${Number.isNaN(testAcc) ? '' : `test acc ${(testAcc * 100).toFixed(2)}% `}(${(seen / secs).toFixed(1)} img/s)`,
+        `epoch ${epoch + 1}/${c.epochs}: loss ${loss.toFixed(4)} train acc ${(trainAcc * 100).toFixed(2)}% ` +
+          `${Number.isNaN(testAcc) ? '' : `test acc ${(testAcc * 100).toFixed(2)}% `}(${(seen / secs).toFixed(1)} ` +
+          `img/s)`,
       );
   }
   const lastTestAcc = testAcc;

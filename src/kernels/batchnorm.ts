@@ -16,7 +16,8 @@ function maskVars(v4: boolean, relu: boolean, out: string, k: string) {
   const elem = v4 ? 'vec4<f32>' : 'f32';
   return {
     TAIL: relu
-      ? `@group(0) @binding(4) var<storage, read> Y: array<${elem}>;\n@group(0) @binding(5) var<storage, read_write> ${out};`
+      ? `@group(0) @binding(4) var<storage, read> Y: array<${elem}>;\n@group(0) @binding(5) var<storage, ` +
+        `read_write> ${out};`
       : `@group(0) @binding(4) var<storage, read_write> ${out};`,
     GRAD: relu ? `select(${elem}(0.0), G[${k}], Y[${k}] > ${elem}(0.0))` : `G[${k}]`,
   };
@@ -100,7 +101,10 @@ export function bnStats(
   }
 }
 
-/** params [4, C] for bnBackward and the parameter gradients dw, db, from the 'train' statistics and the sums of channelAffineGrad. */
+/**
+ * params [4, C] for bnBackward and the parameter gradients dw, db, from the 'train' statistics and the sums of
+ * channelAffineGrad.
+ */
 export function bnTrainBackwardParams(
   stats: GPUBuffer,
   sums: GPUBuffer,
@@ -123,7 +127,10 @@ export function bnTrainBackwardParams(
   ]);
 }
 
-/** y = (x - m[c]) * s[c] + b[c] (then a ReLU when asked); m, s, b read at float offsets (rows of one packed buffer, or 0). */
+/**
+ * y = (x - m[c]) * s[c] + b[c] (then a ReLU when asked); m, s, b read at float offsets (rows of one packed buffer, or
+ * 0).
+ */
 export function channelAffine(
   x: GPUBuffer,
   m: GPUBuffer,
@@ -182,7 +189,10 @@ export function channelAffineGrad(
   );
 }
 
-/** dx = g * A[c] + (x - m[c]) * B[c] + D[c], params [4, C] = (m, A, B, D); g masked by y > 0 when a ReLU followed (reluOut). */
+/**
+ * dx = g * A[c] + (x - m[c]) * B[c] + D[c], params [4, C] = (m, A, B, D); g masked by y > 0 when a ReLU followed
+ * (reluOut).
+ */
 export function bnBackward(
   g: GPUBuffer,
   x: GPUBuffer,

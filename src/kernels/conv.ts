@@ -32,12 +32,17 @@ export type ConvImpl = 'auto' | 'gemm' | 'direct' | 'winograd';
 /** Process-wide switches; bench/ turns Winograd off to measure the implicit GEMM in the same run. */
 export const convSettings = { winograd: true };
 
-/** Winograd (F(4x4, 3x3), or F(4x4, 2x2) for stride 2) for this conv? Forced by impl 'winograd' (an error where it cannot apply). */
+/**
+ * Winograd (F(4x4, 3x3), or F(4x4, 2x2) for stride 2) for this conv? Forced by impl 'winograd' (an error where it
+ * cannot apply).
+ */
 function useWinograd(g: ConvGeometry, impl: ConvImpl): boolean {
   if (impl === 'winograd') {
     if (!winogradApplies(g))
       throw new Error(
-        `conv2d: impl 'winograd' needs a 3x3 kernel, dilation 1, groups 1, padding <= 2 and stride 1, or stride 2 with equal paddings (got ${g.KH}x${g.KW}, stride ${g.sH}x${g.sW}, dilation ${g.dH}x${g.dW}, groups ${g.groups}, padding ${g.pH}x${g.pW})`,
+        `conv2d: impl 'winograd' needs a 3x3 kernel, dilation 1, groups 1, padding <= 2 and stride 1, or stride 2 ` +
+          `with equal paddings (got ${g.KH}x${g.KW}, stride ${g.sH}x${g.sW}, dilation ${g.dH}x${g.dW}, groups ` +
+          `${g.groups}, padding ${g.pH}x${g.pW})`,
       );
     return true;
   }
@@ -105,7 +110,8 @@ function gemmSpec(TM: number, TN: number, WGX: number, WGY: number, vec4Out: boo
       for (let r = 0; r < TM; r++) for (let c = 0; c < TN4; c++) decl.push(`  var acc_${r}_${c} = vec4<f32>(0.0);`);
       for (let c = 0; c < TN4; c++)
         loads.push(
-          `        let o${c} = base + qb${c};\n        let q${c} = vec4<f32>(XS[o${c}], XS[o${c} + 1u], XS[o${c} + 2u], XS[o${c} + 3u]);`,
+          `        let o${c} = base + qb${c};\n        let q${c} = vec4<f32>(XS[o${c}], XS[o${c} + 1u], XS[o${c} + ` +
+            `2u], XS[o${c} + 3u]);`,
         );
       for (let q = 0; q < TM4; q++) loads.push(`        let p${q} = P[pk + min(row4 + ${q}u, ldM4 - 1u)];`);
       for (let r = 0; r < TM; r++)
@@ -182,7 +188,8 @@ function prepInput(
   const inner =
     o.ins === 1
       ? '    if (rowOk && j < limit && vc >= 0 && u32(vc) < W) { v = X[src + u32(vc)]; }'
-      : '    if (rowOk && j < limit && vc >= 0 && vc % ins == 0) {\n      let ic = u32(vc / ins);\n      if (ic < W) { v = X[src + ic]; }\n    }';
+      : '    if (rowOk && j < limit && vc >= 0 && vc % ins == 0) {\n      let ic = u32(vc / ins);\n      if (ic < ' +
+        'W) { v = X[src + ic]; }\n    }';
   const spec = {
     key: `conv_prep_input:${o.ins === 1 ? 'dense' : 'dilated'}`,
     inputs: 1,
@@ -280,7 +287,8 @@ function prepWeight(
   const body =
     mode === 'forward'
       ? '  var v = 0.0;\n  if (m < M) { v = Wt[((g * M + m) * Cg + c) * KH * KW + kh * KW + kw]; }\n  P[i] = v;'
-      : '  var v = 0.0;\n  if (m < Cg) { v = Wt[((g * M + c) * Cg + m) * KH * KW + (KH - 1u - kh) * KW + (KW - 1u - kw)]; }\n  P[i] = v;';
+      : '  var v = 0.0;\n  if (m < Cg) { v = Wt[((g * M + c) * Cg + m) * KH * KW + (KH - 1u - kh) * KW + (KW - 1u - ' +
+        'kw)]; }\n  P[i] = v;';
   const spec = {
     key: `conv_prep_weight:${mode}`,
     inputs: 1,

@@ -55,7 +55,11 @@ export const TERNARY: Record<string, string> = {
 
 const HELPERS = `
 // PCG hash -> uniform [0, 1): a stateless GPU random stream indexed by (element, seed).
-fn qs_pcg(v: u32) -> u32 { let s = v * 747796405u + 2891336453u; let w = ((s >> ((s >> 28u) + 4u)) ^ s) * 277803737u; return (w >> 22u) ^ w; }
+fn qs_pcg(v: u32) -> u32 {
+  let s = v * 747796405u + 2891336453u;
+  let w = ((s >> ((s >> 28u) + 4u)) ^ s) * 277803737u;
+  return (w >> 22u) ^ w;
+}
 fn qs_uniform(i: u32, seed: u32) -> f32 { return f32(qs_pcg(i ^ qs_pcg(seed)) >> 8u) / 16777216.0; }
 fn qs_tanh(x: f32) -> f32 { let e = exp(-2.0 * abs(x)); return sign(x) * (1.0 - e) / (1.0 + e); }
 // torch.pow semantics for negative bases with integral exponents (WGSL pow is undefined for x < 0).

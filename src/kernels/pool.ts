@@ -54,8 +54,11 @@ export function upsampleNearest(
 ): void {
   const body =
     mode === 'forward'
-      ? '  let OW = W * fW;\n  let ow = i % OW;\n  let oh = (i / OW) % (H * fH);\n  let p = i / (OW * H * fH);\n  dst[i] = src[(p * H + oh / fH) * W + ow / fW];'
-      : '  let w = i % W;\n  let h = (i / W) % H;\n  let p = i / (W * H);\n  let OW = W * fW;\n  var s = 0.0;\n  for (var a = 0u; a < fH; a++) { for (var b = 0u; b < fW; b++) { s += src[(p * H * fH + h * fH + a) * OW + w * fW + b]; } }\n  dst[i] = s;';
+      ? '  let OW = W * fW;\n  let ow = i % OW;\n  let oh = (i / OW) % (H * fH);\n  let p = i / (OW * H * fH);\n  ' +
+        'dst[i] = src[(p * H + oh / fH) * W + ow / fW];'
+      : '  let w = i % W;\n  let h = (i / W) % H;\n  let p = i / (W * H);\n  let OW = W * fW;\n  var s = 0.0;\n  ' +
+        'for (var a = 0u; a < fH; a++) { for (var b = 0u; b < fW; b++) { s += src[(p * H * fH + h * fH + a) * OW + ' +
+        'w * fW + b]; } }\n  dst[i] = s;';
   const n = mode === 'forward' ? planes * H * fH * W * fW : planes * H * W;
   const spec = { key: `upsample:${mode}`, inputs: 1, outputs: 1, source: () => wgsl('upsample', { BODY: body }) };
   engine().dispatch(spec, [src, dst], new Uniforms().u32(n, H, W, fH, fW).bytes(), grid1d(n));

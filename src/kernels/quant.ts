@@ -51,7 +51,10 @@ export function fakeQuantBlockKernel(
 export const MAX_BINS = 4096;
 const CHUNK = 256 * 64;
 
-/** Add the histogram of `src` (n values, `bins` bins over [lo, lo + bins/invWidth)) into `hist` (u32, zeroed by the caller). */
+/**
+ * Add the histogram of `src` (n values, `bins` bins over [lo, lo + bins/invWidth)) into `hist` (u32, zeroed by the
+ * caller).
+ */
 export function histogramKernel(
   src: GPUBuffer,
   hist: GPUBuffer,

@@ -129,6 +129,7 @@ export function formatFlopsTable(t: FlopsTable): string {
     widths.map((w) => '-'.repeat(w)).join('  '),
     ...rows.map(line),
     '',
-    `${t.model}: ${t.totalParams.toLocaleString('en-US')} params, ${human(t.totalMacs)}MACs (${human(t.totalFlops)}FLOPs = 2 x MACs) per 32x32 image`,
+    `${t.model}: ${t.totalParams.toLocaleString('en-US')} params, ${human(t.totalMacs)}MACs ` +
+      `(${human(t.totalFlops)}FLOPs = 2 x MACs) per 32x32 image`,
   ].join('\n');
 }

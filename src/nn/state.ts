@@ -63,7 +63,8 @@ export function loadModuleState(
       if (!own.has(name)) problems.push(`unexpected "${name}" [${given.get(name)?.shape}]`);
   if (problems.length)
     throw new Error(
-      `${source} does not fit ${m.kind === 'classifier' ? (m as unknown as { arch: string }).arch : m.kind}:\n  ${problems.join('\n  ')}`,
+      `${source} does not fit ${m.kind === 'classifier' ? (m as unknown as { arch: string }).arch : m.kind}:\n  ` +
+        `${problems.join('\n  ')}`,
     );
   // write into the existing buffers: optimizers and other holders keep valid references to the tensors
   for (const [name, t] of own) {

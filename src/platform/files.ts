@@ -40,7 +40,10 @@ export function readBytes(path: string, what = 'file'): Uint8Array {
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }
 
-/** Append one JSON line; lines are small, so a kill at worst loses the line being written (readers skip a torn last line). */
+/**
+ * Append one JSON line; lines are small, so a kill at worst loses the line being written (readers skip a torn last
+ * line).
+ */
 export function appendJsonl(path: string, value: unknown): void {
   mkdirSync(dirname(path), { recursive: true });
   appendFileSync(path, `${JSON.stringify(value)}\n`);

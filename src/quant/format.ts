@@ -54,7 +54,8 @@ export function getFormat(name: string): QuantFormat {
     if (q) return q;
   }
   throw new Error(
-    `unknown quantization format "${name}" (families: ${[...families.values()].map((f) => `${f.family} — ${f.description}`).join('; ')})`,
+    `unknown quantization format "${name}" (families: ` +
+      `${[...families.values()].map((f) => `${f.family} — ${f.description}`).join('; ')})`,
   );
 }
 
@@ -74,7 +75,10 @@ export function magnitudes(values: Iterable<number>): Float64Array {
   return Float64Array.from([...s].sort((a, b) => a - b));
 }
 
-/** IEEE-style minifloat magnitudes: exponent codes 1..maxExpCode with `bias`, `m` mantissa bits, top exponent code up to `maxExpCode`, excluding mantissas above `maxTopMantissa` at the top exponent. */
+/**
+ * IEEE-style minifloat magnitudes: exponent codes 1..maxExpCode with `bias`, `m` mantissa bits, top exponent code up to
+ * `maxExpCode`, excluding mantissas above `maxTopMantissa` at the top exponent.
+ */
 export function minifloatMagnitudes(
   m: number,
   bias: number,

@@ -24,7 +24,9 @@ import { fakeQuant, absMax } from './fakequant.js';
 import { jsDivergence, histogram, histogramJs, histogramRange } from './similarity.js';
 import type { QuantFormat } from './format.js';
 
-/** Fold each ConvUnit's BatchNorm into its conv: w' = w·γ/σ, b' = β − γ·μ/σ + b·γ/σ, σ = sqrt(var + eps). */
+/**
+ * Fold each ConvUnit's BatchNorm into its conv: w' = w·γ/σ, b' = β − γ·μ/σ + b·γ/σ, σ = sqrt(var + eps).
+ */
 export function foldBatchNorms(model: Classifier): number {
   let folded = 0;
   for (const [, m] of model.modules()) {
