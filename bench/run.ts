@@ -7,6 +7,7 @@ import { benchQuant } from './quant.js';
 import { benchRobust } from './robust.js';
 import { benchProfile } from './profile.js';
 import { benchSeedModels } from './seed-models.js';
+import { benchPeer } from './peer.js';
 
 const suites: Record<string, () => Promise<void>> = {
   core: benchCore,
@@ -16,13 +17,14 @@ const suites: Record<string, () => Promise<void>> = {
   quant: benchQuant,
   robust: benchRobust,
   profile: () => benchProfile(),
+  peer: benchPeer,
 };
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const e = await initNode();
 console.log(`adapter: ${e.adapterInfo}`);
 for (const [name, fn] of Object.entries(suites)) {
-  // profile and the nine seed models (tens of minutes) only on request
-  if (wanted.length ? !wanted.includes(name) : name === 'profile' || name === 'seed-models') continue;
+  // profile, the nine seed models and the PyTorch peer (tens of minutes each) only on request
+  if (wanted.length ? !wanted.includes(name) : ['profile', 'seed-models', 'peer'].includes(name)) continue;
   console.log(`\n== ${name}`);
   await fn();
 }

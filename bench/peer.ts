@@ -1,0 +1,80 @@
+// `npm run bench -- peer`: our img/s next to PyTorch 1.13's on the same CPU, for the seed's nine models, in one
+// run. PyTorch runs bench/peer_torch.py (the architectures built from ../shared/seed/architectures.json; a
+// measurement aid, never a dependency); it is skipped, with a message, when no python3 with torch is found
+// ($QS_PYTHON, else /usr/bin/python3, else python3). PEER_MODELS limits the list, PEER_BATCH sets the batch
+// (default 32, the batch the issue's table was measured at). Targets: ResNet_18 >= 0.5x in training and in
+// inference, every other model >= 0.3x.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import * as q from '../src/index.js';
+import { countFlops } from '../src/nn/flops.js';
+import { timeGpu, trainingStep } from './harness.js';
+
+const MODELS = ['AlexNet', 'AlexNet_BN', 'VGG_16', 'VGG_19', 'Inception_BN', 'ResNet_18', 'ResNet_50'];
+MODELS.push('ResNet_152', 'MobileNetV2');
+const TABLES = join(process.cwd(), '../shared/seed/architectures.json');
+
+/** A python3 that imports torch, or null. */
+function torchPython(): string | null {
+  const candidates = [process.env.QS_PYTHON, '/usr/bin/python3', 'python3'].filter((p): p is string => !!p);
+  for (const py of candidates) {
+    const r = spawnSync(py, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
+    if (r.status === 0) return py;
+  }
+  return null;
+}
+
+interface PeerRow {
+  model: string;
+  params: number;
+  train_img_s: number;
+  infer_img_s: number;
+  threads: number;
+  torch: string;
+}
+
+export async function benchPeer(): Promise<void> {
+  const py = torchPython();
+  if (!py) {
+    console.log('  skipped: no python3 with torch found (apt install python3-torch, or set QS_PYTHON)');
+    return;
+  }
+  if (!existsSync(TABLES)) {
+    console.log(`  skipped: ${TABLES} not found (the seed's tables)`);
+    return;
+  }
+  const names = (process.env.PEER_MODELS ?? MODELS.join(',')).split(',').filter(Boolean);
+  const batch = Number(process.env.PEER_BATCH ?? 32);
+  const targets = (name: string) => (name === 'ResNet_18' ? 0.5 : 0.3);
+  console.log(`  PyTorch via ${py}; batch ${batch}; ratio = ours / PyTorch (targets: ResNet_18 0.5, others 0.3)`);
+  for (const name of names) {
+    // PyTorch first, in its own process (so its threads and ours never compete)
+    const out = execFileSync(py, [join(process.cwd(), 'bench/peer_torch.py'), TABLES, String(batch), name], {
+      encoding: 'utf8',
+    });
+    const peer = JSON.parse(out.trim().split('\n').pop() as string) as PeerRow;
+    const rng = new q.Random(0);
+    const { model, step, dispose } = trainingStep(name, batch, rng);
+    const params = countFlops(model).totalParams;
+    const stepMs = await timeGpu(step, 2, 1);
+    model.eval();
+    const x = q.keep(q.randn([batch, 3, 32, 32], rng));
+    const inferMs = await timeGpu(() => q.tidy(() => q.noGrad(() => void model.forward(x))), 3, 1);
+    x.dispose();
+    dispose();
+    const train = batch / (stepMs / 1000),
+      infer = batch / (inferMs / 1000);
+    const rt = train / peer.train_img_s,
+      ri = infer / peer.infer_img_s;
+    const t = targets(name);
+    const verdict = rt >= t && ri >= t ? 'meets' : 'below';
+    const same = params === peer.params ? '' : `  (params differ: ours ${params}, PyTorch ${peer.params})`;
+    console.log(
+      `  ${name.padEnd(13)} train ${train.toFixed(1).padStart(6)} vs ` +
+        `${peer.train_img_s.toFixed(1).padStart(6)} img/s ` +
+        `x${rt.toFixed(2)}   infer ${infer.toFixed(1).padStart(6)} vs ${peer.infer_img_s.toFixed(1).padStart(6)} ` +
+        `img/s x${ri.toFixed(2)}   ${verdict} ${t}x (torch ${peer.torch}, ${peer.threads} threads)${same}`,
+    );
+  }
+}
