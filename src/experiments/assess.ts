@@ -20,7 +20,6 @@ import {
   calibratePoints,
   disposeLayers,
   getFormat,
-  loadProtocolFormat,
   prepareQuantization,
   protocolQuirks,
   quantizedParams,
@@ -29,6 +28,8 @@ import {
   seedSimilarity,
   unitShares,
   unitSimilarities,
+  withFormat,
+  type PointRanges,
 } from '../quant/index.js';
 import { predictInterval } from '../quant/fit.js';
 import { sha256File } from '../platform/cache.js';
@@ -234,8 +235,9 @@ export async function runAssess(c: AssessConfig): Promise<AssessResult> {
     for (const f of formats) {
       i++;
       if (done.has(f.name)) continue;
+      let ranges: PointRanges;
       try {
-        const ranges = await calibrateFormat(
+        ranges = await calibrateFormat(
           model,
           layers,
           f,
@@ -243,13 +245,17 @@ export async function runAssess(c: AssessConfig): Promise<AssessResult> {
           batchesOf(fake, 128),
           c.calibBatches,
         );
-        const params = quantizedParams(layers, f, ranges);
-        const sim = seedSimilarity(await unitSimilarities(layers, params, shares), totalMacs);
-        for (const p of params) {
-          p.w.dispose();
-          p.b?.dispose();
-        }
-        const ctx = loadProtocolFormat(layers, f, { quirks, firstLayer, ranges });
+      } finally {
+        restore(layers);
+      }
+      // the similarity needs only the full-precision weights and the ranges; then the format is measured
+      const params = quantizedParams(layers, f, ranges);
+      const sim = seedSimilarity(await unitSimilarities(layers, params, shares), totalMacs);
+      for (const p of params) {
+        p.w.dispose();
+        p.b?.dispose();
+      }
+      const row = await withFormat(layers, f, { quirks, firstLayer, ranges }, async (ctx) => {
         const r = await robustAccuracy(model, fakeSet, { ...attack, ctx });
         const band = fitEntry ? predictInterval(fitEntry.best, sim.js_flops) : null;
         const relPgd = r.pgd / fp.fake_pgd;
@@ -278,11 +284,10 @@ export async function runAssess(c: AssessConfig): Promise<AssessResult> {
             rel_test_pgd: t.pgd / fp.test_pgd,
           });
         }
-        appendJsonl(jsonl, row);
-        bar.update(i, { format: f.name, js_flops: sim.js_flops, fake_pgd: r.pgd });
-      } finally {
-        restore(layers);
-      }
+        return row;
+      });
+      appendJsonl(jsonl, row);
+      bar.update(i, { format: f.name, js_flops: sim.js_flops, fake_pgd: row.fake_pgd });
     }
   } finally {
     disposeLayers(layers);

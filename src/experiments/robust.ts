@@ -33,13 +33,13 @@ import {
   calibrateFormat,
   calibratePoints,
   disposeLayers,
-  loadProtocolFormat,
   prepareQuantization,
   protocolQuirks,
   restore,
   type PointRanges,
   type QuantFormat,
   type QuantLayer,
+  withFormat,
 } from '../quant/index.js';
 import { cached, sha256File } from '../platform/cache.js';
 import { appendJsonl, readJsonl, writeFileAtomic } from '../platform/files.js';
@@ -218,12 +218,8 @@ export async function runRobust(c: RobustConfig): Promise<RobustRow[]> {
         k += sets.length;
         continue;
       }
-      try {
-        const ctx = loadProtocolFormat(layers, f, { quirks, firstLayer, ranges: ranges.get(f.name) as PointRanges });
-        await measure(f.name, f.bits, ctx);
-      } finally {
-        restore(layers);
-      }
+      const fr = ranges.get(f.name) as PointRanges;
+      await withFormat(layers, f, { quirks, firstLayer, ranges: fr }, (ctx) => measure(f.name, f.bits, ctx));
     }
   } finally {
     disposeLayers(layers);

@@ -1,6 +1,7 @@
 // safetensors encode/decode (https://github.com/huggingface/safetensors): 8-byte little-endian header
 // length, a JSON header {name: {dtype, shape, data_offsets}, __metadata__: {string: string}}, then the raw
 // little-endian data. Platform-neutral (bytes in, bytes out) so the browser page reads the same files.
+import { sizeOf } from '../tensor/shape.js';
 
 export type StDType = 'F32' | 'I32' | 'F64' | 'I64' | 'U8' | 'F16' | 'BF16';
 export interface StTensor {
@@ -22,7 +23,7 @@ export function encodeSafetensors(tensors: Map<string, StTensor>, metadata: Reco
   const names = [...tensors.keys()].sort();
   for (const name of names) {
     const t = tensors.get(name) as StTensor;
-    const count = t.shape.reduce((a, b) => a * b, 1);
+    const count = sizeOf(t.shape);
     if (count !== t.data.length)
       throw new Error(`safetensors: "${name}" has ${t.data.length} values for shape [${t.shape}]`);
     const bytes = count * 4;
@@ -73,7 +74,7 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors data'
     const e = entry as { dtype: StDType; shape: number[]; data_offsets: [number, number] };
     if (!(e.dtype in BYTES)) throw new Error(`${source}: "${name}" has unknown dtype ${e.dtype}`);
     const [b0, b1] = e.data_offsets;
-    const count = e.shape.reduce((a, b) => a * b, 1);
+    const count = sizeOf(e.shape);
     if (b1 - b0 !== count * BYTES[e.dtype])
       throw new Error(`${source}: "${name}" offsets [${b0}, ${b1}] do not fit ${e.dtype} shape [${e.shape}]`);
     if (base + b1 > bytes.length)

@@ -3,6 +3,7 @@
 // bytes). The pickle is read by the restricted unpickler (./pickle.ts) with an allow-list of exactly what a
 // state dict needs; every tensor is checked against its storage, and all of it is read before any of it is
 // returned, so a bad file loads nothing. Platform-neutral.
+import { sizeOf } from '../tensor/shape.js';
 import { readZip } from './zip.js';
 import { PickleDict, PickleGlobal, PickleObject, PickleTuple, unpickle, type PickleValue } from './pickle.js';
 import type { StDType, StTensor } from './safetensors.js';
@@ -77,7 +78,7 @@ const bf16 = new DataView(new ArrayBuffer(4));
 /** The tensor's elements, in row-major order, from its storage's bytes (strides and offset applied). */
 function materialise(name: string, t: TensorRef, raw: Uint8Array, source: string): StTensor {
   const { storage: s, offset, size, stride } = t;
-  const count = size.reduce((a, b) => a * b, 1);
+  const count = sizeOf(size);
   const have = Math.floor(raw.length / s.bytes);
   const extent = count === 0 ? 0 : offset + size.reduce((a, d, i) => a + (d - 1) * stride[i], 0) + 1;
   if (raw.length < s.numel * s.bytes || extent > have)

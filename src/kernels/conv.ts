@@ -432,22 +432,28 @@ export function conv2dForward(
     padLeft: g.pW,
     ins: 1,
   });
-  const p = prepWeight(w, g, 'forward');
-  gemmLaunch(xs, p, bias, out, {
-    N: g.N,
-    groups: g.groups,
-    Mo: M,
-    Cg: g.Cin / g.groups,
-    KH: g.KH,
-    KW: g.KW,
-    rowStep: g.sH,
-    dH: g.dH,
-    dW: g.dW,
-    OH: g.OH,
-    OW: g.OW,
-  });
-  if (xs.owned) e.releaseBuffer(xs.buffer);
-  e.releaseBuffer(p.buffer);
+  try {
+    const p = prepWeight(w, g, 'forward');
+    try {
+      gemmLaunch(xs, p, bias, out, {
+        N: g.N,
+        groups: g.groups,
+        Mo: M,
+        Cg: g.Cin / g.groups,
+        KH: g.KH,
+        KW: g.KW,
+        rowStep: g.sH,
+        dH: g.dH,
+        dW: g.dW,
+        OH: g.OH,
+        OW: g.OW,
+      });
+    } finally {
+      e.releaseBuffer(p.buffer);
+    }
+  } finally {
+    if (xs.owned) e.releaseBuffer(xs.buffer);
+  }
 }
 
 /** dX [N, Cin, H, W] from dY [N, Cout, OH, OW]. */
@@ -488,22 +494,28 @@ export function conv2dInputGrad(
     padLeft: g.dW * (g.KW - 1) - g.pW,
     ins: g.sH,
   });
-  const p = prepWeight(w, g, 'input_grad');
-  gemmLaunch(xs, p, null, dx, {
-    N: g.N,
-    groups: g.groups,
-    Mo: Cg,
-    Cg: g.Cout / g.groups,
-    KH: g.KH,
-    KW: g.KW,
-    rowStep: 1,
-    dH: g.dH,
-    dW: g.dW,
-    OH: g.H,
-    OW: g.W,
-  });
-  if (xs.owned) e.releaseBuffer(xs.buffer);
-  e.releaseBuffer(p.buffer);
+  try {
+    const p = prepWeight(w, g, 'input_grad');
+    try {
+      gemmLaunch(xs, p, null, dx, {
+        N: g.N,
+        groups: g.groups,
+        Mo: Cg,
+        Cg: g.Cout / g.groups,
+        KH: g.KH,
+        KW: g.KW,
+        rowStep: 1,
+        dH: g.dH,
+        dW: g.dW,
+        OH: g.H,
+        OW: g.W,
+      });
+    } finally {
+      e.releaseBuffer(p.buffer);
+    }
+  } finally {
+    if (xs.owned) e.releaseBuffer(xs.buffer);
+  }
 }
 
 const DY_BODY = `  let M = u(6u);
@@ -557,16 +569,19 @@ function inputGradCol2im(dy: GPUBuffer, w: GPUBuffer, dx: GPUBuffer, g: ConvGeom
     outputs: 1,
     source: () => wgsl('col2im', geo),
   };
-  for (let n0 = 0; n0 < g.N; n0 += perPart) {
-    const count = Math.min(perPart, g.N - n0);
-    const dyPart = { buffer: dy, ld: ohw, batchStride: g.Cout * ohw, offset: n0 * g.Cout * ohw };
-    matmulTN({ buffer: wp, ld: ldw, batchStride: 0 }, dyPart, cols, count, Kc, ohw, g.Cout);
-    const rows = count * g.Cin * g.H;
-    const u = new Uniforms().u32(rows, n0, g.Cin, g.H, g.W, g.OH, g.OW);
-    e.dispatch(spec, [cols, dx], u.bytes(), grid1d(rows));
+  try {
+    for (let n0 = 0; n0 < g.N; n0 += perPart) {
+      const count = Math.min(perPart, g.N - n0);
+      const dyPart = { buffer: dy, ld: ohw, batchStride: g.Cout * ohw, offset: n0 * g.Cout * ohw };
+      matmulTN({ buffer: wp, ld: ldw, batchStride: 0 }, dyPart, cols, count, Kc, ohw, g.Cout);
+      const rows = count * g.Cin * g.H;
+      const u = new Uniforms().u32(rows, n0, g.Cin, g.H, g.W, g.OH, g.OW);
+      e.dispatch(spec, [cols, dx], u.bytes(), grid1d(rows));
+    }
+  } finally {
+    e.releaseBuffer(cols);
+    if (wp !== w) e.releaseBuffer(wp);
   }
-  e.releaseBuffer(cols);
-  if (wp !== w) e.releaseBuffer(wp);
 }
 
 /** Tests lower this to exercise the split path on small shapes (0: the device's limit). */
@@ -608,14 +623,17 @@ export function conv2dWeightGrad(
   const size = g.Cout * Kg * 4;
   const stack = e.createBuffer(parts * size);
   const tmp = e.createBuffer(size);
-  for (let i = 0; i < parts; i++) {
-    const n0 = i * perPart;
-    weightGradPart(dy, x, tmp, g, n0, Math.min(perPart, g.N - n0));
-    e.copy(tmp, 0, stack, i * size, size);
+  try {
+    for (let i = 0; i < parts; i++) {
+      const n0 = i * perPart;
+      weightGradPart(dy, x, tmp, g, n0, Math.min(perPart, g.N - n0));
+      e.copy(tmp, 0, stack, i * size, size);
+    }
+    reduceMiddle('sum', stack, dw, 1, parts, g.Cout * Kg);
+  } finally {
+    e.releaseBuffer(stack);
+    e.releaseBuffer(tmp);
   }
-  reduceMiddle('sum', stack, dw, 1, parts, g.Cout * Kg);
-  e.releaseBuffer(stack);
-  e.releaseBuffer(tmp);
 }
 
 /** dW contribution of images [n0, n0 + count). */
@@ -638,36 +656,45 @@ function weightGradPart(dy: GPUBuffer, x: GPUBuffer, dw: GPUBuffer, g: ConvGeome
     .u32(g.dH, g.dW, n0);
   const dyt = e.createBuffer(rows * ldM * 4);
   const cols = e.createBuffer(rows * ldK * 4);
-  const uDy = u.bytes().slice();
-  uDy[5] = ldM;
-  e.dispatch(
-    { key: 'conv_wgrad_prep:dy', inputs: 1, outputs: 1, source: () => wgsl('conv_wgrad_prep', { BODY: DY_BODY }) },
-    [dy, dyt],
-    uDy,
-    grid1d(rows),
-  );
-  const uX = u.bytes().slice();
-  uX[5] = ldK;
-  e.dispatch(
-    { key: 'conv_wgrad_prep:cols', inputs: 1, outputs: 1, source: () => wgsl('conv_wgrad_prep', { BODY: COLS_BODY }) },
-    [x, cols],
-    uX,
-    grid1d(rows),
-  );
-  const partial = B > 1 ? e.createBuffer(g.groups * B * M * Kg * 4) : dw;
-  matmulTN(
-    { buffer: dyt, ld: ldM, batchStride: chunk * ldM },
-    { buffer: cols, ld: ldK, batchStride: chunk * ldK },
-    partial,
-    g.groups * B,
-    M,
-    Kg,
-    chunk,
-  );
-  if (B > 1) {
-    reduceMiddle('sum', partial, dw, g.groups, B, M * Kg);
-    e.releaseBuffer(partial);
+  try {
+    const uDy = u.bytes().slice();
+    uDy[5] = ldM;
+    e.dispatch(
+      { key: 'conv_wgrad_prep:dy', inputs: 1, outputs: 1, source: () => wgsl('conv_wgrad_prep', { BODY: DY_BODY }) },
+      [dy, dyt],
+      uDy,
+      grid1d(rows),
+    );
+    const uX = u.bytes().slice();
+    uX[5] = ldK;
+    e.dispatch(
+      {
+        key: 'conv_wgrad_prep:cols',
+        inputs: 1,
+        outputs: 1,
+        source: () => wgsl('conv_wgrad_prep', { BODY: COLS_BODY }),
+      },
+      [x, cols],
+      uX,
+      grid1d(rows),
+    );
+    const partial = B > 1 ? e.createBuffer(g.groups * B * M * Kg * 4) : dw;
+    try {
+      matmulTN(
+        { buffer: dyt, ld: ldM, batchStride: chunk * ldM },
+        { buffer: cols, ld: ldK, batchStride: chunk * ldK },
+        partial,
+        g.groups * B,
+        M,
+        Kg,
+        chunk,
+      );
+      if (B > 1) reduceMiddle('sum', partial, dw, g.groups, B, M * Kg);
+    } finally {
+      if (B > 1) e.releaseBuffer(partial);
+    }
+  } finally {
+    e.releaseBuffer(dyt);
+    e.releaseBuffer(cols);
   }
-  e.releaseBuffer(dyt);
-  e.releaseBuffer(cols);
 }

@@ -1,4 +1,5 @@
 // Data movement: strided gather/scatter (permute, slice, expand, concat), fill/arange, gather by index.
+import { sizeOf } from '../tensor/shape.js';
 import { engine, type DType } from '../device/engine.js';
 import { wgsl } from './template.js';
 import { Uniforms, grid1d } from './uniforms.js';
@@ -22,7 +23,7 @@ export function stridedCopy(
     strides = [1];
   }
   const rank = shape.length;
-  const n = shape.reduce((a, d) => a * d, 1);
+  const n = sizeOf(shape);
   const per = n >= 1 << 16 ? 16 : 1;
   if (rank > 12) throw new Error(`strided copy supports rank <= 12, got ${rank}`);
   const spec = {

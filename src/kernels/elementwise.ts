@@ -1,5 +1,6 @@
 // Elementwise kernels: one template, an expression table. Unary ops read `a`; binary ops `a`, `b`;
 // `where` reads `a`, `b`, `c`. p0..p2 are scalar parameters from the uniforms (alpha, clamp bounds).
+import { sizeOf } from '../tensor/shape.js';
 import { engine, type DType } from '../device/engine.js';
 import { wgsl } from './template.js';
 import { Uniforms, grid1d, perInvocation } from './uniforms.js';
@@ -88,7 +89,7 @@ export function elementwise({ op, inputs, out, outShape, params = [] }: Elementw
   if (expr === undefined) throw new Error(`unknown elementwise op "${op}"`);
   const rank = outShape.length;
   const flat = inputs.every((x) => x.strides === null);
-  const n = outShape.reduce((a, d) => a * d, 1);
+  const n = sizeOf(outShape);
   const types = inputs.map((x) => wgslType(x.dtype));
   const key = `ew:${op}:${types.join(',')}:${flat ? 'flat' : `r${rank}`}`;
   if (!flat && rank === 0) throw new Error('elementwise: rank-0 broadcast must use the flat path');

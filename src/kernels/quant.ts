@@ -95,17 +95,20 @@ export function histogramPrivateKernel(
   const e = engine();
   const P = Math.max(1, Math.min(PRIVATE_HISTOGRAMS, Math.ceil(n / 64)));
   const scratch = e.createBuffer(P * bins * 4);
-  e.dispatch(
-    { key: 'histogram_private', inputs: 1, outputs: 1, source: () => wgsl('histogram_private') },
-    [src, scratch],
-    new Uniforms().u32(n, bins).f32(lo, invWidth).u32(P).bytes(),
-    grid1d(P),
-  );
-  e.dispatch(
-    { key: 'histogram_reduce', inputs: 1, outputs: 1, source: () => wgsl('histogram_reduce') },
-    [scratch, hist],
-    new Uniforms().u32(bins, P).bytes(),
-    grid1d(bins),
-  );
-  e.releaseBuffer(scratch);
+  try {
+    e.dispatch(
+      { key: 'histogram_private', inputs: 1, outputs: 1, source: () => wgsl('histogram_private') },
+      [src, scratch],
+      new Uniforms().u32(n, bins).f32(lo, invWidth).u32(P).bytes(),
+      grid1d(P),
+    );
+    e.dispatch(
+      { key: 'histogram_reduce', inputs: 1, outputs: 1, source: () => wgsl('histogram_reduce') },
+      [scratch, hist],
+      new Uniforms().u32(bins, P).bytes(),
+      grid1d(bins),
+    );
+  } finally {
+    e.releaseBuffer(scratch);
+  }
 }

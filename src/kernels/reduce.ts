@@ -45,9 +45,12 @@ export function reduceMiddle(
   const C = Math.ceil(R / chunk);
   const e = engine();
   const partial = e.createBuffer(A * C * B * 4);
-  launch(op, x, partial, A, R, B, chunk);
-  reduceMiddle(op, partial, out, A, C, B);
-  e.releaseBuffer(partial);
+  try {
+    launch(op, x, partial, A, R, B, chunk);
+    reduceMiddle(op, partial, out, A, C, B);
+  } finally {
+    e.releaseBuffer(partial);
+  }
 }
 
 /** out[a, b] = index of the first max (or min) along r of x[a, r, b], int32. */

@@ -6,6 +6,7 @@
 //   pooling   input elements                         upsample: output elements
 //   residual adds, concat, flatten, dropout, softmax: 0 (ptflops does not count them either)
 // FLOPs are reported as 2 x MACs. Counted for one 32x32 image.
+import { sizeOf } from '../tensor/shape.js';
 import { noGrad } from '../autograd/tape.js';
 import { randn } from '../tensor/ops/creation.js';
 import { tidy } from '../tensor/scope.js';
@@ -31,16 +32,14 @@ export interface FlopsTable {
   totalFlops: number;
 }
 
-const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
-
 function macsOf(m: Module, input: readonly number[], output: readonly number[]): number | null {
   if (m instanceof Conv2d) {
     const { in: cin, kernel: k, groups, out } = m.spec;
     const pixels = output[0] * output[2] * output[3];
     return pixels * out * (cin / groups) * k * k + (m.hasBias ? pixels * out : 0);
   }
-  if (m instanceof Linear) return prod(input) * m.outFeatures + (m.hasBias ? m.outFeatures : 0);
-  if (m instanceof BatchNorm2d) return prod(input) * (m.affine ? 2 : 1);
+  if (m instanceof Linear) return sizeOf(input) * m.outFeatures + (m.hasBias ? m.outFeatures : 0);
+  if (m instanceof BatchNorm2d) return sizeOf(input) * (m.affine ? 2 : 1);
   if (m instanceof Fn) {
     switch (m.kind) {
       case 'relu':
@@ -48,11 +47,11 @@ function macsOf(m: Module, input: readonly number[], output: readonly number[]):
       case 'leaky_relu':
       case 'tanh':
       case 'upsample':
-        return prod(output);
+        return sizeOf(output);
       case 'maxpool':
       case 'avgpool':
       case 'adaptive_avgpool':
-        return prod(input);
+        return sizeOf(input);
       default:
         return null; // flatten, dropout, softmax: no rows in the seed's tables (ptflops counts them as 0)
     }

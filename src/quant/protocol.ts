@@ -28,7 +28,7 @@ import { keep, tidy } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { fakeQuant } from './fakequant.js';
 import { sweepFormats, type QuantFormat } from './format.js';
-import type { QuantLayer } from './ptq.js';
+import { restore as restoreLayers, type QuantLayer } from './ptq.js';
 import { jsDivergence } from './similarity.js';
 
 export type ProtocolName = 'seed' | 'clean' | 'seed-sum-range' | 'seed-int-clamp';
@@ -279,4 +279,21 @@ export async function calibrateFormat(
     firstLayer: o.firstLayer,
     ranges: o.fpRanges,
   });
+}
+
+/**
+ * Run `measure` on the model with format f loaded (quantized weights, biases on levels from the ranges, the
+ * fake-quant context), and put the full-precision weights back afterwards, also when measure throws.
+ */
+export async function withFormat<T>(
+  layers: QuantLayer[],
+  f: QuantFormat,
+  o: { quirks: Quirks; firstLayer: string; ranges: PointRanges },
+  measure: (ctx: ForwardContext) => Promise<T>,
+): Promise<T> {
+  try {
+    return await measure(loadProtocolFormat(layers, f, o));
+  } finally {
+    restoreLayers(layers);
+  }
 }

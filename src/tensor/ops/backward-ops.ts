@@ -1,5 +1,6 @@
 // Tensor-level wrappers of the backward kernels: gradient rules (src/autograd) reach kernels only through
 // these, so the layers point one way (autograd -> tensor ops -> kernels -> device).
+import { sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { empty } from './alloc.js';
 import { gatherBackwardMiddle } from '../../kernels/copy.js';
@@ -89,8 +90,8 @@ export function upsampleGradient(g: Tensor, xShape: readonly number[], fH: numbe
 
 /** dX of a gather along `axis`: dY scattered back (summed) to the gathered positions. */
 export function gatherGradient(g: Tensor, index: Tensor, xShape: readonly number[], axis: number): Tensor {
-  const A = xShape.slice(0, axis).reduce((q, d) => q * d, 1);
-  const B = xShape.slice(axis + 1).reduce((q, d) => q * d, 1);
+  const A = sizeOf(xShape.slice(0, axis));
+  const B = sizeOf(xShape.slice(axis + 1));
   const gx = empty(xShape);
   gatherBackwardMiddle(g.buffer, index.buffer, gx.buffer, A, xShape[axis], B, index.shape[axis]);
   return gx;

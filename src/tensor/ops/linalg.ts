@@ -1,4 +1,5 @@
 // matmul with PyTorch batching rules on top of one batched kernel (kernels/matmul.ts).
+import { sizeOf } from '../shape.js';
 import { matmulTN, prepareOperand, roundUp4, type MatmulOperand } from '../../kernels/matmul.js';
 import { engine } from '../../device/engine.js';
 import { record } from '../../autograd/tape.js';
@@ -105,12 +106,12 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   if (b2.rank === 2) {
     // Fold a's batch dims into its rows: one 2-D product, no copies of b.
     const lead = a2.shape.slice(0, -2);
-    const rows = lead.reduce((p, d) => p * d, 1) * M;
+    const rows = sizeOf(lead) * M;
     const y = bmm(reshape(a2, [1, rows, K]), reshape(b2, [1, K, N]));
     out = reshape(y, [...lead, M, N]);
   } else {
     const batchShape = broadcastShapes(a2.shape.slice(0, -2), b2.shape.slice(0, -2), 'matmul');
-    const batch = batchShape.reduce((p, d) => p * d, 1);
+    const batch = sizeOf(batchShape);
     const ae = expand(a2, [...batchShape, M, K]),
       be = expand(b2, [...batchShape, K, N]);
     const y = bmm(reshape(ae, [batch, M, K]), reshape(be, [batch, K, N]));

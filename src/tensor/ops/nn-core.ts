@@ -1,4 +1,5 @@
 // softmax, log_softmax, gather, one-hot and cross-entropy (PyTorch semantics).
+import { sizeOf } from '../shape.js';
 import { gatherMiddle } from '../../kernels/copy.js';
 import { softmaxMiddle } from '../../kernels/reduce.js';
 import { record } from '../../autograd/tape.js';
@@ -11,8 +12,8 @@ import { mean, sum } from './reduce-ops.js';
 import { reshape } from './shape-ops.js';
 
 function middle(x: Tensor, axis: number): [number, number, number] {
-  const A = x.shape.slice(0, axis).reduce((p, d) => p * d, 1);
-  const B = x.shape.slice(axis + 1).reduce((p, d) => p * d, 1);
+  const A = sizeOf(x.shape.slice(0, axis));
+  const B = sizeOf(x.shape.slice(axis + 1));
   return [A, x.shape[axis], B];
 }
 

@@ -1,5 +1,6 @@
 // Reductions over any set of axes. Runs of adjacent reduced axes are reduced as the middle axis of
 // [A, R, B] (no transposes needed), the last run first; results keep size-1 dims until the end.
+import { sizeOf } from '../shape.js';
 import { argReduceMiddle, reduceMiddle } from '../../kernels/reduce.js';
 import { record } from '../../autograd/tape.js';
 import { normAxes, normAxis } from '../shape.js';
@@ -26,9 +27,9 @@ export function reduceRaw(op: 'sum' | 'max' | 'min', x: Tensor, axes: number[]):
   let cur = x;
   let shape = [...x.shape];
   for (const [s, e] of runs(axes).reverse()) {
-    const A = shape.slice(0, s).reduce((p, d) => p * d, 1);
-    const R = shape.slice(s, e + 1).reduce((p, d) => p * d, 1);
-    const B = shape.slice(e + 1).reduce((p, d) => p * d, 1);
+    const A = sizeOf(shape.slice(0, s));
+    const R = sizeOf(shape.slice(s, e + 1));
+    const B = sizeOf(shape.slice(e + 1));
     if (R === 0 && op !== 'sum') throw new RangeError(`${op}: cannot reduce an empty axis`);
     shape = shape.map((d, i) => (i >= s && i <= e ? 1 : d));
     const out = empty(shape);
@@ -76,8 +77,8 @@ export function variance(x: Tensor, axis?: Axes, { correction = 1, keepdim = fal
 function argReduce(op: 'argmax' | 'argmin', x: Tensor, axis: number, keepdim: boolean): Tensor {
   expectFloat(op, x);
   const a = normAxis(axis, x.rank, op);
-  const A = x.shape.slice(0, a).reduce((p, d) => p * d, 1);
-  const B = x.shape.slice(a + 1).reduce((p, d) => p * d, 1);
+  const A = sizeOf(x.shape.slice(0, a));
+  const B = sizeOf(x.shape.slice(a + 1));
   if (x.shape[a] === 0) throw new RangeError(`${op}: axis ${a} is empty`);
   const shape = x.shape.map((d, i) => (i === a ? 1 : d));
   const out = empty(shape, 'int32');

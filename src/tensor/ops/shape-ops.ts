@@ -1,5 +1,6 @@
 // Shape ops. reshape shares the buffer; permute, slice, expand and concat copy through the strided
 // copy kernel (tensors stay contiguous, so every other kernel can assume dense layouts).
+import { sizeOf } from '../shape.js';
 import { stridedCopy } from '../../kernels/copy.js';
 import { record } from '../../autograd/tape.js';
 import {
@@ -26,7 +27,7 @@ export const view = reshape;
 export function flatten(x: Tensor, startDim = 1, endDim = -1): Tensor {
   const s = normAxis(startDim, x.rank, 'flatten'),
     e = normAxis(endDim, x.rank, 'flatten');
-  const mid = x.shape.slice(s, e + 1).reduce((a, d) => a * d, 1);
+  const mid = sizeOf(x.shape.slice(s, e + 1));
   return reshape(x, [...x.shape.slice(0, s), mid, ...x.shape.slice(e + 1)]);
 }
 
