@@ -1,8 +1,8 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import fc from 'fast-check';
 import * as q from '../src/index.js';
-import { ready, expectClose, RUNS } from './helpers.js';
-import { pool2d, size, arr } from './ref.js';
+import { ready, expectClose, checkOp, RUNS } from './helpers.js';
+import { pool2d, size } from './ref.js';
 
 beforeAll(async () => {
   await ready;
@@ -291,44 +291,27 @@ describe('pooling', () => {
   ];
   for (const [mode, f] of cases) {
     it(`${mode}_pool2d forward and gradient match the reference (PyTorch counting rules)`, async () => {
-      await fc.assert(
-        fc.asyncProperty(poolCase, async (c) => {
-          const shape = [c.N, c.C, c.H, c.W];
-          const x = data(size(shape));
-          const e = pool2d(arr(x, shape), mode, c.k, c.s, c.p);
-          const out = f(q.fromArray(x, shape), c);
-          expect(out.shape).toEqual(e.shape);
-          expectClose(await out.toArray(), e.data, 1e-5, 1e-4);
-          const r = await q.gradcheck(([t]) => f(t, c), [{ data: x, shape }], {
-            reference: ([rx]) => pool2d({ data: rx, shape }, mode, c.k, c.s, c.p).data,
-          });
-          expect(r.ok, r.worst).toBe(true);
-        }),
-        RUNS,
-      );
+      const shapeOf = (c: { N: number; C: number; H: number; W: number }) => [c.N, c.C, c.H, c.W];
+      await checkOp(poolCase, {
+        inputs: (c) => [{ data: data(size(shapeOf(c))), shape: shapeOf(c) }],
+        run: ([t], c) => f(t, c),
+        reference: ([rx], c) => pool2d({ data: rx, shape: shapeOf(c) }, mode, c.k, c.s, c.p),
+      });
     });
   }
 
   it('adaptive_avg_pool2d (uneven windows) forward and gradient', async () => {
-    await fc.assert(
-      fc.asyncProperty(
-        fc.integer({ min: 1, max: 9 }),
-        fc.integer({ min: 1, max: 9 }),
-        fc.integer({ min: 1, max: 4 }),
-        fc.integer({ min: 1, max: 4 }),
-        async (H, W, OH, OW) => {
-          const shape = [1, 2, H, W];
-          const x = data(size(shape));
-          const e = pool2d(arr(x, shape), 'adaptive', 0, 0, 0, [OH, OW]);
-          expectClose(await q.adaptiveAvgPool2d(q.fromArray(x, shape), [OH, OW]).toArray(), e.data, 1e-5, 1e-4);
-          const r = await q.gradcheck(([t]) => q.adaptiveAvgPool2d(t, [OH, OW]), [{ data: x, shape }], {
-            reference: ([rx]) => pool2d({ data: rx, shape }, 'adaptive', 0, 0, 0, [OH, OW]).data,
-          });
-          expect(r.ok, r.worst).toBe(true);
-        },
-      ),
-      RUNS,
-    );
+    const sizes = fc.record({
+      H: fc.integer({ min: 1, max: 9 }),
+      W: fc.integer({ min: 1, max: 9 }),
+      OH: fc.integer({ min: 1, max: 4 }),
+      OW: fc.integer({ min: 1, max: 4 }),
+    });
+    await checkOp(sizes, {
+      inputs: ({ H, W }) => [{ data: data(2 * H * W), shape: [1, 2, H, W] }],
+      run: ([t], c) => q.adaptiveAvgPool2d(t, [c.OH, c.OW]),
+      reference: ([rx], c) => pool2d({ data: rx, shape: [1, 2, c.H, c.W] }, 'adaptive', 0, 0, 0, [c.OH, c.OW]),
+    });
   });
 
   it('max_pool2d sends the gradient to the first maximum of a tied window', async () => {

@@ -1,7 +1,7 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import fc from 'fast-check';
 import * as q from '../src/index.js';
-import { ready, expectClose, RUNS } from './helpers.js';
+import { ready, expectClose, checkOp, RUNS } from './helpers.js';
 import { conv2d as refConv, size, arr, type ConvParams } from './ref.js';
 import { convLimits } from '../src/kernels/conv.js';
 import { winogradLimits } from '../src/kernels/winograd.js';
@@ -50,44 +50,27 @@ function setup(c: ConvCase) {
 
 describe('conv2d', () => {
   for (const impl of ['gemm', 'direct'] as const) {
-    it(
-      `${impl}: forward matches the float64 reference ` + `(kernel sizes, strides, paddings, dilations, groups, bias)`,
-      async () => {
-        await fc.assert(
-          fc.asyncProperty(convCase, async (c) => {
-            const { xs, ws, x, w, b, p, opts } = setup(c);
-            const e = refConv(arr(x, xs), arr(w, ws), c.bias ? arr(b, [b.length]) : null, p);
-            const out = q.tidy(() =>
-              q.conv2d(q.fromArray(x, xs), q.fromArray(w, ws), c.bias ? q.fromArray(b) : null, { ...opts, impl }),
-            );
-            expect(out.shape).toEqual(e.shape);
-            expectClose(await out.toArray(), e.data, 1e-4, 1e-4);
-            out.dispose();
-          }),
-          { numRuns: 25 },
+    const spec = {
+      inputs: (c: ConvCase) => {
+        const { xs, ws, x, w, b } = setup(c);
+        return [{ data: x, shape: xs }, { data: w, shape: ws }, ...(c.bias ? [{ data: b, shape: [b.length] }] : [])];
+      },
+      run: ([tx, tw, tb]: q.Tensor[], c: ConvCase) => q.conv2d(tx, tw, tb ?? null, { ...setup(c).opts, impl }),
+      reference: ([rx, rw, rb]: Float64Array[], c: ConvCase) => {
+        const { xs, ws, p } = setup(c);
+        return refConv(
+          { data: rx, shape: xs },
+          { data: rw, shape: ws },
+          rb ? { data: rb, shape: [rb.length] } : null,
+          p,
         );
       },
-    );
-
-    it(`${impl}: gradients w.r.t. input, weight and bias match finite differences`, async () => {
-      await fc.assert(
-        fc.asyncProperty(convCase, async (c) => {
-          const { xs, ws, x, w, b, p, opts } = setup(c);
-          const inputs = [
-            { data: x, shape: xs },
-            { data: w, shape: ws },
-            ...(c.bias ? [{ data: b, shape: [b.length] }] : []),
-          ];
-          const r = await q.gradcheck(([tx, tw, tb]) => q.conv2d(tx, tw, tb ?? null, { ...opts, impl }), inputs, {
-            reference: ([rx, rw, rb]) =>
-              refConv({ data: rx, shape: xs }, { data: rw, shape: ws }, rb ? { data: rb, shape: [rb.length] } : null, p)
-                .data,
-          });
-          expect(r.ok, r.worst).toBe(true);
-        }),
-        RUNS,
-      );
-    });
+      atol: 1e-4,
+    };
+    const what = 'kernel sizes, strides, paddings, dilations, groups, bias';
+    it(`${impl}: forward matches the float64 reference (${what})`, () =>
+      checkOp(convCase, { ...spec, grad: false, runs: 25 }));
+    it(`${impl}: gradients w.r.t. input, weight and bias match finite differences`, () => checkOp(convCase, spec));
   }
 
   // Winograd F(4x4, 3x3) for any 3x3 stride-1 conv and F(4x4, 2x2) on the phase planes for stride 2,

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { expect } from 'vitest';
 import { initNode } from '../src/platform/node.js';
 import { close } from './ref.js';
+import { fromArray, gradcheck, tidy, type Tensor } from '../src/index.js';
 
 export const ready = initNode();
 
@@ -40,3 +41,46 @@ export const broadcastPairArb = fc
   });
 
 export const RUNS = { numRuns: 12 };
+
+/** One op under test: its inputs for a case, how our engine runs it, and the float64 reference. */
+export interface OpSpec<C> {
+  inputs: (c: C) => { data: number[]; shape: number[] }[];
+  run: (xs: Tensor[], c: C) => Tensor;
+  reference: (xs: Float64Array[], c: C) => { data: ArrayLike<number>; shape: number[] };
+  atol?: number;
+  rtol?: number;
+  /** check gradients of every input against finite differences of the reference (default true) */
+  grad?: boolean;
+  runs?: number;
+}
+
+/**
+ * In the spirit of tinygrad's helper_test_op: for random cases, the forward output (shape and values) against
+ * the float64 reference, then the gradient of every input against finite differences of that reference.
+ */
+export async function checkOp<C>(cases: fc.Arbitrary<C>, op: OpSpec<C>): Promise<void> {
+  await fc.assert(
+    fc.asyncProperty(cases, async (c) => {
+      const inputs = op.inputs(c);
+      const want = op.reference(
+        inputs.map((i) => Float64Array.from(i.data)),
+        c,
+      );
+      const out = tidy(() =>
+        op.run(
+          inputs.map((i) => fromArray(i.data, i.shape)),
+          c,
+        ),
+      );
+      expect(out.shape).toEqual(want.shape);
+      expectClose(await out.toArray(), want.data, op.atol ?? 1e-5, op.rtol ?? 1e-4);
+      out.dispose();
+      if (op.grad === false) return;
+      const r = await gradcheck((xs) => op.run(xs, c), inputs, {
+        reference: (xs) => Float64Array.from(op.reference(xs, c).data),
+      });
+      expect(r.ok, r.worst).toBe(true);
+    }),
+    { numRuns: op.runs ?? RUNS.numRuns },
+  );
+}
