@@ -1,5 +1,5 @@
 // `quantscope assess` end to end without data: an empty data folder (any dataset read would throw), a small
-// model, a fit file; and the bad inputs a user meets: a fit of another protocol, a malformed fit file.
+// model and an ONNX one, a fit file; and the bad inputs a user meets: a fit of another protocol, a malformed fit file.
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -80,6 +80,29 @@ describe('assess', () => {
     const again = await runAssess(config);
     expect(again.rows).toEqual(r.rows);
     expect(readJsonl(join(dir, 'assess', 'assess.jsonl')).length).toBe(3);
+  }, 300_000);
+
+  it('assesses an ONNX model (a ResNet-20 not in our table) with no dataset present', async () => {
+    const { dir, fit } = await fixture();
+    const empty = join(dir, 'no-data');
+    mkdirSync(empty);
+    const r = await runAssess({
+      ...ASSESS_DEFAULTS,
+      checkpoint: join(process.cwd(), 'test/fixtures/onnx/resnet20.onnx'),
+      dataset: 'cifar10',
+      out: join(dir, 'onnx'),
+      fit,
+      formats: ['INT8', 'INT4'],
+      gen: { epochs: 1, itersPerEpoch: 2, batchSize: 16, fakeBatches: 2 },
+      calibBatches: 1,
+      evalImages: 16,
+      steps: 1,
+      dataDir: empty,
+      quiet: true,
+    });
+    expect(r.model).toBe('onnx:resnet20.onnx');
+    expect(r.rows.map((x) => x.format)).toEqual(['INT4', 'INT8']);
+    expect(r.rows[0].js_flops).toBeGreaterThan(r.rows[1].js_flops);
   }, 300_000);
 
   it('refuses a fit of another protocol and a malformed fit file, naming the file', async () => {

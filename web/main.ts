@@ -12,7 +12,7 @@ import { classifierFromCheckpoint } from '../src/nn/state.js';
 import { parseRecords } from '../src/data/records.js';
 import { NORMALIZATION, type ImageSet } from '../src/data/cifar-meta.js';
 import { QuantSession, type FormatResult } from '../src/quant/session.js';
-import { sweepFormats } from '../src/quant/index.js';
+import { getFormat, sweepFormats } from '../src/quant/index.js';
 import { normaliser, pgd, pixelBatch } from '../src/nn/attacks.js';
 import type { Fit } from '../src/quant/fit.js';
 
@@ -63,6 +63,7 @@ async function useModel(bytes: Uint8Array, source: string): Promise<void> {
   show('fp-acc', session.fpAcc, pct(session.fpAcc));
   ($('run') as HTMLButtonElement).disabled = false;
   ($('attack') as HTMLButtonElement).disabled = false;
+  ($('rank-run') as HTMLButtonElement).disabled = false;
   status('model ready');
 }
 
@@ -170,6 +171,37 @@ async function attack(): Promise<void> {
   status('attack done');
 }
 
+/** The formats ranked as `quantscope assess` ranks them: by bits, then predicted loss; ✓ per family under 1%. */
+const RANKED = ['INT4', 'POT4', 'FLOAT4_E2', 'INT8', 'POT8', 'FLOAT8_E4'];
+async function rank(): Promise<void> {
+  if (!session) return;
+  const rows: { format: string; family: string; bits: number; js: number; pred: number | null; q: number }[] = [];
+  for (const name of RANKED) {
+    status(`ranking: ${name}…`);
+    const r = await session.evaluate(name, fit);
+    const f = getFormat(name);
+    rows.push({ format: name, family: f.family, bits: f.bits, js: r.jsFlops, pred: r.predictedLoss, q: r.qAcc });
+  }
+  const ranked = rows.map((r) => ({ ...r, rec: false }));
+  ranked.sort((a, b) => a.bits - b.bits || (a.pred ?? a.js) - (b.pred ?? b.js));
+  for (const family of new Set(ranked.map((r) => r.family))) {
+    const ok = ranked.find((r) => r.family === family && r.pred !== null && r.pred <= 0.01);
+    if (ok) ok.rec = true;
+  }
+  const table = $('rank-table');
+  table.innerHTML =
+    '<tr><th>format</th><th>bits</th><th>js_flops</th><th>predicted loss</th><th>accuracy on the slice</th></tr>' +
+    ranked
+      .map(
+        (r) =>
+          `<tr data-format="${r.format}" data-js="${r.js}"><td>${r.format}${r.rec ? ' ✓' : ''}</td><td>${r.bits}</td>` +
+          `<td>${r.js.toExponential(3)}</td><td>${r.pred === null ? '–' : r.pred.toFixed(4)}</td>` +
+          `<td>${pct(r.q)}</td></tr>`,
+      )
+      .join('');
+  status('ranked');
+}
+
 /** Family and bit width pick the format; FLOAT widths offer each exponent split, OCP each element type. */
 function setupFormatPicker(): void {
   const all = sweepFormats(['INT', 'POT', 'FLOAT', 'OCP', 'MX'], [2, 3, 4, 5, 6, 7, 8, 16]);
@@ -225,6 +257,7 @@ async function main(): Promise<void> {
   };
   $('run').onclick = () => run().catch((e) => status(`error: ${e.message}`));
   $('attack').onclick = () => attack().catch((e) => status(`error: ${e.message}`));
+  $('rank-run').onclick = () => rank().catch((e) => status(`error: ${e.message}`));
   status('WebGPU ready: load a model');
 }
 

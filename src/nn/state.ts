@@ -8,6 +8,8 @@ import type { Optimizer } from './optim.js';
 import { buildModel, outputWeightKey, type Classifier } from './models/build.js';
 import { looksLikeZip } from '../io/zip.js';
 import { readTorchCheckpoint } from '../io/torch-checkpoint.js';
+import { decodeOnnx } from '../io/onnx.js';
+import { classifierFromOnnx } from './models/onnx-import.js';
 
 /** Checkpoints keep optimizer state next to the weights under this prefix. */
 const OPTIMIZER_PREFIX = 'optimizer.';
@@ -100,7 +102,14 @@ export function loadOptimizerState(opt: Optimizer, tensors: Map<string, StTensor
  * PyTorch `torch.save(model.state_dict())` zip. The architecture comes from the safetensors metadata or
  * `arch`; the class count from the metadata or the output layer's weight.
  */
+/** An .onnx file (by name, or by its first protobuf field, ir_version, where a safetensors header has a '{'). */
+export function looksLikeOnnx(bytes: Uint8Array, source: string): boolean {
+  return source.toLowerCase().endsWith('.onnx') || (bytes[0] === 0x08 && bytes[8] !== 0x7b && !looksLikeZip(bytes));
+}
+
 export function classifierFromCheckpoint(bytes: Uint8Array, source: string, arch?: string): Classifier {
+  if (looksLikeOnnx(bytes, source))
+    return classifierFromOnnx(decodeOnnx(bytes, source), arch ?? `onnx:${source.split(/[\\/]/).pop()}`);
   const torch = looksLikeZip(bytes);
   const f = torch ? { tensors: readTorchCheckpoint(bytes, source), metadata: {} as Record<string, string> } : null;
   const { tensors, metadata } = f ?? decodeSafetensors(bytes, source);
