@@ -7,7 +7,16 @@ import importX from 'eslint-plugin-import-x';
 const zone = (target, from, message, except) => ({ target, from, message, ...(except ? { except } : {}) });
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'web/dist/**', 'demo-out/**', 'runs/**', 'src/kernels/shaders.gen.ts', 'src/io/onnx-proto.gen.ts'] },
+  {
+    ignores: [
+      'node_modules/**',
+      'web/dist/**',
+      'demo-out/**',
+      'runs/**',
+      'src/kernels/shaders.gen.ts',
+      'src/io/onnx-proto.gen.ts',
+    ],
+  },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],
