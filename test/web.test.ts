@@ -143,9 +143,12 @@ describe('browser page', () => {
       ).toEqual(['FLOAT4_E2', 'INT4', 'POT4']); // 4-bit formats first
       const onnxModel = classifierFromCheckpoint(new Uint8Array(readFileSync(onnxPath)), onnxPath);
       const onnxSession = await QuantSession.create(onnxModel.eval(), calib, test);
-      const int8 = await onnxSession.evaluate('INT8');
-      const shown = ranked.find(([f]) => f === 'INT8')?.[1] as number;
-      expect(Math.abs(shown - int8.jsFlops) / int8.jsFlops).toBeLessThan(1e-2);
+      // at 4 bits; at 8 bits js_flops is ~1e-4 and its float32 KL sums differ between GPUs by a few percent
+      for (const f of ['INT4', 'POT4']) {
+        const node = await onnxSession.evaluate(f);
+        const shown = ranked.find(([g]) => g === f)?.[1] as number;
+        expect(Math.abs(shown - node.jsFlops) / node.jsFlops, f).toBeLessThan(1e-2);
+      }
       onnxSession.dispose();
       mkdirSync(join(root, 'test-artifacts'), { recursive: true });
       await page.screenshot({ path: join(root, 'test-artifacts/web.png'), fullPage: true });
