@@ -10,7 +10,7 @@ import * as q from '../src/index.js';
 import { attackSetOfFloats, fgsm, normaliser, pgd, robustAccuracy } from '../src/nn/attacks.js';
 import { Linear } from '../src/nn/layers.js';
 import { Module } from '../src/nn/module.js';
-import type { Classifier } from '../src/nn/models/build.js';
+import type { Classifier } from '../src/nn/models/modules.js';
 import { BatchNorm2d } from '../src/nn/layers.js';
 import { Generator, drawLabels } from '../src/nn/models/generator.js';
 import { boundsAt } from '../src/experiments/adjust.js';

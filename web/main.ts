@@ -7,7 +7,7 @@ import * as vega from 'vega';
 import { compile } from 'vega-lite';
 import { initEngine } from '../src/device/engine.js';
 import { fromArray, keep, noGrad, tidy, argmax } from '../src/index.js';
-import type { Classifier } from '../src/nn/models/build.js';
+import type { Classifier } from '../src/nn/models/modules.js';
 import { classifierFromCheckpoint } from '../src/nn/state.js';
 import { parseRecords } from '../src/data/records.js';
 import { NORMALIZATION, type ImageSet } from '../src/data/cifar-meta.js';

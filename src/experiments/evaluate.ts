@@ -2,7 +2,7 @@
 import type { ImageSet } from '../data/cifar.js';
 import { accuracyOf, countCorrect } from '../nn/metrics.js';
 import type { ForwardContext } from '../nn/module.js';
-import type { Classifier } from '../nn/models/build.js';
+import type { Classifier } from '../nn/models/modules.js';
 import { Progress } from './progress.js';
 
 export { countCorrect };

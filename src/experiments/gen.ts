@@ -19,7 +19,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { bnStatsLoss } from '../nn/losses.js';
 import type { BNStats } from '../nn/module.js';
 import { Generator, drawLabels, type SlotNorm } from '../nn/models/generator.js';
-import type { Classifier } from '../nn/models/build.js';
+import type { Classifier } from '../nn/models/modules.js';
 import { Adam } from '../nn/optim.js';
 import { constantLR, multiStepLR } from '../nn/schedulers.js';
 import { loadModuleState, loadOptimizerState, moduleState, optimizerState, weightsOnly } from '../nn/state.js';

@@ -27,7 +27,7 @@ import {
   type AttackSet,
   type AttackSpace,
 } from '../nn/attacks.js';
-import type { Classifier } from '../nn/models/build.js';
+import type { Classifier } from '../nn/models/modules.js';
 import type { ForwardContext } from '../nn/module.js';
 import {
   calibrateFormat,

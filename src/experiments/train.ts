@@ -13,7 +13,8 @@ import { epochBatches, epochOrder, trainValSplit } from '../data/batches.js';
 import { loadCifar, pick, type DatasetName, type ImageSet } from '../data/cifar.js';
 import { decodeSafetensors, encodeSafetensors, type StTensor } from '../io/safetensors.js';
 import { add, backward, crossEntropy, fromArray, keep, mul, noGrad, tidy } from '../index.js';
-import { buildModel, type Classifier } from '../nn/models/build.js';
+import { buildModel } from '../nn/models/build.js';
+import type { Classifier } from '../nn/models/modules.js';
 import { SGD } from '../nn/optim.js';
 import { linearWarmup, multiStepLR, type Schedule } from '../nn/schedulers.js';
 import {

@@ -15,7 +15,7 @@ import { crossEntropy } from '../tensor/ops/nn-core.js';
 import { keep, tidy } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { ForwardContext, Module } from './module.js';
-import type { Classifier } from './models/build.js';
+import type { Classifier } from './models/modules.js';
 
 export interface AttackOptions {
   eps: number;

@@ -12,7 +12,7 @@ import { randn } from '../tensor/ops/creation.js';
 import { tidy } from '../tensor/scope.js';
 import { BatchNorm2d, Conv2d, Fn, Linear } from './layers.js';
 import type { Module } from './module.js';
-import { ConvUnit, type Classifier } from './models/build.js';
+import { ConvUnit, type Classifier } from './models/modules.js';
 
 export interface LayerCount {
   name: string;

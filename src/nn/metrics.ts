@@ -9,7 +9,7 @@ import { fromArray } from '../tensor/ops/creation.js';
 import { keep, tidy } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { ForwardContext } from './module.js';
-import type { Classifier } from './models/build.js';
+import type { Classifier } from './models/modules.js';
 
 export function countCorrect(logits: Tensor, labels: Tensor): Tensor {
   return sum(eq(toFloat(argmax(logits, 1)), toFloat(labels)));

@@ -3,7 +3,7 @@
 // full-precision parameters, and each layer's share of the params and MACs. Calibration differs between
 // the flows (cached, on real or on generated data) and is theirs to run, before or after this.
 import { countFlops, foldedLayerMacs, type FlopsTable } from '../nn/flops.js';
-import type { Classifier } from '../nn/models/build.js';
+import type { Classifier } from '../nn/models/modules.js';
 import { foldBatchNorms, layerShares, quantLayers, type QuantLayer } from './ptq.js';
 
 export interface PreparedModel {

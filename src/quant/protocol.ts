@@ -17,7 +17,7 @@
 // are running maxima of the same batches, so they differ only through the first batches' ranges).
 import { noGrad } from '../autograd/tape.js';
 import type { Batch } from '../data/batches.js';
-import type { Classifier } from '../nn/models/build.js';
+import type { Classifier } from '../nn/models/modules.js';
 import type { ForwardContext } from '../nn/module.js';
 import type { FlopsTable } from '../nn/flops.js';
 import { fromArray } from '../tensor/ops/creation.js';

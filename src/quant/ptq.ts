@@ -17,7 +17,7 @@ import { fromArray } from '../tensor/ops/creation.js';
 import { noGrad } from '../autograd/tape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { Conv2d, Linear } from '../nn/layers.js';
-import { ConvUnit, type Classifier } from '../nn/models/build.js';
+import { ConvUnit, type Classifier } from '../nn/models/modules.js';
 import type { ForwardContext } from '../nn/module.js';
 import type { Batch } from '../data/batches.js';
 import { fakeQuant, absMax } from './fakequant.js';

@@ -3,7 +3,7 @@
 import { epochBatches } from '../data/batches.js';
 import type { ImageSet } from '../data/cifar-meta.js';
 import { accuracyOf } from '../nn/metrics.js';
-import type { Classifier } from '../nn/models/build.js';
+import type { Classifier } from '../nn/models/modules.js';
 import { getFormat } from './format.js';
 import {
   applyFormat,

@@ -21,7 +21,7 @@ import {
   ReLU6,
   Sequential,
 } from '../layers.js';
-import { Branches, Classifier, ConvUnit, Residual } from './build.js';
+import { Branches, Classifier, ConvUnit, Residual } from './modules.js';
 
 export const ONNX_OPS = [
   'Conv',

@@ -1,0 +1,145 @@
+// The module kinds models are made of: a conv unit (conv, BN, activation: what BN folding and PTQ work on), a
+// residual block, parallel branches, and the classifier around them. The cfg builder (./build.ts) and the ONNX
+// importer (./onnx-import.ts) both assemble these.
+import { add, addRelu } from '../../tensor/ops/elementwise.js';
+import { concat, flatten } from '../../tensor/ops/shape-ops.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import { Module, run, type ForwardContext } from '../module.js';
+import { BatchNorm2d, Conv2d, Linear, Sequential } from '../layers.js';
+
+/** conv [+ bn] [+ activation]: the unit BN folding works on. */
+export class ConvUnit extends Module {
+  readonly conv: Conv2d;
+  bn: BatchNorm2d | null;
+  readonly act: Module | null;
+  constructor(conv: Conv2d, bn: BatchNorm2d | null, act: Module | null) {
+    super();
+    this.conv = this.addChild('conv', conv);
+    this.bn = bn ? this.addChild('bn', bn) : null;
+    this.act = act ? this.addChild('act', act) : null;
+  }
+  get kind(): string {
+    return 'conv_unit';
+  }
+  /** Remove the BatchNorm after its statistics were folded into the conv (PTQ). */
+  dropBatchNorm(): void {
+    if (this.bn) {
+      this.bn.dispose();
+      this.children.delete('bn');
+      this.bn = null;
+    }
+  }
+  forward(x: Tensor, ctx: ForwardContext): Tensor {
+    let y = run(this.conv, x, ctx);
+    // BN + ReLU as one pass forward and backward; a trace (FLOP counting) must see each module on its own
+    if (this.bn && this.act?.kind === 'relu' && !ctx.trace) y = this.bn.forwardRelu(y, ctx);
+    else {
+      if (this.bn) y = run(this.bn, y, ctx);
+      if (this.act) y = run(this.act, y, ctx);
+    }
+    return ctx.unitHook ? ctx.unitHook(this.conv.path, y) : y;
+  }
+}
+
+/** body(x) + shortcut(x) (identity when there is no projection), then an optional activation. */
+export class Residual extends Module {
+  constructor(
+    readonly body: Sequential,
+    readonly shortcut: Sequential | null,
+    readonly identity: boolean,
+    readonly post: Module | null,
+  ) {
+    super();
+    this.addChild('body', body);
+    if (shortcut) this.addChild('shortcut', shortcut);
+    if (post) this.addChild('post', post);
+  }
+  get kind(): string {
+    return 'residual';
+  }
+  /** the seed's name of the add (ml{S}_blk{b}_add0), where its quantizer sits */
+  joinName = '';
+  forward(x: Tensor, ctx: ForwardContext): Tensor {
+    const y = run(this.body, x, ctx);
+    const other = this.shortcut ? run(this.shortcut, x, ctx) : this.identity ? x : null;
+    if (!other) return this.post ? run(this.post, y, ctx) : y;
+    // sum and ReLU in one pass; a trace (FLOP counting) and a quantized sum need them apart
+    if (this.post?.kind === 'relu' && !ctx.trace && !ctx.joinHook) return addRelu(y, other);
+    let sum = add(y, other);
+    if (ctx.joinHook) sum = ctx.joinHook(this.joinName, 'add', sum, [y, other]);
+    return this.post ? run(this.post, sum, ctx) : sum;
+  }
+}
+
+/** Parallel branches joined by channel concat. */
+export class Branches extends Module {
+  constructor(readonly branches: Sequential[]) {
+    super();
+    branches.forEach((b, i) => this.addChild(`branch${i}`, b));
+  }
+  get kind(): string {
+    return 'branches';
+  }
+  /** the seed's name of the concat (inc{I}_concat), where its quantizer sits */
+  joinName = '';
+  forward(x: Tensor, ctx: ForwardContext): Tensor {
+    const outs = this.branches.map((b) => run(b, x, ctx));
+    const y = concat(outs, 1);
+    return ctx.joinHook ? ctx.joinHook(this.joinName, 'concat', y, outs) : y;
+  }
+}
+
+/** A classifier: the layer stack, and whether the cfg ends in a softmax head (skipped: we return logits). */
+export class Classifier extends Module {
+  readonly layers: Sequential;
+  constructor(
+    readonly arch: string,
+    readonly classes: number,
+    layers: Module[],
+    readonly softmaxHead: boolean,
+  ) {
+    super();
+    this.layers = this.addChild('layers', new Sequential(layers));
+    this.register();
+  }
+  get kind(): string {
+    return 'classifier';
+  }
+
+  /** Logits [N, classes]. */
+  forward(x: Tensor, ctx: ForwardContext = {}): Tensor {
+    return this.forwardFeatures(x, ctx).logits;
+  }
+
+  /** Logits and the penultimate features (the input of the output layer, flattened), for PCA pictures. */
+  forwardFeatures(x: Tensor, ctx: ForwardContext = {}): { features: Tensor; logits: Tensor } {
+    if (x.rank !== 4 || x.shape[1] !== 3)
+      throw new Error(`${this.arch}: expected input [N, 3, H, W], got [${x.shape}]`);
+    let y = x;
+    let features = x;
+    const n = this.layers.length;
+    const last = this.outputLayerIndex();
+    for (let i = 0; i < n; i++) {
+      if (i === last) features = y;
+      y = run(this.layers.at(i), y, ctx);
+    }
+    if (y.rank !== 2) y = flatten(y, 1);
+    return { features: features.rank === 2 ? features : flatten(features, 1), logits: y };
+  }
+
+  /** Index of the output layer (last conv/linear-bearing row). */
+  outputLayerIndex(): number {
+    for (let i = this.layers.length - 1; i >= 0; i--) {
+      const m = this.layers.at(i);
+      if (m instanceof Linear || m instanceof Conv2d || m instanceof ConvUnit) return i;
+    }
+    throw new Error(`${this.arch}: no output layer`);
+  }
+
+  /** The output layer's weight (its rows embed the classes; the generator starts from them). */
+  outputWeight(): Tensor {
+    const m = this.layers.at(this.outputLayerIndex());
+    const layer = m instanceof ConvUnit ? m.conv : m;
+    return layer.param('weight');
+  }
+}
