@@ -11,7 +11,6 @@ import { log } from './progress.js';
 import { GEN_DEFAULTS, runGen } from './gen.js';
 import { ROBUST_DEFAULTS, runRobust } from './robust.js';
 import { ASSESS_DEFAULTS, runAssess } from './assess.js';
-import { assessSection } from './assess-report.js';
 import { fitAll, loadPtqRows } from './fit.js';
 import { rowProtocol } from './ptq.js';
 import { writeJsonAtomic } from '../platform/files.js';
@@ -219,7 +218,7 @@ export async function runDemo(c: DemoConfig): Promise<string> {
     fits: fitAll(others, { measures: ['js_flops'] }),
   });
   log(`demo: assess ${c.robustModel} without data (fit from the other models), then validate on the test set`);
-  const assessed = await runAssess({
+  await runAssess({
     ...ASSESS_DEFAULTS,
     checkpoint,
     dataset: 'cifar10',
@@ -261,7 +260,6 @@ export async function runDemo(c: DemoConfig): Promise<string> {
     `${c.robustFakeLimit} adjusted fake images (the seed: 10,000 and 12,800).`;
   const path = await buildReport(c.out, join(c.out, 'report'), {
     title: 'quantscope demo: what does quantization cost?',
-    sections: [{ title: `5. ${c.robustModel} assessed without data`, html: assessSection(assessed) }],
     intro:
       `A small-scale run of the whole pipeline on the real CIFAR-10: models ${c.models.join(', ')} (small demo ` +
       `entries of the cfg table, not the seed's models), trained on the first ${c.subset} training images for ` +
