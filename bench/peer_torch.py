@@ -7,6 +7,7 @@ depends on Python. Prints one JSON object per model on stdout.
 usage: peer_torch.py ARCHITECTURES_JSON BATCH MODEL[,MODEL...]
 """
 import json
+import os
 import sys
 import time
 
@@ -114,7 +115,8 @@ def time_it(fn, reps):
 def main():
     tables = json.load(open(sys.argv[1]))
     batch = int(sys.argv[2])
-    torch.set_num_threads(torch.get_num_threads())
+    # every core, as the engine gets (Debian's torch defaults to 1 thread here); PEER_TORCH_THREADS overrides
+    torch.set_num_threads(int(os.environ.get("PEER_TORCH_THREADS", os.cpu_count() or 1)))
     for name in sys.argv[3].split(","):
         torch.manual_seed(0)
         model = build(tables, name)
