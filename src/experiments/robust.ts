@@ -206,7 +206,11 @@ export async function runRobust(c: RobustConfig): Promise<RobustRow[]> {
     }
   };
   await measure('fp32', 32, {});
-  await pictures(teacher, test, fakes, c);
+  // the pictures (PCA of up to 10,000 + 10,000 images per fake set) are drawn once per set of inputs
+  await cached(join(c.out, 'robust-pictures.json'), { inputs, pca: c.pcaPerClass }, async () => {
+    await pictures(teacher, test, fakes, c);
+    return true;
+  });
   const { layers } = await prepareQuantization(teacher);
   try {
     const todo = formats.filter((f) => sets.some(([name]) => !done.has(`${f.name}|${name}`)));
