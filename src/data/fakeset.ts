@@ -10,6 +10,7 @@ import { writeFileAtomic } from '../platform/files.js';
 import { sha256File } from '../platform/cache.js';
 import { decodeSafetensors, encodeSafetensors } from '../io/safetensors.js';
 import { encodeRecords, parseRecords } from './records.js';
+import type { Batch } from './batches.js';
 
 export interface FakeSetMeta {
   /** the generator checkpoint's file name, in the fake set's folder */
@@ -83,6 +84,14 @@ export function readFakeSet(path: string, expect: { classes?: number; dataset?: 
   for (const l of labels.data as Int32Array)
     if (l < 0 || l >= meta.classes) throw new Error(`fake set ${path}: label ${l} outside [0, ${meta.classes})`);
   return { images: images.data as Float32Array, labels: labels.data as Int32Array, count, meta, path };
+}
+
+/** A fake set's images in order, as normalised batches (for calibration on fake data). */
+export function* fakeSetBatches(f: FakeSet, batchSize: number): Generator<Batch> {
+  for (let s = 0; s < f.count; s += batchSize) {
+    const n = Math.min(batchSize, f.count - s);
+    yield { x: f.images.slice(s * IMAGE_BYTES, (s + n) * IMAGE_BYTES), y: f.labels.slice(s, s + n), n };
+  }
 }
 
 /** Normalised-space images [n, 3, 32, 32] -> uint8 pixels (x·std + mean, clamped to [0, 1], rounded). */

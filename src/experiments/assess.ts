@@ -8,12 +8,10 @@
 //   4. rank formats and mark the smallest whose predicted loss stays under --max-loss (assess.json, HTML).
 // It never opens a dataset, unless --validate asks it to measure the same formats on the real test set.
 // Rows go to assess.jsonl as they are measured, keyed by the hashes of their inputs (resumable).
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, renameSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadCifar, NORMALIZATION, type DatasetName } from '../data/cifar.js';
-import { readFakeSet, type FakeSet } from '../data/fakeset.js';
-import type { Batch } from '../data/batches.js';
+import { fakeSetBatches, readFakeSet } from '../data/fakeset.js';
 import { attackSetOfFloats, attackSetOfPixels, robustAccuracy, type AttackSet } from '../nn/attacks.js';
 import {
   calibrateFormat,
@@ -32,8 +30,8 @@ import {
   type PointRanges,
 } from '../quant/index.js';
 import { predictInterval } from '../quant/fit.js';
-import { sha256File } from '../platform/cache.js';
-import { appendJsonl, readJsonl, writeJsonAtomic } from '../platform/files.js';
+import { cached, hashOf, sha256File } from '../platform/cache.js';
+import { appendJsonl, readJsonl, setAsideStale, writeJsonAtomic } from '../platform/files.js';
 import { GEN_DEFAULTS, defaultGenLr, defaultMultiLabelNum, runGen, type GenConfig } from './gen.js';
 import { readFitReport } from './fit.js';
 import type { RobustFitRow } from './robust-fit.js';
@@ -147,13 +145,6 @@ function loadRobustFit(path: string, dataset: string): RobustFitRow | null {
   );
 }
 
-function* batchesOf(f: FakeSet, batchSize: number): Generator<Batch> {
-  for (let s = 0; s < f.count; s += batchSize) {
-    const n = Math.min(batchSize, f.count - s);
-    yield { x: f.images.slice(s * 3072, (s + n) * 3072), y: f.labels.slice(s, s + n), n };
-  }
-}
-
 export async function runAssess(c: AssessConfig): Promise<AssessResult> {
   const fitEntry = c.fit ? loadFit(c.fit, c.dataset, c.fitScope) : null;
   const robustFit = c.robustFit ? loadRobustFit(c.robustFit, c.dataset) : null;
@@ -184,48 +175,35 @@ export async function runAssess(c: AssessConfig): Promise<AssessResult> {
   const test: AttackSet | null = c.validate
     ? attackSetOfPixels(loadCifar(c.dataset, 'test', { dataDir: c.dataDir, limit: c.testSubset }))
     : null;
-  const inputs = createHash('sha256')
-    .update(
-      JSON.stringify([
-        sha256File(c.checkpoint),
-        fake.meta.generator_sha256,
-        c.calibBatches,
-        evalN,
-        c.eps,
-        c.steps,
-        c.alpha,
-        c.fit ? sha256File(c.fit) : null,
-        c.robustFit ? sha256File(c.robustFit) : null,
-        c.validate ? (test?.count ?? 0) : 0,
-      ]),
-    )
-    .digest('hex')
-    .slice(0, 16);
+  const inputs = hashOf([
+    sha256File(c.checkpoint),
+    fake.meta.generator_sha256,
+    c.calibBatches,
+    evalN,
+    c.eps,
+    c.steps,
+    c.alpha,
+    c.fit ? sha256File(c.fit) : null,
+    c.robustFit ? sha256File(c.robustFit) : null,
+    c.validate ? (test?.count ?? 0) : 0,
+  ]);
   const jsonl = join(c.out, 'assess.jsonl');
-  if (readJsonl<AssessRow>(jsonl).some((r) => r.inputs !== inputs)) {
-    const aside = `${jsonl}.stale-${Date.now()}`;
-    renameSync(jsonl, aside);
-    if (!c.quiet) log(`assess: ${jsonl} came from other inputs; moved to ${aside}`);
-  }
+  const aside = setAsideStale<AssessRow>(jsonl, (r) => r.inputs !== inputs);
+  if (aside && !c.quiet) log(`assess: ${jsonl} came from other inputs; moved to ${aside}`);
   const done = new Map(readJsonl<AssessRow>(jsonl).map((r) => [r.format, r]));
   const attack = { space: 'normalized' as const, eps: c.eps, steps: c.steps, alpha: c.alpha, seed: 1 };
-  const fpPath = join(c.out, 'assess-fp.json');
-  let fp: AssessResult['fp'];
-  if (existsSync(fpPath) && JSON.parse(readFileSync(fpPath, 'utf8')).inputs === inputs)
-    fp = JSON.parse(readFileSync(fpPath, 'utf8')).fp;
-  else {
+  const fp = await cached<AssessResult['fp']>(join(c.out, 'assess-fp.json'), { inputs }, async () => {
     const r = await robustAccuracy(model, fakeSet, attack);
     const t = test ? await robustAccuracy(model, test, attack) : null;
-    fp = { fake_clean: r.clean, fake_pgd: r.pgd, ...(t ? { test_clean: t.clean, test_pgd: t.pgd } : {}) };
-    writeJsonAtomic(fpPath, { inputs, fp });
-  }
+    return { fake_clean: r.clean, fake_pgd: r.pgd, ...(t ? { test_clean: t.clean, test_pgd: t.pgd } : {}) };
+  });
   const { layers, totalMacs, table } = await prepareQuantization(model);
   const quirks = protocolQuirks('seed');
   const firstLayer = layers[0].name;
   const shares = unitShares(table);
   const bar = new Progress('assess', formats.length, c.quiet);
   try {
-    const fpRanges = await calibratePoints(model, batchesOf(fake, 128), c.calibBatches, {
+    const fpRanges = await calibratePoints(model, fakeSetBatches(fake, 128), c.calibBatches, {
       f: null,
       quirks,
       firstLayer,
@@ -242,7 +220,7 @@ export async function runAssess(c: AssessConfig): Promise<AssessResult> {
           layers,
           f,
           { quirks, firstLayer, fpRanges },
-          batchesOf(fake, 128),
+          fakeSetBatches(fake, 128),
           c.calibBatches,
         );
       } finally {

@@ -20,9 +20,7 @@ export class Progress {
     const bar = '█'.repeat(Math.round(frac * width)).padEnd(width, '·');
     const secs = (now - this.start) / 1000;
     const eta = frac > 0 ? secs / frac - secs : 0;
-    const extra = Object.entries(info)
-      .map(([k, v]) => `${k} ${typeof v === 'number' ? fmtNum(v) : v}`)
-      .join('  ');
+    const extra = fields(info);
     const line = `${this.label} ${bar} ${done}/${this.total}  ${secs.toFixed(0)}s (eta ${eta.toFixed(0)}s)  ${extra}`;
     if (this.tty) process.stderr.write(`\r\x1b[K${line}${done >= this.total ? '\n' : ''}`);
     else process.stderr.write(`${line}\n`);
@@ -31,15 +29,20 @@ export class Progress {
   /** No known end (the seed's adjust loop runs until its rule stops it): a count and the rate, no bar. */
   private unbounded(done: number, now: number, info: Record<string, string | number>): void {
     const secs = (now - this.start) / 1000;
-    const extra = Object.entries(info)
-      .map(([k, v]) => `${k} ${typeof v === 'number' ? fmtNum(v) : v}`)
-      .join('  ');
+    const extra = fields(info);
     const line =
       `${this.label} ${done} done, no cap  ${secs.toFixed(0)}s ` +
       `(${(secs / Math.max(1, done)).toFixed(1)}s each)  ${extra}`;
     if (this.tty) process.stderr.write(`\r\x1b[K${line}`);
     else process.stderr.write(`${line}\n`);
   }
+}
+
+/** The info fields of a progress line: "name value" pairs, numbers shortened. */
+function fields(info: Record<string, string | number>): string {
+  return Object.entries(info)
+    .map(([k, v]) => `${k} ${typeof v === 'number' ? fmtNum(v) : v}`)
+    .join('  ');
 }
 
 function fmtNum(v: number): string {

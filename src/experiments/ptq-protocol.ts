@@ -3,11 +3,10 @@
 // and compute the seed's similarity (JS of weights and biases, percent shares of the whole model, MMac
 // weighting). One JSONL row per format as soon as it is measured; the full-precision accuracy and ranges
 // are cached, so a killed sweep resumes where it stopped.
-import { renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { epochBatches, epochOrder } from '../data/batches.js';
 import { loadCifar, type ImageSet } from '../data/cifar.js';
-import { appendJsonl, readJsonl } from '../platform/files.js';
+import { appendJsonl, readJsonl, setAsideStale } from '../platform/files.js';
 import { cached, sha256File } from '../platform/cache.js';
 import {
   calibrateFormat,
@@ -63,13 +62,11 @@ export async function runProtocolPtq(c: PtqConfig, formats: QuantFormat[], jsonl
   const protocol = c.protocol ?? 'seed';
   const quirks = protocolQuirks(protocol);
   const checkpointSha = sha256File(c.checkpoint);
-  if (
-    readJsonl<PtqRow>(jsonl).some((r) => r.checkpoint_sha256 !== undefined && r.checkpoint_sha256 !== checkpointSha)
-  ) {
-    const aside = `${jsonl}.stale-${Date.now()}`;
-    renameSync(jsonl, aside);
-    log(`ptq: ${jsonl} was measured on another checkpoint than ${c.checkpoint}; moved to ${aside}`);
-  }
+  const aside = setAsideStale<PtqRow>(
+    jsonl,
+    (r) => r.checkpoint_sha256 !== undefined && r.checkpoint_sha256 !== checkpointSha,
+  );
+  if (aside) log(`ptq: ${jsonl} was measured on another checkpoint than ${c.checkpoint}; moved to ${aside}`);
   const existing = readJsonl<PtqRow>(jsonl);
   const other = existing.find((r) => r.protocol !== protocol);
   if (other)

@@ -8,12 +8,10 @@
 //   - relative accuracies (quantized ÷ full precision) and straight-line fits of test-relative on
 //     fake-relative accuracy, pooled per dataset and fake set (robust-fit.ts); PCA pictures; an image grid.
 // Rows go to robust.jsonl as they are measured, keyed by the hashes of their inputs (resumable, never stale).
-import { createHash } from 'node:crypto';
-import { renameSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { loadCifar, type DatasetName, type ImageSet } from '../data/cifar.js';
 import { className } from '../data/cifar-meta.js';
-import { readFakeSet, type FakeSet } from '../data/fakeset.js';
+import { fakeSetBatches, readFakeSet, toPixels, type FakeSet } from '../data/fakeset.js';
 import type { Batch } from '../data/batches.js';
 import { fromArray, keep, noGrad, tidy } from '../index.js';
 import { Random } from '../tensor/ops/creation.js';
@@ -41,8 +39,8 @@ import {
   type QuantLayer,
   withFormat,
 } from '../quant/index.js';
-import { cached, sha256File } from '../platform/cache.js';
-import { appendJsonl, readJsonl, writeFileAtomic } from '../platform/files.js';
+import { cached, hashOf, sha256File } from '../platform/cache.js';
+import { appendJsonl, readJsonl, setAsideStale, writeFileAtomic } from '../platform/files.js';
 import { loadTrainedModel } from './train.js';
 import { ptqFormats, toCsv } from './ptq.js';
 import { PTQ_RANGES_FILE, seedCalibrationBatches, type FormatRanges } from './ptq-protocol.js';
@@ -135,14 +133,6 @@ function limitFake(f: FakeSet, limit?: number): FakeSet {
   return { ...f, count: limit, images: f.images.subarray(0, limit * 3072), labels: f.labels.subarray(0, limit) };
 }
 
-/** Batches of a fake set for calibration (normalised floats, in order). */
-function* fakeBatches(f: FakeSet, batchSize: number): Generator<Batch> {
-  for (let s = 0; s < f.count; s += batchSize) {
-    const n = Math.min(batchSize, f.count - s);
-    yield { x: f.images.slice(s * 3072, (s + n) * 3072), y: f.labels.slice(s, s + n), n };
-  }
-}
-
 export async function runRobust(c: RobustConfig): Promise<RobustRow[]> {
   const teacher = loadTrainedModel(c.checkpoint, c.model).eval();
   const arch = teacher.arch;
@@ -158,7 +148,7 @@ export async function runRobust(c: RobustConfig): Promise<RobustRow[]> {
     ['test', attackSetOfPixels(test)],
     ...fakes.map(([k, f]) => [k, attackSetOfFloats(f.images, f.labels, test, f.count)] as [string, AttackSet]),
   ];
-  const inputs = sha256Of({
+  const inputs = hashOf({
     checkpoint: sha256File(c.checkpoint),
     fakes: fakes.map(([k, f]) => `${k}:${f.meta.generator_sha256}:${f.count}`).join(),
     test: test.count,
@@ -169,12 +159,9 @@ export async function runRobust(c: RobustConfig): Promise<RobustRow[]> {
     attack: `${c.eps}:${c.steps}:${c.alpha}`,
   });
   const jsonl = join(c.out, 'robust.jsonl');
-  const previous = readJsonl<RobustRow>(jsonl);
-  if (previous.some((r) => r.inputs !== inputs)) {
-    const aside = `${jsonl}.stale-${Date.now()}`;
-    renameSync(jsonl, aside);
+  const aside = setAsideStale<RobustRow>(jsonl, (r) => r.inputs !== inputs);
+  if (aside)
     log(`robust: ${jsonl} was measured from other inputs (checkpoint, fake sets or settings); moved to ${aside}`);
-  }
   const done = new Set(readJsonl<RobustRow>(jsonl).map((r) => `${r.format}|${r.data}`));
   const formats = ptqFormats(c);
   const opts = { space: c.attackSpace, eps: c.eps, steps: c.steps, alpha: c.alpha, batchSize: c.batchSize };
@@ -238,10 +225,6 @@ export async function runRobust(c: RobustConfig): Promise<RobustRow[]> {
   return rows;
 }
 
-function sha256Of(v: Record<string, string | number>): string {
-  return createHash('sha256').update(JSON.stringify(v)).digest('hex').slice(0, 16);
-}
-
 /**
  * Each format's calibrated ranges. Real calibration: the PTQ step's (ptq-ranges.jsonl for this checkpoint and
  * protocol), the rest recomputed as the PTQ step does it. Fake: on the fake set (the adjusted one if present).
@@ -269,7 +252,7 @@ async function formatRanges(
   let trainSet: ImageSet | undefined;
   const batches = (): Iterable<Batch> =>
     c.calibration === 'fake'
-      ? fakeBatches(calibSet[1], c.calibBatchSize)
+      ? fakeSetBatches(calibSet[1], c.calibBatchSize)
       : seedCalibrationBatches((trainSet ??= loadCifar(c.dataset, 'train', { dataDir: c.dataDir })), c.calibBatchSize);
   const key = {
     checkpoint_sha256: checkpointSha,
@@ -519,11 +502,6 @@ async function imageRows(
   fakes: readonly (readonly [FakeSetKind, FakeSet])[],
   c: RobustConfig,
 ): Promise<void> {
-  const { mean, std } = test;
-  const toPixels = (v: number, i: number) => {
-    const ch = Math.floor((i % 3072) / 1024);
-    return Math.round(Math.min(1, Math.max(0, v * std[ch] + mean[ch])) * 255);
-  };
   const rows: Uint8Array[][] = [];
   const sets: [string, AttackSet][] = [['test', attackSetOfPixels(test)]];
   if (fakes[0]) sets.push([fakes[0][0], attackSetOfFloats(fakes[0][1].images, fakes[0][1].labels, test)]);
@@ -536,8 +514,8 @@ async function imageRows(
     const seen = noGrad(() => tidy(() => toModel(adv)));
     const clean = (await xn.toArray()) as Float32Array;
     const a = (await seen.toArray()) as Float32Array;
-    const cleanPx = Uint8Array.from(clean, toPixels),
-      advPx = Uint8Array.from(a, toPixels);
+    const cleanPx = toPixels(clean, m, c.dataset),
+      advPx = toPixels(a, m, c.dataset);
     let maxDiff = 1;
     for (let i = 0; i < cleanPx.length; i++) maxDiff = Math.max(maxDiff, Math.abs(advPx[i] - cleanPx[i]));
     const img = (b: Uint8Array) => Array.from({ length: m }, (_, i) => b.slice(i * 3072, (i + 1) * 3072));

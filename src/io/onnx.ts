@@ -3,6 +3,7 @@
 // file; external data (tensors stored in other files) is refused by name, as are non-float weights.
 import protobuf from 'protobufjs';
 import { ONNX_PROTO } from './onnx-proto.gen.js';
+import { sizeOf } from '../tensor/shape.js';
 
 export interface OnnxTensor {
   name: string;
@@ -57,7 +58,7 @@ interface RawTensor {
 function tensorOf(t: RawTensor, source: string): OnnxTensor {
   const name = t.name ?? '';
   const dims = (t.dims ?? []).map(num);
-  const count = dims.reduce((a, b) => a * b, 1);
+  const count = sizeOf(dims);
   if (t.data_location === 1)
     throw new Error(`${source}: tensor "${name}" keeps its data in an external file, which is not supported`);
   const raw = t.raw_data && t.raw_data.length ? t.raw_data : null;

@@ -11,6 +11,11 @@ export function sha256File(path: string): string {
   return createHash('sha256').update(readFileSync(path)).digest('hex');
 }
 
+/** A short sha256 of a JSON value: the key of a set of inputs (checkpoint hashes, settings). */
+export function hashOf(value: unknown): string {
+  return createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 16);
+}
+
 type Key = Record<string, string | number | boolean | null>;
 
 /** The value cached at `path` when it was computed from `key`; otherwise compute, store (atomically), return. */

@@ -85,3 +85,14 @@ export function findFiles(dir: string, name: string, depth = 0): string[] {
   }
   return out;
 }
+
+/**
+ * Results measured from other inputs are moved aside (to `<path>.stale-<time>`), never mixed with new ones.
+ * Returns the path they went to, or null when every row is current.
+ */
+export function setAsideStale<T>(path: string, stale: (row: T) => boolean): string | null {
+  if (!readJsonl<T>(path).some(stale)) return null;
+  const aside = `${path}.stale-${Date.now()}`;
+  renameSync(path, aside);
+  return aside;
+}
