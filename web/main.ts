@@ -13,6 +13,7 @@ import { parseRecords } from '../src/data/records.js';
 import { NORMALIZATION, type ImageSet } from '../src/data/cifar-meta.js';
 import { QuantSession, type FormatResult } from '../src/quant/session.js';
 import { getFormat, sweepFormats } from '../src/quant/index.js';
+import { rankFormats, recommend, type RankedFormat } from '../src/experiments/rank.js';
 import { normaliser, pgd, pixelBatch } from '../src/nn/attacks.js';
 import type { Fit } from '../src/quant/fit.js';
 
@@ -175,27 +176,31 @@ async function attack(): Promise<void> {
 const RANKED = ['INT4', 'POT4', 'FLOAT4_E2', 'INT8', 'POT8', 'FLOAT8_E4'];
 async function rank(): Promise<void> {
   if (!session) return;
-  const rows: { format: string; family: string; bits: number; js: number; pred: number | null; q: number }[] = [];
+  const rows: (RankedFormat & { q: number })[] = [];
   for (const name of RANKED) {
     status(`ranking: ${name}…`);
     const r = await session.evaluate(name, fit);
     const f = getFormat(name);
-    rows.push({ format: name, family: f.family, bits: f.bits, js: r.jsFlops, pred: r.predictedLoss, q: r.qAcc });
+    rows.push({
+      format: name,
+      family: f.family,
+      bits: f.bits,
+      js_flops: r.jsFlops,
+      predicted_loss: r.predictedLoss,
+      q: r.qAcc,
+    });
   }
-  const ranked = rows.map((r) => ({ ...r, rec: false }));
-  ranked.sort((a, b) => a.bits - b.bits || (a.pred ?? a.js) - (b.pred ?? b.js));
-  for (const family of new Set(ranked.map((r) => r.family))) {
-    const ok = ranked.find((r) => r.family === family && r.pred !== null && r.pred <= 0.01);
-    if (ok) ok.rec = true;
-  }
+  const ranked = rankFormats(rows);
+  const rec = new Set(recommend(ranked, 0.01));
   const table = $('rank-table');
   table.innerHTML =
     '<tr><th>format</th><th>bits</th><th>js_flops</th><th>predicted loss</th><th>accuracy on the slice</th></tr>' +
     ranked
       .map(
         (r) =>
-          `<tr data-format="${r.format}" data-js="${r.js}"><td>${r.format}${r.rec ? ' ✓' : ''}</td><td>${r.bits}</td>` +
-          `<td>${r.js.toExponential(3)}</td><td>${r.pred === null ? '–' : r.pred.toFixed(4)}</td>` +
+          `<tr data-format="${r.format}" data-js="${r.js_flops}"><td>${r.format}${rec.has(r.format) ? ' ✓' : ''}</td>` +
+          `<td>${r.bits}</td><td>${r.js_flops.toExponential(3)}</td>` +
+          `<td>${r.predicted_loss === null ? '–' : r.predicted_loss.toFixed(4)}</td>` +
           `<td>${pct(r.q)}</td></tr>`,
       )
       .join('');

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../platform/files.js';
 import type { AssessResult } from './assess.js';
 import { esc, img, num, pct, table } from './html.js';
+import { rankFormats } from './rank.js';
 import { saveFigure, scatterWithCurves, type Series } from './plot.js';
 
 export async function writeAssessReport(r: AssessResult, out: string): Promise<void> {
@@ -27,9 +28,7 @@ export async function writeAssessReport(r: AssessResult, out: string): Promise<v
     );
   const rec = new Set(r.recommended);
   const v = r.validation;
-  const ranked = [...r.rows].sort(
-    (a, b) => a.bits - b.bits || (a.predicted_loss ?? a.js_flops) - (b.predicted_loss ?? b.js_flops),
-  );
+  const ranked = rankFormats(r.rows);
   const html = `<!doctype html><meta charset="utf-8"><title>quantscope assess: ${esc(r.model)}</title>
 <style>body{font:14px system-ui;margin:2em;max-width:1100px}table{border-collapse:collapse}
 td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}tr.rec{background:#e6f4ea}</style>

@@ -37,6 +37,7 @@ import { readFitReport } from './fit.js';
 import type { RobustFitRow } from './robust-fit.js';
 import { loadTrainedModel } from './train.js';
 import { writeAssessReport } from './assess-report.js';
+import { recommend } from './rank.js';
 import { log, Progress } from './progress.js';
 
 export interface AssessConfig {
@@ -288,18 +289,6 @@ export async function runAssess(c: AssessConfig): Promise<AssessResult> {
   writeJsonAtomic(join(c.out, 'assess.json'), result);
   await writeAssessReport(result, c.out);
   return result;
-}
-
-/** Per family, the format with the fewest bits whose predicted loss stays under max (ties: the smaller loss). */
-export function recommend(rows: AssessRow[], maxLoss: number): string[] {
-  const out: string[] = [];
-  for (const family of [...new Set(rows.map((r) => r.family))]) {
-    const ok = rows
-      .filter((r) => r.family === family && r.predicted_loss !== null && r.predicted_loss <= maxLoss)
-      .sort((a, b) => a.bits - b.bits || (a.predicted_loss as number) - (b.predicted_loss as number));
-    if (ok.length) out.push(ok[0].format);
-  }
-  return out;
 }
 
 /** Predicted against measured acc_loss: mean absolute error, interval coverage, and the recommendations' truth. */
