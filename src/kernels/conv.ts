@@ -322,6 +322,32 @@ function offsetTable(Cg: number, KH: number, KW: number, chan: number, row: numb
 }
 
 /** One implicit-GEMM conv launch: out[N, groups*Mo, OH, OW] from XS and P. */
+/**
+ * gemmLaunch with the weights prepared for `mode`; the prepared weights and an owned input copy are released
+ * afterwards, also when the launch throws.
+ */
+function gemmWithWeights(
+  xs: PreparedInput,
+  w: GPUBuffer,
+  g: ConvGeometry,
+  mode: 'forward' | 'input_grad',
+  bias: GPUBuffer | null,
+  out: GPUBuffer,
+  o: Parameters<typeof gemmLaunch>[4],
+): void {
+  const e = engine();
+  try {
+    const p = prepWeight(w, g, mode);
+    try {
+      gemmLaunch(xs, p, bias, out, o);
+    } finally {
+      e.releaseBuffer(p.buffer);
+    }
+  } finally {
+    if (xs.owned) e.releaseBuffer(xs.buffer);
+  }
+}
+
 function gemmLaunch(
   xs: PreparedInput,
   p: { buffer: GPUBuffer; ld: number; Kg: number },
@@ -432,28 +458,19 @@ export function conv2dForward(
     padLeft: g.pW,
     ins: 1,
   });
-  try {
-    const p = prepWeight(w, g, 'forward');
-    try {
-      gemmLaunch(xs, p, bias, out, {
-        N: g.N,
-        groups: g.groups,
-        Mo: M,
-        Cg: g.Cin / g.groups,
-        KH: g.KH,
-        KW: g.KW,
-        rowStep: g.sH,
-        dH: g.dH,
-        dW: g.dW,
-        OH: g.OH,
-        OW: g.OW,
-      });
-    } finally {
-      e.releaseBuffer(p.buffer);
-    }
-  } finally {
-    if (xs.owned) e.releaseBuffer(xs.buffer);
-  }
+  gemmWithWeights(xs, w, g, 'forward', bias, out, {
+    N: g.N,
+    groups: g.groups,
+    Mo: M,
+    Cg: g.Cin / g.groups,
+    KH: g.KH,
+    KW: g.KW,
+    rowStep: g.sH,
+    dH: g.dH,
+    dW: g.dW,
+    OH: g.OH,
+    OW: g.OW,
+  });
 }
 
 /** dX [N, Cin, H, W] from dY [N, Cout, OH, OW]. */
@@ -494,28 +511,19 @@ export function conv2dInputGrad(
     padLeft: g.dW * (g.KW - 1) - g.pW,
     ins: g.sH,
   });
-  try {
-    const p = prepWeight(w, g, 'input_grad');
-    try {
-      gemmLaunch(xs, p, null, dx, {
-        N: g.N,
-        groups: g.groups,
-        Mo: Cg,
-        Cg: g.Cout / g.groups,
-        KH: g.KH,
-        KW: g.KW,
-        rowStep: 1,
-        dH: g.dH,
-        dW: g.dW,
-        OH: g.H,
-        OW: g.W,
-      });
-    } finally {
-      e.releaseBuffer(p.buffer);
-    }
-  } finally {
-    if (xs.owned) e.releaseBuffer(xs.buffer);
-  }
+  gemmWithWeights(xs, w, g, 'input_grad', null, dx, {
+    N: g.N,
+    groups: g.groups,
+    Mo: Cg,
+    Cg: g.Cout / g.groups,
+    KH: g.KH,
+    KW: g.KW,
+    rowStep: 1,
+    dH: g.dH,
+    dW: g.dW,
+    OH: g.H,
+    OW: g.W,
+  });
 }
 
 const DY_BODY = `  let M = u(6u);
