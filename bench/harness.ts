@@ -3,6 +3,7 @@ import { engine } from '../src/device/engine.js';
 import * as q from '../src/index.js';
 import { buildModel } from '../src/nn/models/build.js';
 import { SGD } from '../src/nn/optim.js';
+import { countFlops } from '../src/nn/flops.js';
 
 export async function timeGpu(fn: () => void, reps = 5, warmup = 1): Promise<number> {
   for (let i = 0; i < warmup; i++) {
@@ -66,4 +67,25 @@ export function trainingStep(name: string, batch: number, rng: q.Random) {
     model.dispose();
   };
   return { model, step, dispose };
+}
+
+/**
+ * One model of the table at a batch: a training step (the seed's SGD) and inference, timed on the GPU, with its
+ * FLOP table and the GPU memory the buffer cache held at the end.
+ */
+export async function timeTrainInfer(name: string, batch: number, reps: { train: number; infer: number }) {
+  const rng = new q.Random(0);
+  const { model, step, dispose } = trainingStep(name, batch, rng);
+  try {
+    const table = countFlops(model);
+    const stepMs = await timeGpu(step, reps.train, 1);
+    model.eval();
+    const x = q.keep(q.randn([batch, 3, 32, 32], rng));
+    const inferMs = await timeGpu(() => q.tidy(() => q.noGrad(() => void model.forward(x))), reps.infer, 1);
+    x.dispose();
+    const mib = engine().stats().bytesAllocated / 2 ** 20;
+    return { stepMs, inferMs, flops: table.totalFlops, params: table.totalParams, mib };
+  } finally {
+    dispose();
+  }
 }

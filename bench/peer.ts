@@ -7,9 +7,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import * as q from '../src/index.js';
-import { countFlops } from '../src/nn/flops.js';
-import { timeGpu, trainingStep } from './harness.js';
+import { timeTrainInfer } from './harness.js';
 
 const MODELS = ['AlexNet', 'AlexNet_BN', 'VGG_16', 'VGG_19', 'Inception_BN', 'ResNet_18', 'ResNet_50'];
 MODELS.push('ResNet_152', 'MobileNetV2');
@@ -54,15 +52,7 @@ export async function benchPeer(): Promise<void> {
       encoding: 'utf8',
     });
     const peer = JSON.parse(out.trim().split('\n').pop() as string) as PeerRow;
-    const rng = new q.Random(0);
-    const { model, step, dispose } = trainingStep(name, batch, rng);
-    const params = countFlops(model).totalParams;
-    const stepMs = await timeGpu(step, 2, 1);
-    model.eval();
-    const x = q.keep(q.randn([batch, 3, 32, 32], rng));
-    const inferMs = await timeGpu(() => q.tidy(() => q.noGrad(() => void model.forward(x))), 3, 1);
-    x.dispose();
-    dispose();
+    const { stepMs, inferMs, params } = await timeTrainInfer(name, batch, { train: 2, infer: 3 });
     const train = batch / (stepMs / 1000),
       infer = batch / (inferMs / 1000);
     const rt = train / peer.train_img_s,

@@ -3,10 +3,7 @@
 // cache only grows). The reference in the same run is ResNet_18's effective GFLOPS: the issue asks that no
 // model fall more than 2x below it. SEED_MODELS=ResNet_18,MobileNetV2 limits the list (the full nine take
 // tens of minutes on a 2-core lavapipe machine); SEED_BATCH changes the batch.
-import * as q from '../src/index.js';
-import { engine } from '../src/device/engine.js';
-import { countFlops } from '../src/nn/flops.js';
-import { timeGpu, trainingStep } from './harness.js';
+import { timeTrainInfer } from './harness.js';
 
 const ALL = ['AlexNet', 'AlexNet_BN', 'VGG_16', 'VGG_19', 'Inception_BN', 'ResNet_18', 'ResNet_50', 'ResNet_152'];
 ALL.push('MobileNetV2');
@@ -16,16 +13,7 @@ export async function benchSeedModels(): Promise<void> {
   const batch = Number(process.env.SEED_BATCH ?? 128);
   const rows: { name: string; train: number; infer: number; trainGf: number; inferGf: number; mib: number }[] = [];
   for (const name of names) {
-    const rng = new q.Random(0);
-    const { model, step, dispose } = trainingStep(name, batch, rng);
-    const flops = countFlops(model).totalFlops;
-    const stepMs = await timeGpu(step, 1, 1);
-    model.eval();
-    const x = q.keep(q.randn([batch, 3, 32, 32], rng));
-    const inferMs = await timeGpu(() => q.tidy(() => q.noGrad(() => void model.forward(x))), 2, 1);
-    x.dispose();
-    const mib = engine().stats().bytesAllocated / 2 ** 20;
-    dispose();
+    const { stepMs, inferMs, flops, mib } = await timeTrainInfer(name, batch, { train: 1, infer: 2 });
     const r = {
       name,
       train: batch / (stepMs / 1000),

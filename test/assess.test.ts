@@ -8,7 +8,8 @@ import { buildModel } from '../src/nn/models/build.js';
 import { moduleState } from '../src/nn/state.js';
 import { encodeSafetensors } from '../src/io/safetensors.js';
 import { fitForm } from '../src/quant/fit.js';
-import { ASSESS_DEFAULTS, recommend, runAssess, validation, type AssessRow } from '../src/experiments/assess.js';
+import { ASSESS_DEFAULTS, runAssess, validation, type AssessRow } from '../src/experiments/assess.js';
+import { recommend } from '../src/experiments/rank.js';
 import { predictLoss } from '../src/experiments/predict.js';
 import { readJsonl } from '../src/platform/files.js';
 import { ready } from './helpers.js';
@@ -43,26 +44,29 @@ async function fixture(): Promise<{ dir: string; checkpoint: string; fit: string
   return { dir, checkpoint, fit };
 }
 
+/** A tiny assess run with an empty data folder: any dataset read would throw. */
+function tinyNoData(dir: string) {
+  const empty = join(dir, 'no-data');
+  mkdirSync(empty, { recursive: true });
+  return {
+    ...ASSESS_DEFAULTS,
+    dataset: 'cifar10' as const,
+    formats: ['INT8'],
+    gen: { epochs: 1, itersPerEpoch: 2, batchSize: 16, fakeBatches: 2 },
+    calibBatches: 1,
+    evalImages: 16,
+    steps: 1,
+    dataDir: empty,
+    quiet: true,
+  };
+}
+
 describe('assess', () => {
   it('ranks formats with predicted loss and fake-set robustness, never opening a dataset', async () => {
     const { dir, checkpoint, fit } = await fixture();
-    const empty = join(dir, 'no-data');
-    mkdirSync(empty);
-    const config = {
-      ...ASSESS_DEFAULTS,
-      checkpoint,
-      dataset: 'cifar10' as const,
-      out: join(dir, 'assess'),
-      fit,
-      formats: ['INT8', 'INT2', 'POT4'],
-      maxLoss: 0.05,
-      gen: { epochs: 1, itersPerEpoch: 2, batchSize: 16, fakeBatches: 2 },
-      calibBatches: 1,
-      evalImages: 16,
-      steps: 1,
-      dataDir: empty,
-      quiet: true,
-    };
+    const config = { ...tinyNoData(dir), checkpoint, out: join(dir, 'assess'), fit };
+    config.formats = ['INT8', 'INT2', 'POT4'];
+    config.maxLoss = 0.05;
     const r = await runAssess(config);
     expect(r.rows.map((x) => x.format)).toEqual(['INT2', 'POT4', 'INT8']); // sorted by bits
     for (const x of r.rows) {
@@ -84,21 +88,13 @@ describe('assess', () => {
 
   it('assesses an ONNX model (a ResNet-20 not in our table) with no dataset present', async () => {
     const { dir, fit } = await fixture();
-    const empty = join(dir, 'no-data');
-    mkdirSync(empty);
+    const onnx = join(process.cwd(), 'test/fixtures/onnx/resnet20.onnx');
     const r = await runAssess({
-      ...ASSESS_DEFAULTS,
-      checkpoint: join(process.cwd(), 'test/fixtures/onnx/resnet20.onnx'),
-      dataset: 'cifar10',
+      ...tinyNoData(dir),
+      checkpoint: onnx,
       out: join(dir, 'onnx'),
       fit,
       formats: ['INT8', 'INT4'],
-      gen: { epochs: 1, itersPerEpoch: 2, batchSize: 16, fakeBatches: 2 },
-      calibBatches: 1,
-      evalImages: 16,
-      steps: 1,
-      dataDir: empty,
-      quiet: true,
     });
     expect(r.model).toBe('onnx:resnet20.onnx');
     expect(r.rows.map((x) => x.format)).toEqual(['INT4', 'INT8']);
