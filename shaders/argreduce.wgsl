@@ -4,7 +4,7 @@
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = linear_id(gid, nwg);
-  let A = u(0u); let R = u(1u); let B = u(2u);
+  let A = U.A; let R = U.R; let B = U.B;
   if (i >= A * B) { return; }
   let b = i % B;
   let a = i / B;

@@ -2,8 +2,7 @@
 // host folds the per-channel sums (sum G, sum G (X - m), from channel_affine_grad) into A = w rstd,
 // B = -w rstd^3 sum G (X - m) / count and D = -w rstd sum G / count.
 // With a fused ReLU after the normalisation, G is masked by the forward output Y (GRAD).
-// PARAMS [4, C]: rows m, A, B, D. Uniforms: [0] invocations, [1] C, [2] P (plane size in ELEMs), [6] ELEMs
-// per invocation, [7] invocations per plane.
+// PARAMS [4, C]: rows m, A, B, D. Uniforms: U, declared with the kernel in src/kernels/batchnorm.ts.
 @group(0) @binding(1) var<storage, read> G: array<{{ELEM}}>;
 @group(0) @binding(2) var<storage, read> X: array<{{ELEM}}>;
 @group(0) @binding(3) var<storage, read> PARAMS: array<f32>;
@@ -11,9 +10,9 @@
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let inv = linear_id(gid, nwg);
-  if (inv >= u(0u)) { return; }
+  if (inv >= U.n) { return; }
   // a run of consecutive ELEMs inside one plane (see channel_affine.wgsl)
-  let C = u(1u); let P = u(2u); let per = u(6u); let chunks = u(7u);
+  let C = U.C; let P = U.P; let per = U.per; let chunks = U.chunks;
   let plane = inv / chunks;
   let c = plane % C;
   let m = {{ELEM}}(PARAMS[c]); let a = {{ELEM}}(PARAMS[C + c]);

@@ -6,8 +6,7 @@
 // FINISH writes the results (src/kernels/batchnorm.ts): the statistics alone (OUT [2, C]: mean, biased
 // variance), or for training BatchNorm everything its normalisation and backward need; either updates the
 // running statistics RM, RV in place, so no further per-channel kernels run.
-// Uniforms: [0] N, [1] C, [2] P, [3] values per channel, [4] flags (bit 0 weight, bit 1 bias, bit 2 running
-// statistics), [5] momentum, [6] eps.
+// Uniforms: U, declared with the kernel in src/kernels/batchnorm.ts.
 @group(0) @binding(1) var<storage, read> X: array<{{ELEM}}>;
 @group(0) @binding(2) var<storage, read> Wt: array<f32>;
 @group(0) @binding(3) var<storage, read> Bs: array<f32>;
@@ -19,8 +18,8 @@ var<workgroup> part2: array<f32, 64>;
 fn total(v: {{ELEM}}) -> f32 { return {{HSUM}}; }
 @compute @workgroup_size(64)
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
-  let C = u(1u); let P = u(2u); let c = wid.x; let l = lid.x;
-  let n = u(0u) * P;
+  let C = U.C; let P = U.P; let c = wid.x; let l = lid.x;
+  let n = U.N * P;
   // one pass over the channel: sums of (x - k) and (x - k)^2 around k, taken from the channel's first values, so
   // the variance does not cancel the way E[x^2] - mean^2 does when |mean| >> std
   let ks = total(X[c * P]) / {{WIDTH}};
@@ -36,7 +35,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
   part2[l] = acc2;
   workgroupBarrier();
   if (l == 0u) {
-    let count = f32(u(3u));
+    let count = f32(U.count);
     var s1 = 0.0;
     var s2 = 0.0;
     for (var j = 0u; j < 64u; j++) { s1 += part[j]; s2 += part2[j]; }

@@ -2,7 +2,7 @@
 // (the gradient of s, summed from deviations so nothing cancels) and sum of G (the gradient of b).
 // One workgroup per channel, as in bn_stats.wgsl. OUT [2, C]: row 0 sum G (X - m), row 1 sum G.
 // With a fused ReLU after the affine, G is masked by its output Y (GRAD reads both).
-// Uniforms: [0] N, [1] C, [2] P (plane size in ELEMs).
+// Uniforms: U, declared with the kernel in src/kernels/batchnorm.ts.
 @group(0) @binding(1) var<storage, read> G: array<{{ELEM}}>;
 @group(0) @binding(2) var<storage, read> X: array<{{ELEM}}>;
 @group(0) @binding(3) var<storage, read> M: array<f32>;
@@ -12,8 +12,8 @@ var<workgroup> partB: array<f32, 64>;
 fn total(v: {{ELEM}}) -> f32 { return {{HSUM}}; }
 @compute @workgroup_size(64)
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
-  let C = u(1u); let P = u(2u); let c = wid.x; let l = lid.x;
-  let n = u(0u) * P;
+  let C = U.C; let P = U.P; let c = wid.x; let l = lid.x;
+  let n = U.N * P;
   let m = {{ELEM}}(M[c]);
   var a = 0.0;
   var b = 0.0;

@@ -5,7 +5,7 @@
 // the kernel geometry (KH, KW, strides, paddings, dilations) baked in as constants, so the per-element
 // work is a few compares and adds instead of divisions (measured ~3x faster on lavapipe than one
 // invocation per element); a network has only a few distinct strided geometries, so few pipelines.
-// Uniforms: [0] rows in this image range, [1] n0 (first image), [2] Cin, [3] H, [4] W, [5] OH, [6] OW.
+// Uniforms: U, declared with the kernel in src/kernels/conv.ts.
 const KH = {{KH}}u; const KW = {{KW}}u; const sH = {{SH}}; const sW = {{SW}};
 const pH = {{PH}}; const pW = {{PW}}; const dH = {{DH}}; const dW = {{DW}};
 @group(0) @binding(1) var<storage, read> cols: array<f32>;
@@ -13,14 +13,14 @@ const pH = {{PH}}; const pW = {{PW}}; const dH = {{DH}}; const dW = {{DW}};
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let row = linear_id(gid, nwg);
-  if (row >= u(0u)) { return; }
-  let Cin = u(2u); let H = u(3u); let W = u(4u); let OH = u(5u); let OW = u(6u);
+  if (row >= U.rows) { return; }
+  let Cin = U.Cin; let H = U.H; let W = U.W; let OH = U.OH; let OW = U.OW;
   let ih = i32(row % H);
   let ci = (row / H) % Cin;
   let nl = row / (H * Cin);
   let ohw = OH * OW;
   let base = nl * Cin * KH * KW * ohw;
-  let out = (u(1u) * Cin * H + row) * W;
+  let out = (U.n0 * Cin * H + row) * W;
   // taps kh reaching this row, as offsets into COLS (or none)
   var rowOff: array<i32, {{KH}}>;
   for (var kh = 0u; kh < KH; kh++) {

@@ -5,9 +5,7 @@
 // columns, in named vec4 accumulators, no shared memory, no barriers. XS is read as 4 scalars: a tap's
 // column shift breaks vec4 alignment, and measured on lavapipe the scalar reads cost ~5% while a single
 // padded plane saves two thirds of the preparation.
-// Uniforms: [0] M, [1] Cg, [2] KH, [3] KW, [4] rowStep, [6] OH, [7] OW, [8] output column groups per row
-// (pitch4), [9] groups, [10] ldM4, [11] P group stride (vec4), [12] XS sample stride, [14] XS channel
-// stride, [15] Cout, [16] has bias, [17] XS row pitch (floats).
+// Uniforms: U, declared with the kernel in src/kernels/conv.ts.
 @group(0) @binding(1) var<storage, read> P: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> XS: array<f32>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
@@ -17,17 +15,17 @@
 {{STORE_FN}}
 @compute @workgroup_size({{WGX}}, {{WGY}}, 1)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let M = u(0u); let Cg = u(1u); let KH = u(2u); let KW = u(3u); let rowStep = u(4u);
-  let pitch4 = u(8u); let groups = u(9u); let ldM4 = u(10u); let xsPitch = u(17u);
+  let M = U.M; let Cg = U.Cg; let KH = U.KH; let KW = U.KW; let rowStep = U.rowStep;
+  let pitch4 = U.pitch4; let groups = U.groups; let ldM4 = U.ldM4; let xsPitch = U.xsPitch;
   let n = gid.z / groups;
   let g = gid.z % groups;
   let row4 = gid.y * {{TM4}}u;
   let pg0 = gid.x * {{TN4}}u;
-  let total = u(6u) * pitch4;
+  let total = U.OH * pitch4;
   if (pg0 >= total || row4 >= ldM4) { return; }
 {{GROUPS}}
-  let xsBase = n * u(12u) + g * Cg * u(14u);
-  let pBase = g * u(11u);
+  let xsBase = n * U.sampleStrideXS + g * Cg * U.channelStrideXS;
+  let pBase = g * U.groupStrideP4;
 {{DECL}}
   let Kg = Cg * KH * KW;
   for (var k = 0u; k < Kg; k++) {

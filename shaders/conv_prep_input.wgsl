@@ -4,31 +4,30 @@
 // where V is the source with `ins`-fold zero insertion and (padTop, padLeft) offset: the same kernel serves
 // the forward pass (ins = 1) and the input gradient (a transposed conv: ins = stride, flipped weights).
 // Rows of XS are `pitch` wide (a multiple of 4) so the GEMM kernel reads 4 output columns per vec4.
-// Uniforms: [0] n, [1] C, [2] H, [3] W, [4] KW, [5] Hp, [6] pitch, [7] colStride, [8] dil,
-// [9] padTop (i32), [10] padLeft (i32), [11] ins, [12] colLimit.
+// Uniforms: U, declared with the kernel in src/kernels/conv.ts.
 @group(0) @binding(1) var<storage, read> X: array<f32>;
 @group(0) @binding(2) var<storage, read_write> XS: array<f32>;
 // One invocation per XS row: per-invocation overhead dominates on CPU backends, so each writes `pitch` values.
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let row = linear_id(gid, nwg);
-  let C = u(1u); let H = u(2u); let W = u(3u); let KW = u(4u); let Hp = u(5u); let pitch = u(6u);
-  if (row >= u(0u) / pitch) { return; }
-  let ins = i32(u(11u));
-  let colStride = i32(u(7u));
-  let limit = u(12u);
+  let C = U.C; let H = U.H; let W = U.W; let KW = U.KW; let Hp = U.Hp; let pitch = U.pitch;
+  if (row >= U.n / pitch) { return; }
+  let ins = i32(U.ins);
+  let colStride = i32(U.colStride);
+  let limit = U.colLimit;
   let r = row % Hp;
   let ch = (row / Hp) % C;
   let kw = (row / (Hp * C)) % KW;
   let n = row / (Hp * C * KW);
-  let vr = i32(r) - ui(9u);
+  let vr = i32(r) - U.padTop;
   let out0 = row * pitch;
   var rowOk = vr >= 0 && vr % ins == 0;
   let ir = u32(max(vr, 0) / ins);
   // integer division by a runtime value is scalarised on CPU SIMD: the column loop avoids it when ins == 1
   rowOk = rowOk && ir < H;
   let src = ((n * C + ch) * H + ir) * W;
-  var vc = i32(kw * u(8u)) - ui(10u);
+  var vc = i32(kw * U.dil) - U.padLeft;
   for (var j = 0u; j < pitch; j++) {
     var v = 0.0;
 {{INNER}}

@@ -1,5 +1,5 @@
-// Fake quantization (quantize -> dequantize in one pass), per-tensor scale. Uniforms: [0] n, [1] elements
-// per invocation, [2] number of levels, [4] 1/scale (f32), [5] scale (f32), [6] qmax (f32).
+// Fake quantization (quantize -> dequantize in one pass), per-tensor scale.
+// Uniforms: U, declared with the kernel in src/kernels/quant.ts.
 // QUANT is specialised per format kind (integer grid: round(), ties to even as torch.round; level table:
 // nearest magnitude by binary search, ties to the smaller one) and CLAMP per clamping, so the per-element
 // loop has no mode branches. Levels: ascending magnitudes starting at 0.
@@ -25,13 +25,13 @@ fn nearest_level(a: f32, n: u32) -> f32 {
 
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let per = u(1u);
+  let per = U.per;
   let first = linear_id(gid, nwg) * per;
-  let last = min(first + per, u(0u));
-  let nLevels = u(2u);
-  let inv = uf(4u);
-  let scale = uf(5u);
-  let qmax = uf(6u);
+  let last = min(first + per, U.n);
+  let nLevels = U.nLevels;
+  let inv = U.invScale;
+  let scale = U.scale;
+  let qmax = U.qmax;
   for (var i = first; i < last; i++) {
     var v = src[i] * inv;
 {{CLAMP}}

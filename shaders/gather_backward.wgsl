@@ -1,13 +1,13 @@
 // Gradient of gather: gx[a, r, b] = sum over j of g[a, j, b] where index[a, j, b] == r.
 // Written as a per-output loop instead of a scatter so no float atomics are needed.
-// Uniforms: [0] A, [1] Rx, [2] B, [3] Ri.
+// Uniforms: U, declared with the kernel in src/kernels/copy.ts.
 @group(0) @binding(1) var<storage, read> g: array<f32>;
 @group(0) @binding(2) var<storage, read> index: array<i32>;
 @group(0) @binding(3) var<storage, read_write> gx: array<f32>;
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = linear_id(gid, nwg);
-  let A = u(0u); let Rx = u(1u); let B = u(2u); let Ri = u(3u);
+  let A = U.A; let Rx = U.Rx; let B = U.B; let Ri = U.Ri;
   if (i >= A * Rx * B) { return; }
   let b = i % B;
   let r = i32((i / B) % Rx);

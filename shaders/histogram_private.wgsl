@@ -2,18 +2,18 @@
 // (scratch[t * bins + bin], plain read-modify-write: atomics crawl on CPU Vulkan), reading elements
 // t, t + P, t + 2P, ... so neighbouring invocations read neighbouring values; histogram_reduce then sums
 // the P slices per bin. bin = clamp(floor((x - lo) * invWidth), 0, bins - 1).
-// Uniforms: [0] n, [1] bins, [2] lo (f32), [3] invWidth (f32), [4] P (invocations).
+// Uniforms: U, declared with the kernel in src/kernels/quant.ts.
 @group(0) @binding(1) var<storage, read> src: array<f32>;
 @group(0) @binding(2) var<storage, read_write> scratch: array<u32>;
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let t = linear_id(gid, nwg);
-  let P = u(4u);
+  let P = U.P;
   if (t >= P) { return; }
-  let n = u(0u);
-  let bins = u(1u);
-  let lo = uf(2u);
-  let inv = uf(3u);
+  let n = U.n;
+  let bins = U.bins;
+  let lo = U.lo;
+  let inv = U.invWidth;
   let base = t * bins;
   for (var b = 0u; b < bins; b++) { scratch[base + b] = 0u; }
   let top = i32(bins) - 1;

@@ -2,9 +2,8 @@
 // Register-blocked without shared memory or barriers: each invocation owns a TM x TN block of C held in
 // named vec4 accumulators, reads vec4s of both operands per k. On lavapipe this ran ~50x faster than a
 // shared-memory tiled kernel (measured when it was written; README, Performance). Out-of-range columns
-// read clamped addresses; only the store is guarded. Uniforms: [0] M, [1] N, [2] K, [3] ldp/4, [4] ldq/4, [5] batch stride P (vec4), [6] batch
-// stride Q (vec4), [7] batch stride C, [8] flags (bit 0: accumulate into C), [9] start of P, [10] start of Q
-// (vec4s: an operand can be a range of a larger buffer). C is written as vec4s when N is a multiple of 4 (a
+// read clamped addresses; only the store is guarded. Uniforms: MATMUL_TN in src/kernels/matmul.ts (an operand
+// can start inside a larger buffer). C is written as vec4s when N is a multiple of 4 (a
 // vec4 never straddles rows): stores dominate short-K products such as Winograd's.
 @group(0) @binding(1) var<storage, read> P: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> Q: array<vec4<f32>>;
@@ -12,10 +11,10 @@
 {{STORE_FN}}
 @compute @workgroup_size({{WGX}}, {{WGY}}, 1)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let K = u(2u); let ldp4 = u(3u); let ldq4 = u(4u);
-  let pb = u(9u) + gid.z * u(5u);
-  let qb = u(10u) + gid.z * u(6u);
-  let cb = gid.z * u(7u);
+  let K = U.K; let ldp4 = U.ldp4; let ldq4 = U.ldq4;
+  let pb = U.startP + gid.z * U.batchP4;
+  let qb = U.startQ + gid.z * U.batchQ4;
+  let cb = gid.z * U.batchC;
   let col4 = gid.x * {{TN4}}u;
   let row4 = gid.y * {{TM4}}u;
   if (col4 >= ldq4 || row4 >= ldp4) { return; }

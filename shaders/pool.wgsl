@@ -1,8 +1,7 @@
 // 2-D pooling over windows, one invocation per output element. MODE max also writes the flat input index
 // of the maximum (first one on ties, as PyTorch) for the backward pass.
 // Window rows: [oh*s - p, oh*s - p + k) for max/avg; adaptive: [floor(oh*H/OH), ceil((oh+1)*H/OH)).
-// Uniforms: [0] n, [1] H, [2] W, [3] OH, [4] OW, [5] kH, [6] kW, [7] sH, [8] sW, [9] pH (i32), [10] pW (i32),
-// [11] mode (0 max, 1 avg counting padding, 2 avg not counting padding, 3 adaptive avg).
+// Uniforms: U, declared with the kernel in src/kernels/pool.ts.
 @group(0) @binding(1) var<storage, read> X: array<f32>;
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
 @group(0) @binding(3) var<storage, read_write> arg: array<i32>;
@@ -14,13 +13,13 @@ fn window(o: u32, size: u32, osize: u32, k: u32, s: u32, p: i32, mode: u32) -> v
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = linear_id(gid, nwg);
-  if (i >= u(0u)) { return; }
-  let H = u(1u); let W = u(2u); let OH = u(3u); let OW = u(4u); let mode = u(11u);
+  if (i >= U.n) { return; }
+  let H = U.H; let W = U.W; let OH = U.OH; let OW = U.OW; let mode = U.mode;
   let ow = i % OW;
   let oh = (i / OW) % OH;
   let plane = i / (OW * OH);
-  let wr = window(oh, H, OH, u(5u), u(7u), ui(9u), mode);
-  let wc = window(ow, W, OW, u(6u), u(8u), ui(10u), mode);
+  let wr = window(oh, H, OH, U.kH, U.sH, U.pH, mode);
+  let wc = window(ow, W, OW, U.kW, U.sW, U.pW, mode);
   let r0 = max(wr.x, 0); let r1 = min(wr.y, i32(H));
   let c0 = max(wc.x, 0); let c1 = min(wc.y, i32(W));
   var best = neg_inf();
@@ -38,7 +37,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   var count = f32((r1 - r0) * (c1 - c0));
   if (mode == 1u) {
     // count_include_pad: the window clipped to the padded input
-    let pr1 = min(wr.y, i32(H) + ui(9u)); let pc1 = min(wc.y, i32(W) + ui(10u));
+    let pr1 = min(wr.y, i32(H) + U.pH); let pc1 = min(wc.y, i32(W) + U.pW);
     count = f32((pr1 - wr.x) * (pc1 - wc.x));
   }
   out[i] = s / count;

@@ -1,5 +1,5 @@
 // Pooling gradient, one invocation per input element summing over the windows that contain it (no atomics).
-// Uniforms as pool.wgsl, [0] = number of input elements.
+// Uniforms: U, declared with the kernel in src/kernels/pool.ts.
 @group(0) @binding(1) var<storage, read> G: array<f32>;
 @group(0) @binding(2) var<storage, read> arg: array<i32>;
 @group(0) @binding(3) var<storage, read_write> DX: array<f32>;
@@ -10,7 +10,7 @@ fn window(o: u32, size: u32, osize: u32, k: u32, s: u32, p: i32, mode: u32) -> v
 }
 fn count(wr: vec2<i32>, wc: vec2<i32>, H: u32, W: u32, mode: u32) -> f32 {
   if (mode == 1u) {
-    let pr1 = min(wr.y, i32(H) + ui(9u)); let pc1 = min(wc.y, i32(W) + ui(10u));
+    let pr1 = min(wr.y, i32(H) + U.pH); let pc1 = min(wc.y, i32(W) + U.pW);
     return f32((pr1 - wr.x) * (pc1 - wc.x));
   }
   return f32((min(wr.y, i32(H)) - max(wr.x, 0)) * (min(wc.y, i32(W)) - max(wc.x, 0)));
@@ -25,19 +25,19 @@ fn orange(x: u32, osize: u32, k: u32, s: u32, p: i32, mode: u32) -> vec2<u32> {
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = linear_id(gid, nwg);
-  if (i >= u(0u)) { return; }
-  let H = u(1u); let W = u(2u); let OH = u(3u); let OW = u(4u); let mode = u(11u);
+  if (i >= U.n) { return; }
+  let H = U.H; let W = U.W; let OH = U.OH; let OW = U.OW; let mode = U.mode;
   let x = i % W;
   let y = (i / W) % H;
   let plane = i / (W * H);
-  let rr = orange(y, OH, u(5u), u(7u), ui(9u), mode);
-  let cr = orange(x, OW, u(6u), u(8u), ui(10u), mode);
+  let rr = orange(y, OH, U.kH, U.sH, U.pH, mode);
+  let cr = orange(x, OW, U.kW, U.sW, U.pW, mode);
   var s = 0.0;
   for (var oh = rr.x; oh < rr.y; oh++) {
-    let wr = window(oh, H, OH, u(5u), u(7u), ui(9u), mode);
+    let wr = window(oh, H, OH, U.kH, U.sH, U.pH, mode);
     if (i32(y) < wr.x || i32(y) >= wr.y) { continue; }
     for (var ow = cr.x; ow < cr.y; ow++) {
-      let wc = window(ow, W, OW, u(6u), u(8u), ui(10u), mode);
+      let wc = window(ow, W, OW, U.kW, U.sW, U.pW, mode);
       if (i32(x) < wc.x || i32(x) >= wc.y) { continue; }
       let o = (plane * OH + oh) * OW + ow;
       if (mode == 0u) { if (arg[o] == i32(i)) { s += G[o]; } }

@@ -2,27 +2,27 @@
 // expand); SCATTER writes a contiguous src into dst at those offsets (concat, slice backward).
 // Each invocation moves `per` consecutive elements, decomposing its first index once and then stepping
 // along the last dim (runtime integer division is scalarised on CPU SIMD).
-// Uniforms: [0] n, [1] base, [2] per, [4..4+R) shape, [4+R..4+2R) strides.
+// Uniforms: U, declared with the kernel in src/kernels/copy.ts.
 @group(0) @binding(1) var<storage, read> src: array<{{T}}>;
 @group(0) @binding(2) var<storage, read_write> dst: array<{{T}}>;
 fn offset_of(i: u32) -> u32 {
   var rem = i;
-  var off = u(1u);
+  var off = U.base;
   for (var d = {{RANK}}u; d > 0u; d--) {
-    let size = u(3u + d);
-    off += (rem % size) * u(3u + {{RANK}}u + d);
+    let size = U_shape(d - 1u);
+    off += (rem % size) * U_strides(d - 1u);
     rem = rem / size;
   }
   return off;
 }
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let per = u(2u);
+  let per = U.per;
   let first = linear_id(gid, nwg) * per;
-  let last = min(first + per, u(0u));
+  let last = min(first + per, U.n);
   if (first >= last) { return; }
-  let lastSize = u(3u + {{RANK}}u);
-  let lastStride = u(3u + 2u * {{RANK}}u);
+  let lastSize = U_shape({{RANK}}u - 1u);
+  let lastStride = U_strides({{RANK}}u - 1u);
   var off = offset_of(first);
   var lc = first % lastSize;
   for (var i = first; i < last; i++) {

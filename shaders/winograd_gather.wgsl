@@ -9,29 +9,27 @@
 // (W % 4 = 0), the vec4s a patch row spans, zero outside the plane (3 loads for a 6-wide row instead of 6).
 // Invocations walk fastest along whichever of channel and tile is contiguous in OUT (ORDER), so
 // neighbouring lanes write neighbouring addresses: the scattered stores cost more than the reads.
-// Uniforms: [0] invocations (C * tiles), [1] C (channels after the split), [2] H, [3] W, [4] tilesH,
-// [5] tilesW, [6] row offset of tile 0 (i32), [7] column offset (i32), [8] n0, [9] sXi, [10] sC, [11] sT,
-// [12] tile step (output size m).
+// Uniforms: U, declared with the kernel in src/kernels/winograd.ts.
 @group(0) @binding(2) var<storage, read_write> OUT: array<f32>;
 const SPLIT: i32 = {{SPLIT}};
 {{LOADER}}
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = linear_id(gid, nwg);
-  if (i >= u(0u)) { return; }
-  let C = u(1u); let tilesW = u(5u); let step = i32(u(12u));
-  let tiles = u(0u) / C;
-  let perImage = u(4u) * tilesW;
+  if (i >= U.n) { return; }
+  let C = U.C; let tilesW = U.tilesW; let step = i32(U.step);
+  let tiles = U.n / C;
+  let perImage = U.tilesH * tilesW;
 {{ORDER}}
   let cx = c / u32(SPLIT * SPLIT);
   let ph = i32(c / u32(SPLIT)) % SPLIT; let pw = i32(c) % SPLIT;
-  let n = u(8u) + t / perImage;
+  let n = U.n0 + t / perImage;
   let th = (t % perImage) / tilesW;
   let tw = t % tilesW;
-  let base = (n * (C / u32(SPLIT * SPLIT)) + cx) * u(2u) * u(3u);
-  let r0 = i32(th) * step + ui(6u);
-  let c0 = i32(tw) * step + ui(7u);
-  let o = c * u(10u) + t * u(11u);
-  let sXi = u(9u);
+  let base = (n * (C / u32(SPLIT * SPLIT)) + cx) * U.H * U.W;
+  let r0 = i32(th) * step + U.rowOffset;
+  let c0 = i32(tw) * step + U.colOffset;
+  let o = c * U.sC + t * U.sT;
+  let sXi = U.sXi;
 {{BODY}}
 }

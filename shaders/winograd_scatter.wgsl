@@ -9,9 +9,7 @@
 // are whole vec4s (OW % 4 = 0, no split).
 // Used for the output transforms A^T m A (6x6 or 5x5 -> 4x4) and for the weight-gradient transforms
 // G^T dU G (one "tile" per filter).
-// Uniforms: [0] invocations (C * tiles), [1] C (channels before the split is undone), [2] OH, [3] OW
-// (of Y), [4] tilesH, [5] tilesW, [8] n0, [9] sXi, [10] sC, [11] sT, [12] tile step (output size m),
-// [13] has bias.
+// Uniforms: U, declared with the kernel in src/kernels/winograd.ts.
 @group(0) @binding(1) var<storage, read> IN: array<f32>;
 @group(0) @binding(2) var<storage, read> bias: array<f32>;
 const SPLIT: u32 = {{SPLIT}}u;
@@ -19,20 +17,20 @@ const SPLIT: u32 = {{SPLIT}}u;
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = linear_id(gid, nwg);
-  if (i >= u(0u)) { return; }
-  let C = u(1u); let tilesW = u(5u); let step = u(12u);
-  let tiles = u(0u) / C;
-  let perImage = u(4u) * tilesW;
+  if (i >= U.n) { return; }
+  let C = U.C; let tilesW = U.tilesW; let step = U.step;
+  let tiles = U.n / C;
+  let perImage = U.tilesH * tilesW;
 {{ORDER}}
   let cx = c / (SPLIT * SPLIT);
   let ph = (c / SPLIT) % SPLIT; let pw = c % SPLIT;
-  let n = u(8u) + t / perImage;
+  let n = U.n0 + t / perImage;
   let oh0 = ((t % perImage) / tilesW) * step;
   let ow0 = (t % tilesW) * step;
-  let base = (n * (C / (SPLIT * SPLIT)) + cx) * u(2u) * u(3u);
-  let o = c * u(10u) + t * u(11u);
-  let sXi = u(9u);
+  let base = (n * (C / (SPLIT * SPLIT)) + cx) * U.OH * U.OW;
+  let o = c * U.sC + t * U.sT;
+  let sXi = U.sXi;
   var b = 0.0;
-  if (u(13u) != 0u) { b = bias[c]; }
+  if (U.hasBias != 0u) { b = bias[c]; }
 {{BODY}}
 }

@@ -7,7 +7,7 @@
 // (zero where that tap falls outside the 3x3 kernel).
 // An invocation transforms one filter, or (vector variant, m a multiple of 4) the four filters of m0..m0+3
 // as the components of vec4 values, so that each position is one vec4 store.
-// Uniforms: [0] invocations, [1] Cout, [2] Cin (channels after the split), [3] sXi, [4] ld.
+// Uniforms: U, declared with the kernel in src/kernels/winograd.ts.
 @group(0) @binding(1) var<storage, read> Wt: array<f32>;
 {{OUT}}
 const SPLIT: u32 = {{SPLIT}}u;
@@ -18,15 +18,15 @@ fn tap(base: u32, kh: i32, kw: i32) -> f32 {
 // filter (co, ci) of the split channels: where its 3x3 taps start and its phase
 struct Filter { base: u32, ph: i32, pw: i32 }
 fn filterAt(co: u32, ci: u32) -> Filter {
-  let Cin = u(2u);
+  let Cin = U.Cin;
   return Filter((co * (Cin / (SPLIT * SPLIT)) + ci / (SPLIT * SPLIT)) * 9u, i32((ci / SPLIT) % SPLIT), i32(ci % SPLIT));
 }
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = linear_id(gid, nwg);
-  if (i >= u(0u)) { return; }
-  let Cin = u(2u);
-  let sXi = u(3u);
+  if (i >= U.n) { return; }
+  let Cin = U.Cin;
+  let sXi = U.sXi;
   // the matmul operand's m (contiguous in OUT) walks fastest across invocations
 {{INDEX}}
 {{BODY}}

@@ -2,8 +2,34 @@
 // per-channel affine y = (x - m) * s + b, and its backward reductions. Planes whose size is a multiple of
 // 4 are read as vec4s.
 import { engine } from '../device/engine.js';
-import { wgsl } from './template.js';
-import { Uniforms, grid1d, perInvocation } from './uniforms.js';
+import { defineKernel } from './define-kernel.js';
+import { grid1d, perInvocation } from './launch.js';
+
+const BN_STATS = defineKernel('bn_stats', {
+  N: 'u32',
+  C: 'u32',
+  P: 'u32', // plane size in ELEMs
+  count: 'u32', // values per channel
+  hasWeight: 'u32',
+  hasBias: 'u32',
+  updateRunning: 'u32',
+  momentum: 'f32',
+  eps: 'f32',
+});
+const BN_TRAIN_BACKWARD_PARAMS = defineKernel('bn_train_backward_params', { C: 'u32', count: 'u32' });
+/** Elementwise channel kernels walk runs of `per` ELEMs, `chunks` runs per plane, n runs in all. */
+const CHANNEL_AFFINE = defineKernel('channel_affine', {
+  n: 'u32',
+  C: 'u32',
+  P: 'u32',
+  offsetM: 'u32', // where m, s and b start in their buffers (rows of one packed buffer, or 0)
+  offsetS: 'u32',
+  offsetB: 'u32',
+  per: 'u32',
+  chunks: 'u32',
+});
+const CHANNEL_AFFINE_GRAD = defineKernel('channel_affine_grad', { N: 'u32', C: 'u32', P: 'u32' });
+const BN_BACKWARD = defineKernel('bn_backward', { n: 'u32', C: 'u32', P: 'u32', per: 'u32', chunks: 'u32' });
 
 const vars = (v4: boolean) => ({
   ELEM: v4 ? 'vec4<f32>' : 'f32',
@@ -33,9 +59,9 @@ const checkChannels = (C: number) => {
 };
 
 // the running-statistics update (PyTorch: momentum, unbiased variance), shared by both kinds of statistics
-const RUNNING = `    if ((u(4u) & 4u) != 0u) {
-      let mom = uf(5u);
-      let n = f32(u(3u));
+const RUNNING = `    if (U.updateRunning != 0u) {
+      let mom = U.momentum;
+      let n = f32(U.count);
       RM[c] = (1.0 - mom) * RM[c] + mom * m;
       RV[c] = (1.0 - mom) * RV[c] + mom * v * n / (n - 1.0);
     }`;
@@ -43,11 +69,11 @@ const FINISH = {
   // OUT [2, C]: mean, biased variance
   stats: `    OUT[c] = m;\n    OUT[C + c] = v;\n${RUNNING}`,
   // OUT [5, C]: mean, biased variance, scale = w rstd, bias, rstd (flags bit 0: weight, bit 1: bias)
-  train: `    let rstd = inverseSqrt(v + uf(6u));
+  train: `    let rstd = inverseSqrt(v + U.eps);
     var w = 1.0;
-    if ((u(4u) & 1u) != 0u) { w = Wt[c]; }
+    if (U.hasWeight != 0u) { w = Wt[c]; }
     var b = 0.0;
-    if ((u(4u) & 2u) != 0u) { b = Bs[c]; }
+    if (U.hasBias != 0u) { b = Bs[c]; }
     OUT[c] = m;
     OUT[C + c] = v;
     OUT[2u * C + c] = w * rstd;
@@ -86,15 +112,24 @@ export function bnStats(
   const [rm, rv] = running
     ? [b.runningMean as GPUBuffer, b.runningVar as GPUBuffer]
     : [e.createBuffer(16), e.createBuffer(16)]; // stand-ins
-  const flags = (b.weight ? 1 : 0) | (b.bias ? 2 : 0) | (running ? 4 : 0);
-  const u = new Uniforms().u32(N, C, v4 ? P / 4 : P, N * P, flags).f32(momentum, eps);
+  const u = BN_STATS.pack({
+    N,
+    C,
+    P: v4 ? P / 4 : P,
+    count: N * P,
+    hasWeight: b.weight ? 1 : 0,
+    hasBias: b.bias ? 1 : 0,
+    updateRunning: running ? 1 : 0,
+    momentum,
+    eps,
+  });
   const spec = {
     key: `bn_stats:${kind}:${v4 ? 'v4' : 's'}`,
     inputs: 3,
     outputs: 3,
-    source: () => wgsl('bn_stats', { ...vars(v4), FINISH: FINISH[kind] }),
+    source: () => BN_STATS.wgsl({ ...vars(v4), FINISH: FINISH[kind] }),
   };
-  e.dispatch(spec, [x, b.weight ?? x, b.bias ?? x, out, rm, rv], u.bytes(), [C, 1, 1]);
+  e.dispatch(spec, [x, b.weight ?? x, b.bias ?? x, out, rm, rv], u, [C, 1, 1]);
   if (!running) {
     e.releaseBuffer(rm);
     e.releaseBuffer(rv);
@@ -118,9 +153,9 @@ export function bnTrainBackwardParams(
     key: 'bn_train_backward_params',
     inputs: 2,
     outputs: 3,
-    source: () => wgsl('bn_train_backward_params'),
+    source: () => BN_TRAIN_BACKWARD_PARAMS.wgsl(),
   };
-  engine().dispatch(spec, [stats, sums, params, dw, db], new Uniforms().u32(C, count).bytes(), [
+  engine().dispatch(spec, [stats, sums, params, dw, db], BN_TRAIN_BACKWARD_PARAMS.pack({ C, count }), [
     Math.ceil(C / 64),
     1,
     1,
@@ -150,13 +185,22 @@ export function channelAffine(
     key: `channel_affine:${v4 ? 'v4' : 's'}:${relu ? 'relu' : 'id'}`,
     inputs: 4,
     outputs: 1,
-    source: () => wgsl('channel_affine', { ...vars(v4), ACT: act }),
+    source: () => CHANNEL_AFFINE.wgsl({ ...vars(v4), ACT: act }),
   };
   const r = runs(N, C, v4 ? P / 4 : P);
   engine().dispatch(
     spec,
     [x, m, s, b, y],
-    new Uniforms().u32(r.invocations, C, v4 ? P / 4 : P, ...offsets, r.per, r.chunks).bytes(),
+    CHANNEL_AFFINE.pack({
+      n: r.invocations,
+      C,
+      P: v4 ? P / 4 : P,
+      offsetM: offsets[0],
+      offsetS: offsets[1],
+      offsetB: offsets[2],
+      per: r.per,
+      chunks: r.chunks,
+    }),
     grid1d(r.invocations),
   );
 }
@@ -179,12 +223,12 @@ export function channelAffineGrad(
     key: `channel_affine_grad:${v4 ? 'v4' : 's'}:${relu ? 'relu' : 'id'}`,
     inputs: relu ? 4 : 3,
     outputs: 1,
-    source: () => wgsl('channel_affine_grad', { ...vars(v4), ...maskVars(v4, relu, 'OUT: array<f32>', 'k') }),
+    source: () => CHANNEL_AFFINE_GRAD.wgsl({ ...vars(v4), ...maskVars(v4, relu, 'OUT: array<f32>', 'k') }),
   };
   engine().dispatch(
     spec,
     relu ? [g, x, m, reluOut, out] : [g, x, m, out],
-    new Uniforms().u32(N, C, v4 ? P / 4 : P).bytes(),
+    CHANNEL_AFFINE_GRAD.pack({ N, C, P: v4 ? P / 4 : P }),
     [C, 1, 1],
   );
 }
@@ -210,13 +254,13 @@ export function bnBackward(
     inputs: relu ? 4 : 3,
     outputs: 1,
     source: () =>
-      wgsl('bn_backward', { ...vars(v4), ...maskVars(v4, relu, `DX: array<${v4 ? 'vec4<f32>' : 'f32'}>`, 'i') }),
+      BN_BACKWARD.wgsl({ ...vars(v4), ...maskVars(v4, relu, `DX: array<${v4 ? 'vec4<f32>' : 'f32'}>`, 'i') }),
   };
   const r = runs(N, C, v4 ? P / 4 : P);
   engine().dispatch(
     spec,
     relu ? [g, x, params, reluOut, dx] : [g, x, params, dx],
-    new Uniforms().u32(r.invocations, C, v4 ? P / 4 : P, 0, 0, 0, r.per, r.chunks).bytes(),
+    BN_BACKWARD.pack({ n: r.invocations, C, P: v4 ? P / 4 : P, per: r.per, chunks: r.chunks }),
     grid1d(r.invocations),
   );
 }

@@ -4,8 +4,8 @@
 import { engine } from '../device/engine.js';
 import { reduceMiddle } from './reduce.js';
 import { matmulTN, prepareOperand, roundUp4 } from './matmul.js';
-import { wgsl } from './template.js';
-import { Uniforms, fitWorkgroup, grid1d } from './uniforms.js';
+import { defineKernel } from './define-kernel.js';
+import { fitWorkgroup, grid1d } from './launch.js';
 import { winogradApplies, winogradPays, winogradForward, winogradInputGrad, winogradWeightGrad } from './winograd.js';
 
 export interface ConvGeometry {
@@ -49,6 +49,105 @@ function useWinograd(g: ConvGeometry, impl: ConvImpl): boolean {
   return impl === 'auto' && convSettings.winograd && winogradPays(g);
 }
 
+const CONV_GEMM = defineKernel('conv_gemm', {
+  M: 'u32', // output channels per group
+  Cg: 'u32', // contraction channels per group
+  KH: 'u32',
+  KW: 'u32',
+  rowStep: 'u32', // XS rows per output row (the vertical stride)
+  OH: 'u32',
+  OW: 'u32',
+  pitch4: 'u32', // output column groups (vec4) per row
+  groups: 'u32',
+  ldM4: 'u32', // row stride of P in vec4s
+  groupStrideP4: 'u32', // P group stride in vec4s
+  sampleStrideXS: 'u32',
+  channelStrideXS: 'u32',
+  Cout: 'u32',
+  hasBias: 'u32',
+  xsPitch: 'u32', // XS row pitch in floats
+});
+const CONV_PREP_INPUT = defineKernel('conv_prep_input', {
+  n: 'u32', // XS elements
+  C: 'u32',
+  H: 'u32',
+  W: 'u32',
+  KW: 'u32', // planes: one per kernel column for strided convs, else 1
+  Hp: 'u32',
+  pitch: 'u32',
+  colStride: 'u32',
+  dil: 'u32',
+  padTop: 'i32',
+  padLeft: 'i32',
+  ins: 'u32', // zero insertion (the stride of a transposed conv)
+  colLimit: 'u32',
+});
+const CONV_PREP_WEIGHT = defineKernel('conv_prep_weight', {
+  n: 'u32',
+  M: 'u32', // Cout per group
+  Cg: 'u32', // Cin per group
+  KH: 'u32',
+  KW: 'u32',
+  ld: 'u32',
+  Kg: 'u32',
+});
+/** The direct kernels (forward, input and weight gradient) share one uniform block; n counts what each writes. */
+const DIRECT_UNIFORMS = {
+  n: 'u32',
+  Cin: 'u32',
+  H: 'u32',
+  W: 'u32',
+  Cout: 'u32',
+  OH: 'u32',
+  OW: 'u32',
+  KH: 'u32',
+  KW: 'u32',
+  sH: 'u32',
+  pH: 'i32',
+  dH: 'u32',
+  groups: 'u32',
+  hasBias: 'u32',
+  pW: 'i32',
+  sW: 'u32',
+  dW: 'u32',
+  N: 'u32',
+} as const;
+const CONV_DIRECT = defineKernel('conv_direct', DIRECT_UNIFORMS);
+const CONV_DIRECT_DX = defineKernel('conv_direct_dx', DIRECT_UNIFORMS);
+const CONV_DIRECT_DW = defineKernel('conv_direct_dw', DIRECT_UNIFORMS);
+const CONV_WGRAD_PREP = defineKernel('conv_wgrad_prep', {
+  rows: 'u32', // groups * padded pixels
+  PIXP: 'u32', // padded pixels
+  pixels: 'u32',
+  OH: 'u32',
+  OW: 'u32',
+  ld: 'u32', // row stride of the operand written
+  M: 'u32',
+  Cout: 'u32',
+  Cin: 'u32',
+  Cg: 'u32',
+  H: 'u32',
+  W: 'u32',
+  KH: 'u32',
+  KW: 'u32',
+  sH: 'u32',
+  sW: 'u32',
+  pH: 'i32',
+  pW: 'i32',
+  dH: 'u32',
+  dW: 'u32',
+  n0: 'u32', // first image (the batch may be processed in image ranges)
+});
+const COL2IM = defineKernel('col2im', {
+  rows: 'u32', // rows in this image range
+  n0: 'u32',
+  Cin: 'u32',
+  H: 'u32',
+  W: 'u32',
+  OH: 'u32',
+  OW: 'u32',
+});
+
 /** GEMM tiles (TM out channels x TN output columns per invocation), largest first. */
 const envTiles = typeof process !== 'undefined' ? process.env?.CONV_TILES : undefined; // tuning hook (Node only)
 const TILES: [number, number, number, number][] = envTiles
@@ -67,14 +166,14 @@ export function useGemm(g: ConvGeometry, impl: ConvImpl, outChannelsPerGroup: nu
 
 // Scalar stores with column guards (OW not a multiple of 4) ...
 const STORE_SCALAR = `fn store(n: u32, g: u32, co: u32, pg: u32, v: vec4<f32>) {
-  let M = u(0u); let OH = u(6u); let OW = u(7u); let pitch4 = u(8u);
+  let M = U.M; let OH = U.OH; let OW = U.OW; let pitch4 = U.pitch4;
   if (co >= M || pg >= OH * pitch4) { return; }
   let oh = pg / pitch4;
   let ow0 = (pg % pitch4) * 4u;
   let ch = g * M + co;
   var b = 0.0;
-  if (u(16u) != 0u) { b = bias[ch]; }
-  let base = ((n * u(15u) + ch) * OH + oh) * OW;
+  if (U.hasBias != 0u) { b = bias[ch]; }
+  let base = ((n * U.Cout + ch) * OH + oh) * OW;
   for (var j = 0u; j < 4u; j++) {
     if (ow0 + j < OW) { out[base + ow0 + j] = v[j] + b; }
   }
@@ -82,12 +181,12 @@ const STORE_SCALAR = `fn store(n: u32, g: u32, co: u32, pg: u32, v: vec4<f32>) {
 // ... or one vec4 store when OW is a multiple of 4 (a column group never straddles a row): 3x faster on
 // short-K layers (1x1 convs), where stores are a large share of the work.
 const STORE_VEC4 = `fn store(n: u32, g: u32, co: u32, pg: u32, v: vec4<f32>) {
-  let M = u(0u); let OH = u(6u); let pitch4 = u(8u);
+  let M = U.M; let OH = U.OH; let pitch4 = U.pitch4;
   if (co >= M || pg >= OH * pitch4) { return; }
   let ch = g * M + co;
   var b = 0.0;
-  if (u(16u) != 0u) { b = bias[ch]; }
-  out[(n * u(15u) + ch) * OH * pitch4 + pg] = v + vec4<f32>(b);
+  if (U.hasBias != 0u) { b = bias[ch]; }
+  out[(n * U.Cout + ch) * OH * pitch4 + pg] = v + vec4<f32>(b);
 }`;
 
 function gemmSpec(TM: number, TN: number, WGX: number, WGY: number, vec4Out: boolean) {
@@ -119,7 +218,7 @@ function gemmSpec(TM: number, TN: number, WGX: number, WGY: number, vec4Out: boo
           fmas.push(`        acc_${r}_${c} = fma(vec4<f32>(p${r >> 2}[${r & 3}]), q${c}, acc_${r}_${c});`);
       for (let r = 0; r < TM; r++)
         for (let c = 0; c < TN4; c++) stores.push(`  store(n, g, row4 * 4u + ${r}u, pg0 + ${c}u, acc_${r}_${c});`);
-      return wgsl('conv_gemm', {
+      return CONV_GEMM.wgsl({
         OUT_T: vec4Out ? 'vec4<f32>' : 'f32',
         STORE_FN: vec4Out ? STORE_VEC4 : STORE_SCALAR,
         WGX,
@@ -194,13 +293,24 @@ function prepInput(
     key: `conv_prep_input:${o.ins === 1 ? 'dense' : 'dilated'}`,
     inputs: 1,
     outputs: 1,
-    source: () => wgsl('conv_prep_input', { INNER: inner }),
+    source: () => CONV_PREP_INPUT.wgsl({ INNER: inner }),
   };
-  const u = new Uniforms()
-    .u32(n, C, H, W, o.planes, o.Hp, o.pitch, o.colStride, o.dil)
-    .i32(o.padTop, o.padLeft)
-    .u32(o.ins, o.colLimit);
-  e.dispatch(spec, [src, buf], u.bytes(), grid1d(n / o.pitch));
+  const u = CONV_PREP_INPUT.pack({
+    n,
+    C,
+    H,
+    W,
+    KW: o.planes,
+    Hp: o.Hp,
+    pitch: o.pitch,
+    colStride: o.colStride,
+    dil: o.dil,
+    padTop: o.padTop,
+    padLeft: o.padLeft,
+    ins: o.ins,
+    colLimit: o.colLimit,
+  });
+  e.dispatch(spec, [src, buf], u, grid1d(n / o.pitch));
   return { buffer: buf, owned: true, Hp: o.Hp, pitch: o.pitch, planes: o.planes, C };
 }
 
@@ -293,9 +403,9 @@ function prepWeight(
     key: `conv_prep_weight:${mode}`,
     inputs: 1,
     outputs: 1,
-    source: () => wgsl('conv_prep_weight', { BODY: body }),
+    source: () => CONV_PREP_WEIGHT.wgsl({ BODY: body }),
   };
-  e.dispatch(spec, [w, buf], new Uniforms().u32(n, M, Cg, g.KH, g.KW, ld, Kg).bytes(), grid1d(n));
+  e.dispatch(spec, [w, buf], CONV_PREP_WEIGHT.pack({ n, M, Cg, KH: g.KH, KW: g.KW, ld, Kg }), grid1d(n));
   return { buffer: buf, ld, Kg };
 }
 
@@ -382,47 +492,59 @@ function gemmLaunch(
   const [WGX, WGY] = fitWorkgroup(Math.ceil(cols / (TN / 4)), choice[2], choice[3]);
   const chan = xs.Hp * xs.pitch;
   const plane = xs.C * chan;
-  const u = new Uniforms().u32(
-    o.Mo,
-    o.Cg,
-    o.KH,
-    o.KW,
-    o.rowStep,
-    0,
-    o.OH,
-    o.OW,
+  const u = CONV_GEMM.pack({
+    M: o.Mo,
+    Cg: o.Cg,
+    KH: o.KH,
+    KW: o.KW,
+    rowStep: o.rowStep,
+    OH: o.OH,
+    OW: o.OW,
     pitch4,
-    o.groups,
+    groups: o.groups,
     ldM4,
-    (p.Kg * p.ld) / 4,
-    plane * xs.planes,
-    0,
-    chan,
-    o.groups * o.Mo,
-    bias ? 1 : 0,
-    xs.pitch,
-  );
+    groupStrideP4: (p.Kg * p.ld) / 4,
+    sampleStrideXS: plane * xs.planes,
+    channelStrideXS: chan,
+    Cout: o.groups * o.Mo,
+    hasBias: bias ? 1 : 0,
+    xsPitch: xs.pitch,
+  });
   const gx = Math.ceil(Math.ceil(cols / (TN / 4)) / WGX);
   const gy = Math.ceil(Math.ceil(ldM4 / (TM / 4)) / WGY);
   const gz = o.N * o.groups;
   if (gz > 65535) throw new Error(`conv2d: batch x groups = ${gz} exceeds 65535`);
   // a tap (kh, kw) moves dH rows and either dW columns (one plane) or one plane (strided convs)
   const koff = offsetTable(o.Cg, o.KH, o.KW, chan, o.dH * xs.pitch, xs.planes === 1 ? o.dW : plane);
-  e.dispatch(
-    gemmSpec(TM, TN, WGX, WGY, o.OW % 4 === 0),
-    [p.buffer, xs.buffer, bias ?? p.buffer, koff, out],
-    u.bytes(),
-    [gx, gy, gz],
-  );
+  e.dispatch(gemmSpec(TM, TN, WGX, WGY, o.OW % 4 === 0), [p.buffer, xs.buffer, bias ?? p.buffer, koff, out], u, [
+    gx,
+    gy,
+    gz,
+  ]);
 }
 
-function directUniforms(g: ConvGeometry, n: number, bias: boolean): Uniforms {
-  return new Uniforms()
-    .u32(n, g.Cin, g.H, g.W, g.Cout, g.OH, g.OW, g.KH, g.KW, g.sH)
-    .i32(g.pH)
-    .u32(g.dH, g.groups, bias ? 1 : 0)
-    .i32(g.pW)
-    .u32(g.sW, g.dW, g.N);
+function directUniforms(g: ConvGeometry, n: number, bias: boolean): Uint32Array {
+  const { Cin, H, W, Cout, OH, OW, KH, KW, sH, pH, dH, groups, pW, sW, dW, N } = g;
+  return CONV_DIRECT.pack({
+    n,
+    Cin,
+    H,
+    W,
+    Cout,
+    OH,
+    OW,
+    KH,
+    KW,
+    sH,
+    pH,
+    dH,
+    groups,
+    hasBias: bias ? 1 : 0,
+    pW,
+    sW,
+    dW,
+    N,
+  });
 }
 
 export function conv2dForward(
@@ -441,8 +563,8 @@ export function conv2dForward(
   }
   if (!useGemm(g, impl, M)) {
     const n = g.N * g.Cout * g.OH * g.OW;
-    const spec = { key: 'conv_direct', inputs: 3, outputs: 1, source: () => wgsl('conv_direct') };
-    e.dispatch(spec, [x, w, bias ?? w, out], directUniforms(g, n, !!bias).bytes(), grid1d(n));
+    const spec = { key: 'conv_direct', inputs: 3, outputs: 1, source: () => CONV_DIRECT.wgsl() };
+    e.dispatch(spec, [x, w, bias ?? w, out], directUniforms(g, n, !!bias), grid1d(n));
     return;
   }
   const xs = gemmInput(x, g.N, g.Cin, g.H, g.W, {
@@ -489,8 +611,8 @@ export function conv2dInputGrad(
   }
   if (!useGemm(g, impl, Cg) || g.sH !== g.sW) {
     const n = g.N * g.Cin * g.H * g.W;
-    const spec = { key: 'conv_direct_dx', inputs: 2, outputs: 1, source: () => wgsl('conv_direct_dx') };
-    e.dispatch(spec, [dy, w, dx], directUniforms(g, n, false).bytes(), grid1d(n));
+    const spec = { key: 'conv_direct_dx', inputs: 2, outputs: 1, source: () => CONV_DIRECT_DX.wgsl() };
+    e.dispatch(spec, [dy, w, dx], directUniforms(g, n, false), grid1d(n));
     return;
   }
   if ((g.sH > 1 || g.sW > 1) && g.groups === 1 && (g.OH * g.OW) % 4 === 0) {
@@ -526,22 +648,22 @@ export function conv2dInputGrad(
   });
 }
 
-const DY_BODY = `  let M = u(6u);
-  let base = ((n * u(7u) + g * M) * OH + oh) * OW + ow;
+const DY_BODY = `  let M = U.M;
+  let base = ((n * U.Cout + g * M) * OH + oh) * OW + ow;
   for (var co = 0u; co < ld; co++) {
     var v = 0.0;
     if (valid && co < M) { v = src[base + co * OH * OW]; }
     dst[out0 + co] = v;
   }`;
 
-const COLS_BODY = `  let H = u(10u); let W = u(11u); let KH = u(12u); let KW = u(13u); let Cg = u(9u);
+const COLS_BODY = `  let H = U.H; let W = U.W; let KH = U.KH; let KW = U.KW; let Cg = U.Cg;
   var k = 0u;
   for (var ci = 0u; ci < Cg; ci++) {
-    let plane = (n * u(8u) + g * Cg + ci) * H;
+    let plane = (n * U.Cin + g * Cg + ci) * H;
     for (var kh = 0u; kh < KH; kh++) {
-      let ih = i32(oh * u(14u) + kh * u(18u)) - ui(16u);
+      let ih = i32(oh * U.sH + kh * U.dH) - U.pH;
       for (var kw = 0u; kw < KW; kw++) {
-        let iw = i32(ow * u(15u) + kw * u(19u)) - ui(17u);
+        let iw = i32(ow * U.sW + kw * U.dW) - U.pW;
         var v = 0.0;
         if (valid && ih >= 0 && ih < i32(H) && iw >= 0 && iw < i32(W)) { v = src[(plane + u32(ih)) * W + u32(iw)]; }
         dst[out0 + k] = v;
@@ -575,7 +697,7 @@ function inputGradCol2im(dy: GPUBuffer, w: GPUBuffer, dx: GPUBuffer, g: ConvGeom
     key: `col2im:${Object.values(geo).join(',')}`,
     inputs: 1,
     outputs: 1,
-    source: () => wgsl('col2im', geo),
+    source: () => COL2IM.wgsl(geo),
   };
   try {
     for (let n0 = 0; n0 < g.N; n0 += perPart) {
@@ -583,8 +705,8 @@ function inputGradCol2im(dy: GPUBuffer, w: GPUBuffer, dx: GPUBuffer, g: ConvGeom
       const dyPart = { buffer: dy, ld: ohw, batchStride: g.Cout * ohw, offset: n0 * g.Cout * ohw };
       matmulTN({ buffer: wp, ld: ldw, batchStride: 0 }, dyPart, cols, count, Kc, ohw, g.Cout);
       const rows = count * g.Cin * g.H;
-      const u = new Uniforms().u32(rows, n0, g.Cin, g.H, g.W, g.OH, g.OW);
-      e.dispatch(spec, [cols, dx], u.bytes(), grid1d(rows));
+      const u = COL2IM.pack({ rows, n0, Cin: g.Cin, H: g.H, W: g.W, OH: g.OH, OW: g.OW });
+      e.dispatch(spec, [cols, dx], u, grid1d(rows));
     }
   } finally {
     e.releaseBuffer(cols);
@@ -615,8 +737,8 @@ export function conv2dWeightGrad(
   }
   if (!useGemm(g, impl, M)) {
     const n = g.Cout * Cg * g.KH * g.KW;
-    const spec = { key: 'conv_direct_dw', inputs: 2, outputs: 1, source: () => wgsl('conv_direct_dw') };
-    e.dispatch(spec, [dy, x, dw], directUniforms(g, n, false).bytes(), grid1d(n));
+    const spec = { key: 'conv_direct_dw', inputs: 2, outputs: 1, source: () => CONV_DIRECT_DW.wgsl() };
+    e.dispatch(spec, [dy, x, dw], directUniforms(g, n, false), grid1d(n));
     return;
   }
   const Kg = Cg * g.KH * g.KW;
@@ -658,32 +780,49 @@ function weightGradPart(dy: GPUBuffer, x: GPUBuffer, dw: GPUBuffer, g: ConvGeome
   const ldM = roundUp4(M),
     ldK = roundUp4(Kg);
   const rows = g.groups * PIXP;
-  const u = new Uniforms()
-    .u32(rows, PIXP, pixels, g.OH, g.OW, 0, M, g.Cout, g.Cin, Cg, g.H, g.W, g.KH, g.KW, g.sH, g.sW)
-    .i32(g.pH, g.pW)
-    .u32(g.dH, g.dW, n0);
+  const { OH, OW, Cout, Cin, H, W, KH, KW, sH, sW, pH, pW, dH, dW } = g;
+  const u = (ld: number) =>
+    CONV_WGRAD_PREP.pack({
+      rows,
+      PIXP,
+      pixels,
+      OH,
+      OW,
+      ld,
+      M,
+      Cout,
+      Cin,
+      Cg,
+      H,
+      W,
+      KH,
+      KW,
+      sH,
+      sW,
+      pH,
+      pW,
+      dH,
+      dW,
+      n0,
+    });
   const dyt = e.createBuffer(rows * ldM * 4);
   const cols = e.createBuffer(rows * ldK * 4);
   try {
-    const uDy = u.bytes().slice();
-    uDy[5] = ldM;
     e.dispatch(
-      { key: 'conv_wgrad_prep:dy', inputs: 1, outputs: 1, source: () => wgsl('conv_wgrad_prep', { BODY: DY_BODY }) },
+      { key: 'conv_wgrad_prep:dy', inputs: 1, outputs: 1, source: () => CONV_WGRAD_PREP.wgsl({ BODY: DY_BODY }) },
       [dy, dyt],
-      uDy,
+      u(ldM),
       grid1d(rows),
     );
-    const uX = u.bytes().slice();
-    uX[5] = ldK;
     e.dispatch(
       {
         key: 'conv_wgrad_prep:cols',
         inputs: 1,
         outputs: 1,
-        source: () => wgsl('conv_wgrad_prep', { BODY: COLS_BODY }),
+        source: () => CONV_WGRAD_PREP.wgsl({ BODY: COLS_BODY }),
       },
       [x, cols],
-      uX,
+      u(ldK),
       grid1d(rows),
     );
     const partial = B > 1 ? e.createBuffer(g.groups * B * M * Kg * 4) : dw;

@@ -2,8 +2,22 @@
 // `where` reads `a`, `b`, `c`. p0..p2 are scalar parameters from the uniforms (alpha, clamp bounds).
 import { sizeOf } from '../tensor/shape.js';
 import { engine, type DType } from '../device/engine.js';
-import { wgsl } from './template.js';
-import { Uniforms, grid1d, perInvocation } from './uniforms.js';
+import { defineKernel } from './define-kernel.js';
+import { grid1d, perInvocation } from './launch.js';
+
+const MAX_RANK = 12;
+const ELEMENTWISE = defineKernel('elementwise', {
+  n: 'u32',
+  p0: 'f32', // scalar parameters (alpha, clamp bounds, dropout probability and seed)
+  p1: 'f32',
+  p2: 'f32',
+  per: 'u32', // elements per invocation
+  // broadcast launches only: the output shape and each input's strides over it
+  shape: `u32[${MAX_RANK}]`,
+  strides0: `u32[${MAX_RANK}]`,
+  strides1: `u32[${MAX_RANK}]`,
+  strides2: `u32[${MAX_RANK}]`,
+});
 
 export const UNARY: Record<string, string> = {
   neg: '-a',
@@ -93,6 +107,8 @@ export function elementwise({ op, inputs, out, outShape, params = [] }: Elementw
   const types = inputs.map((x) => wgslType(x.dtype));
   const key = `ew:${op}:${types.join(',')}:${flat ? 'flat' : `r${rank}`}`;
   if (!flat && rank === 0) throw new Error('elementwise: rank-0 broadcast must use the flat path');
+  if (!flat && rank > MAX_RANK)
+    throw new Error(`elementwise ${op}: broadcasting over rank ${rank} (at most ${MAX_RANK})`);
   const spec = {
     key,
     inputs: inputs.length,
@@ -111,16 +127,16 @@ export function elementwise({ op, inputs, out, outShape, params = [] }: Elementw
           const l = inputs.map((_, k) => `${indent}o${k} = 0u;`);
           l.push(`${indent}var rem = ${at};`);
           l.push(`${indent}for (var d = ${rank}u; d > 0u; d--) {`);
-          l.push(`${indent}  let size = u(4u + d);`);
+          l.push(`${indent}  let size = U_shape(d - 1u);`);
           l.push(`${indent}  let coord = rem % size;`);
           l.push(`${indent}  rem = rem / size;`);
-          inputs.forEach((_, k) => l.push(`${indent}  o${k} += coord * u(${4 + rank * (k + 1)}u + d);`));
+          inputs.forEach((_, k) => l.push(`${indent}  o${k} += coord * U_strides${k}(d - 1u);`));
           l.push(`${indent}}`);
           l.push(`${indent}lc = ${at} % lastSize;`);
           return l.join('\n');
         };
         setup = [
-          `  let lastSize = u(${4 + rank}u);`,
+          `  let lastSize = U_shape(${rank - 1}u);`,
           ...inputs.map((_, k) => `  var o${k} = 0u;`),
           '  var lc = 0u;',
           '  {',
@@ -129,7 +145,7 @@ export function elementwise({ op, inputs, out, outShape, params = [] }: Elementw
         ].join('\n');
         advance = [
           '    lc++;',
-          ...inputs.map((_, k) => `    o${k} += u(${4 + rank * (k + 2)}u);`),
+          ...inputs.map((_, k) => `    o${k} += U_strides${k}(${rank - 1}u);`),
           '    if (lc == lastSize) {',
           decompose('i + 1u', '      '),
           '    }',
@@ -138,7 +154,7 @@ export function elementwise({ op, inputs, out, outShape, params = [] }: Elementw
       const loads = inputs
         .map((_, k) => `    let ${NAMES[k]} = ${types[k] === 'f32' ? `in${k}[o${k}]` : `f32(in${k}[o${k}])`};`)
         .join('\n');
-      return wgsl('elementwise', {
+      return ELEMENTWISE.wgsl({
         BINDINGS: bindings.join('\n'),
         HELPERS,
         SETUP: setup,
@@ -150,13 +166,17 @@ export function elementwise({ op, inputs, out, outShape, params = [] }: Elementw
     },
   };
   const per = perInvocation(n);
-  const u = new Uniforms()
-    .u32(n)
-    .f32(params[0] ?? 0, params[1] ?? 0, params[2] ?? 0)
-    .u32(per);
-  if (!flat) {
-    u.u32(...outShape);
-    for (const x of inputs) u.u32(...(x.strides as number[]));
-  }
-  engine().dispatch(spec, [...inputs.map((x) => x.buffer), out], u.bytes(), grid1d(Math.ceil(n / per)));
+  const strides = (k: number) => (flat ? [] : (inputs[k]?.strides ?? []));
+  const u = ELEMENTWISE.pack({
+    n,
+    p0: params[0] ?? 0,
+    p1: params[1] ?? 0,
+    p2: params[2] ?? 0,
+    per,
+    shape: flat ? [] : outShape,
+    strides0: strides(0),
+    strides1: strides(1),
+    strides2: strides(2),
+  });
+  engine().dispatch(spec, [...inputs.map((x) => x.buffer), out], u, grid1d(Math.ceil(n / per)));
 }

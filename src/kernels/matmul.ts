@@ -3,8 +3,23 @@
 // transpose of A (memory-bound, cheap next to the K·M·N product); A^T·B needs no preparation at all,
 // which is exactly the weight-gradient case of backward.
 import { engine } from '../device/engine.js';
-import { wgsl } from './template.js';
-import { Uniforms, fitWorkgroup, grid1d } from './uniforms.js';
+import { defineKernel } from './define-kernel.js';
+import { fitWorkgroup, grid1d } from './launch.js';
+
+const MATMUL_TN = defineKernel('matmul_tn', {
+  M: 'u32',
+  N: 'u32',
+  K: 'u32',
+  ldp4: 'u32', // row stride of P in vec4s
+  ldq4: 'u32',
+  batchP4: 'u32', // batch stride of P in vec4s (0 broadcasts)
+  batchQ4: 'u32',
+  batchC: 'u32', // in floats
+  accumulate: 'u32', // 1: C += P^T Q
+  startP: 'u32', // where P starts in its buffer, in vec4s
+  startQ: 'u32',
+});
+const TRANSPOSE_PAD = defineKernel('transpose_pad', { n: 'u32', R: 'u32', C: 'u32', ld: 'u32', rows: 'u32' });
 
 export const roundUp4 = (n: number) => Math.ceil(n / 4) * 4;
 
@@ -18,9 +33,9 @@ const TILES: [number, number, number, number][] = [
 const MIN_INVOCATIONS = 128; // below this a bigger tile leaves cores idle
 
 const STORE_SCALAR = `fn store(base: u32, row: u32, col: u32, v: vec4<f32>) {
-  let M = u(0u); let N = u(1u);
+  let M = U.M; let N = U.N;
   if (row >= M) { return; }
-  let acc = (u(8u) & 1u) != 0u;
+  let acc = U.accumulate != 0u;
   for (var j = 0u; j < 4u; j++) {
     let c = col + j;
     if (c < N) {
@@ -30,10 +45,10 @@ const STORE_SCALAR = `fn store(base: u32, row: u32, col: u32, v: vec4<f32>) {
   }
 }`;
 const STORE_VEC4 = `fn store(base: u32, row: u32, col: u32, v: vec4<f32>) {
-  let N = u(1u);
-  if (row >= u(0u) || col >= N) { return; }
+  let N = U.N;
+  if (row >= U.M || col >= N) { return; }
   let k = (base + row * N + col) / 4u;
-  if ((u(8u) & 1u) != 0u) { C[k] = C[k] + v; } else { C[k] = v; }
+  if (U.accumulate != 0u) { C[k] = C[k] + v; } else { C[k] = v; }
 }`;
 
 function matmulSpec(TM: number, TN: number, WGX: number, WGY: number, vec4Out: boolean) {
@@ -57,7 +72,7 @@ function matmulSpec(TM: number, TN: number, WGX: number, WGY: number, vec4Out: b
       for (let r = 0; r < TM; r++)
         for (let c = 0; c < TN4; c++)
           stores.push(`  store(cb, row4 * 4u + ${r}u, (col4 + ${c}u) * 4u, acc_${r}_${c});`);
-      return wgsl('matmul_tn', {
+      return MATMUL_TN.wgsl({
         C_T: vec4Out ? 'vec4<f32>' : 'f32',
         STORE_FN: vec4Out ? STORE_VEC4 : STORE_SCALAR,
         WGX,
@@ -106,23 +121,23 @@ export function matmulTN(
   }
   const [TM, TN] = choice;
   const [WGX, WGY] = fitWorkgroup(Math.ceil(N / TN), choice[2], choice[3]);
-  const u = new Uniforms().u32(
+  const u = MATMUL_TN.pack({
     M,
     N,
     K,
-    P.ld / 4,
-    Q.ld / 4,
-    P.batchStride / 4,
-    Q.batchStride / 4,
-    M * N,
-    accumulate ? 1 : 0,
-    (P.offset ?? 0) / 4,
-    (Q.offset ?? 0) / 4,
-  );
+    ldp4: P.ld / 4,
+    ldq4: Q.ld / 4,
+    batchP4: P.batchStride / 4,
+    batchQ4: Q.batchStride / 4,
+    batchC: M * N,
+    accumulate: accumulate ? 1 : 0,
+    startP: (P.offset ?? 0) / 4,
+    startQ: (Q.offset ?? 0) / 4,
+  });
   const gx = Math.ceil(Math.ceil(N / TN) / WGX);
   const gy = Math.ceil(Math.ceil(M / TM) / WGY);
   if (batch > 65535) throw new Error(`matmul: batch ${batch} exceeds 65535`);
-  engine().dispatch(matmulSpec(TM, TN, WGX, WGY, N % 4 === 0), [P.buffer, Q.buffer, C], u.bytes(), [gx, gy, batch]);
+  engine().dispatch(matmulSpec(TM, TN, WGX, WGY, N % 4 === 0), [P.buffer, Q.buffer, C], u, [gx, gy, batch]);
 }
 
 /** src [batch, R, C] -> dst [batch, C, ld(R)] (transpose) or [batch, R, ld(C)] (pad), zero padded. */
@@ -141,7 +156,7 @@ export function prepareOperand(
     mode === 'transpose'
       ? '  var v = 0.0;\n  if (col < R) { v = src[(b * R + col) * C + row]; }\n  dst[i] = v;'
       : '  var v = 0.0;\n  if (col < C) { v = src[(b * R + row) * C + col]; }\n  dst[i] = v;';
-  const spec = { key: `mmprep:${mode}`, inputs: 1, outputs: 1, source: () => wgsl('transpose_pad', { BODY: body }) };
-  engine().dispatch(spec, [src, dst], new Uniforms().u32(n, R, C, ld, rows).bytes(), grid1d(n));
+  const spec = { key: `mmprep:${mode}`, inputs: 1, outputs: 1, source: () => TRANSPOSE_PAD.wgsl({ BODY: body }) };
+  engine().dispatch(spec, [src, dst], TRANSPOSE_PAD.pack({ n, R, C, ld, rows }), grid1d(n));
   return ld;
 }

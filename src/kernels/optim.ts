@@ -1,24 +1,46 @@
 // Fused optimizer update kernels (shaders/optim.wgsl): one dispatch per parameter tensor, all state on GPU.
 import { engine } from '../device/engine.js';
-import { wgsl } from './template.js';
-import { Uniforms, grid1d, perInvocation } from './uniforms.js';
+import { defineKernel } from './define-kernel.js';
+import { grid1d, perInvocation } from './launch.js';
 
-const SGD_BODY = `  let mom = uf(3u); let damp = uf(4u);
+const SGD = defineKernel('optim', {
+  n: 'u32',
+  per: 'u32', // elements per invocation
+  lr: 'f32',
+  weightDecay: 'f32',
+  momentum: 'f32',
+  dampening: 'f32',
+  nesterov: 'u32',
+  first: 'u32', // the first step: the momentum buffer starts as the gradient (PyTorch)
+});
+const ADAM = defineKernel('optim', {
+  n: 'u32',
+  per: 'u32',
+  lr: 'f32',
+  weightDecay: 'f32',
+  beta1: 'f32',
+  beta2: 'f32',
+  bias1: 'f32', // bias corrections 1 - beta^step
+  bias2: 'f32',
+  eps: 'f32',
+});
+
+const SGD_BODY = `  let mom = U.momentum; let damp = U.dampening;
   var upd = d;
   if (mom != 0.0) {
     var buf = d;
-    if ((flags & 2u) == 0u) { buf = mom * S1[i] + (1.0 - damp) * d; }
+    if (U.first == 0u) { buf = mom * S1[i] + (1.0 - damp) * d; }
     S1[i] = buf;
-    if ((flags & 1u) != 0u) { upd = d + mom * buf; } else { upd = buf; }
+    if (U.nesterov != 0u) { upd = d + mom * buf; } else { upd = buf; }
   }
   P[i] = p - lr * upd;`;
 
-const ADAM_BODY = `  let b1 = uf(3u); let b2 = uf(4u);
+const ADAM_BODY = `  let b1 = U.beta1; let b2 = U.beta2;
   let m = b1 * S1[i] + (1.0 - b1) * d;
   let v = b2 * S2[i] + (1.0 - b2) * d * d;
   S1[i] = m;
   S2[i] = v;
-  P[i] = p - lr * (m / uf(6u)) / (sqrt(v / uf(7u)) + uf(8u));`;
+  P[i] = p - lr * (m / U.bias1) / (sqrt(v / U.bias2) + U.eps);`;
 
 export interface SgdStep {
   lr: number;
@@ -30,15 +52,19 @@ export interface SgdStep {
 }
 
 export function sgdUpdate(grad: GPUBuffer, param: GPUBuffer, momentumBuf: GPUBuffer, n: number, o: SgdStep): void {
-  const spec = { key: 'optim:sgd', inputs: 1, outputs: 2, source: () => wgsl('optim', { STATE2: '', BODY: SGD_BODY }) };
+  const spec = { key: 'optim:sgd', inputs: 1, outputs: 2, source: () => SGD.wgsl({ STATE2: '', BODY: SGD_BODY }) };
   const per = perInvocation(n);
-  const u = new Uniforms()
-    .u32(n)
-    .f32(o.lr, o.weightDecay, o.momentum, o.dampening)
-    .u32((o.nesterov ? 1 : 0) | (o.first ? 2 : 0))
-    .at(9)
-    .u32(per);
-  engine().dispatch(spec, [grad, param, momentumBuf], u.bytes(), grid1d(Math.ceil(n / per)));
+  const u = SGD.pack({
+    n,
+    per,
+    lr: o.lr,
+    weightDecay: o.weightDecay,
+    momentum: o.momentum,
+    dampening: o.dampening,
+    nesterov: o.nesterov ? 1 : 0,
+    first: o.first ? 1 : 0,
+  });
+  engine().dispatch(spec, [grad, param, momentumBuf], u, grid1d(Math.ceil(n / per)));
 }
 
 export interface AdamStep {
@@ -63,14 +89,19 @@ export function adamUpdate(
     inputs: 1,
     outputs: 3,
     source: () =>
-      wgsl('optim', { STATE2: '@group(0) @binding(4) var<storage, read_write> S2: array<f32>;', BODY: ADAM_BODY }),
+      ADAM.wgsl({ STATE2: '@group(0) @binding(4) var<storage, read_write> S2: array<f32>;', BODY: ADAM_BODY }),
   };
   const per = perInvocation(n);
-  const u = new Uniforms()
-    .u32(n)
-    .f32(o.lr, o.weightDecay, o.beta1, o.beta2)
-    .u32(0)
-    .f32(1 - o.beta1 ** o.step, 1 - o.beta2 ** o.step, o.eps)
-    .u32(per);
-  engine().dispatch(spec, [grad, param, m, v], u.bytes(), grid1d(Math.ceil(n / per)));
+  const u = ADAM.pack({
+    n,
+    per,
+    lr: o.lr,
+    weightDecay: o.weightDecay,
+    beta1: o.beta1,
+    beta2: o.beta2,
+    bias1: 1 - o.beta1 ** o.step,
+    bias2: 1 - o.beta2 ** o.step,
+    eps: o.eps,
+  });
+  engine().dispatch(spec, [grad, param, m, v], u, grid1d(Math.ceil(n / per)));
 }

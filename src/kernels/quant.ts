@@ -1,7 +1,21 @@
 // Launches for fake quantization (shaders/fake_quant*.wgsl) and GPU histograms (shaders/histogram.wgsl).
 import { engine } from '../device/engine.js';
-import { wgsl } from './template.js';
-import { Uniforms, grid1d, perInvocation } from './uniforms.js';
+import { defineKernel } from './define-kernel.js';
+import { grid1d, perInvocation } from './launch.js';
+
+const FAKE_QUANT = defineKernel('fake_quant', {
+  n: 'u32',
+  per: 'u32', // elements per invocation
+  nLevels: 'u32',
+  invScale: 'f32',
+  scale: 'f32',
+  qmax: 'f32',
+});
+const FAKE_QUANT_BLOCK = defineKernel('fake_quant_block', { n: 'u32', blockSize: 'u32', fracBits: 'u32', qmax: 'u32' });
+const HISTOGRAM_FIELDS = { n: 'u32', bins: 'u32', lo: 'f32', invWidth: 'f32' } as const;
+const HISTOGRAM = defineKernel('histogram', { ...HISTOGRAM_FIELDS, chunk: 'u32' }); // elements per workgroup
+const HISTOGRAM_PRIVATE = defineKernel('histogram_private', { ...HISTOGRAM_FIELDS, P: 'u32' }); // invocations
+const HISTOGRAM_REDUCE = defineKernel('histogram_reduce', { bins: 'u32', P: 'u32' });
 
 export interface FakeQuantParams {
   mode: 'int' | 'levels';
@@ -24,10 +38,10 @@ export function fakeQuantKernel(src: GPUBuffer, dst: GPUBuffer, n: number, p: Fa
     key,
     inputs: 2,
     outputs: 1,
-    source: () => wgsl('fake_quant', { QUANT: QUANT[p.mode], CLAMP: p.clamp ? '    v = clamp(v, -qmax, qmax);' : '' }),
+    source: () => FAKE_QUANT.wgsl({ QUANT: QUANT[p.mode], CLAMP: p.clamp ? '    v = clamp(v, -qmax, qmax);' : '' }),
   };
   const per = perInvocation(n);
-  const uni = new Uniforms().u32(n, per, p.nLevels, 0).f32(p.invScale, p.scale, p.qmax).bytes();
+  const uni = FAKE_QUANT.pack({ n, per, nLevels: p.nLevels, invScale: p.invScale, scale: p.scale, qmax: p.qmax });
   engine().dispatch(spec, [src, p.levels, dst], uni, grid1d(Math.ceil(n / per)));
 }
 
@@ -39,11 +53,11 @@ export function fakeQuantBlockKernel(
   fracBits: number,
   qmax: number,
 ): void {
-  const spec = { key: 'fake_quant_block', inputs: 1, outputs: 1, source: () => wgsl('fake_quant_block') };
+  const spec = { key: 'fake_quant_block', inputs: 1, outputs: 1, source: () => FAKE_QUANT_BLOCK.wgsl() };
   engine().dispatch(
     spec,
     [src, dst],
-    new Uniforms().u32(n, blockSize, fracBits, qmax).bytes(),
+    FAKE_QUANT_BLOCK.pack({ n, blockSize, fracBits, qmax }),
     grid1d(Math.ceil(n / blockSize)),
   );
 }
@@ -69,13 +83,13 @@ export function histogramKernel(
     key: `histogram:${binsCap}`,
     inputs: 1,
     outputs: 1,
-    source: () => wgsl('histogram', { BINS: binsCap }),
+    source: () => HISTOGRAM.wgsl({ BINS: binsCap }),
   };
   // one workgroup per CHUNK of elements, folded into 2-D like every launch (extra groups find no elements)
   engine().dispatch(
     spec,
     [src, hist],
-    new Uniforms().u32(n, bins).f32(lo, invWidth).u32(CHUNK).bytes(),
+    HISTOGRAM.pack({ n, bins, lo, invWidth, chunk: CHUNK }),
     grid1d(Math.ceil(n / CHUNK), 1),
   );
 }
@@ -97,15 +111,15 @@ export function histogramPrivateKernel(
   const scratch = e.createBuffer(P * bins * 4);
   try {
     e.dispatch(
-      { key: 'histogram_private', inputs: 1, outputs: 1, source: () => wgsl('histogram_private') },
+      { key: 'histogram_private', inputs: 1, outputs: 1, source: () => HISTOGRAM_PRIVATE.wgsl() },
       [src, scratch],
-      new Uniforms().u32(n, bins).f32(lo, invWidth).u32(P).bytes(),
+      HISTOGRAM_PRIVATE.pack({ n, bins, lo, invWidth, P }),
       grid1d(P),
     );
     e.dispatch(
-      { key: 'histogram_reduce', inputs: 1, outputs: 1, source: () => wgsl('histogram_reduce') },
+      { key: 'histogram_reduce', inputs: 1, outputs: 1, source: () => HISTOGRAM_REDUCE.wgsl() },
       [scratch, hist],
-      new Uniforms().u32(bins, P).bytes(),
+      HISTOGRAM_REDUCE.pack({ bins, P }),
       grid1d(bins),
     );
   } finally {

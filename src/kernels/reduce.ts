@@ -2,8 +2,13 @@
 // mean), one invocation per output would leave lavapipe's threads idle, so R is split into chunks and a
 // second launch of the same kernel combines them.
 import { engine } from '../device/engine.js';
-import { wgsl } from './template.js';
-import { Uniforms, grid1d } from './uniforms.js';
+import { defineKernel } from './define-kernel.js';
+import { grid1d } from './launch.js';
+
+// x viewed as [A, R, B], reduced along R (in C chunks of `chunk`)
+const REDUCE = defineKernel('reduce', { A: 'u32', R: 'u32', B: 'u32', chunk: 'u32', C: 'u32' });
+const ARGREDUCE = defineKernel('argreduce', { A: 'u32', R: 'u32', B: 'u32' });
+const SOFTMAX = defineKernel('softmax', { A: 'u32', R: 'u32', B: 'u32' });
 
 const OPS: Record<string, { init: string; combine: string }> = {
   sum: { init: '0.0', combine: 'acc + v' },
@@ -19,9 +24,9 @@ function launch(op: string, x: GPUBuffer, out: GPUBuffer, A: number, R: number, 
     key: `reduce:${op}`,
     inputs: 1,
     outputs: 1,
-    source: () => wgsl('reduce', { INIT: OPS[op].init, COMBINE: OPS[op].combine }),
+    source: () => REDUCE.wgsl({ INIT: OPS[op].init, COMBINE: OPS[op].combine }),
   };
-  engine().dispatch(spec, [x, out], new Uniforms().u32(A, R, B, chunk, C).bytes(), grid1d(A * C * B));
+  engine().dispatch(spec, [x, out], REDUCE.pack({ A, R, B, chunk, C }), grid1d(A * C * B));
 }
 
 /** out[a, b] = OP over r of x[a, r, b]. */
@@ -66,9 +71,9 @@ export function argReduceMiddle(
     key: `arg:${op}`,
     inputs: 1,
     outputs: 1,
-    source: () => wgsl('argreduce', { CMP: op === 'argmax' ? '>' : '<' }),
+    source: () => ARGREDUCE.wgsl({ CMP: op === 'argmax' ? '>' : '<' }),
   };
-  engine().dispatch(spec, [x, out], new Uniforms().u32(A, R, B).bytes(), grid1d(A * B));
+  engine().dispatch(spec, [x, out], ARGREDUCE.pack({ A, R, B }), grid1d(A * B));
 }
 
 export function softmaxMiddle(log: boolean, x: GPUBuffer, out: GPUBuffer, A: number, R: number, B: number): void {
@@ -79,7 +84,7 @@ export function softmaxMiddle(log: boolean, x: GPUBuffer, out: GPUBuffer, A: num
     key: `softmax:${log ? 'log' : 'exp'}`,
     inputs: 1,
     outputs: 1,
-    source: () => wgsl('softmax', { WRITE: write }),
+    source: () => SOFTMAX.wgsl({ WRITE: write }),
   };
-  engine().dispatch(spec, [x, out], new Uniforms().u32(A, R, B).bytes(), grid1d(A * B));
+  engine().dispatch(spec, [x, out], SOFTMAX.pack({ A, R, B }), grid1d(A * B));
 }

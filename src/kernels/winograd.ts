@@ -16,9 +16,49 @@
 // direct/implicit-GEMM convolution (see bench/model.ts); fewer multiplies is the remaining lever.
 import { engine } from '../device/engine.js';
 import { matmulTN, roundUp4 } from './matmul.js';
-import { wgsl } from './template.js';
-import { Uniforms, grid1d } from './uniforms.js';
+import { defineKernel, type KernelTemplate, type UniformFields } from './define-kernel.js';
+import { grid1d } from './launch.js';
 import type { ConvGeometry } from './conv.js';
+
+const GATHER = defineKernel('winograd_gather', {
+  n: 'u32', // invocations: C * tiles
+  C: 'u32', // channels after the split
+  H: 'u32',
+  W: 'u32',
+  tilesH: 'u32',
+  tilesW: 'u32',
+  rowOffset: 'i32', // of tile 0
+  colOffset: 'i32',
+  n0: 'u32', // first image
+  sXi: 'u32', // position stride of OUT
+  sC: 'u32',
+  sT: 'u32',
+  step: 'u32', // tile step (output size m)
+});
+const SCATTER = defineKernel('winograd_scatter', {
+  n: 'u32', // invocations: C * tiles
+  C: 'u32', // channels before the split is undone
+  OH: 'u32', // of Y
+  OW: 'u32',
+  tilesH: 'u32',
+  tilesW: 'u32',
+  n0: 'u32',
+  sXi: 'u32',
+  sC: 'u32',
+  sT: 'u32',
+  step: 'u32',
+  hasBias: 'u32',
+});
+const WEIGHT = defineKernel('winograd_weight', {
+  n: 'u32',
+  Cout: 'u32',
+  Cin: 'u32', // channels after the split
+  sXi: 'u32',
+  ld: 'u32',
+});
+// invocations (filters / 4), which is also the position stride of dU in vec4s
+const FILTER_GRAD = defineKernel('winograd_filter_grad', { n: 'u32' });
+const FOLD = defineKernel('winograd_fold', { n: 'u32' }); // Cout * Cin * 9
 
 /** One Winograd algorithm: transform matrices and the input split (1: as is, 2: space-to-depth). */
 interface Variant {
@@ -171,9 +211,9 @@ function transformCode(
 type Layout = 'channel-major' | 'tile-major';
 type Split = 1 | 2;
 // Specs are cheap objects; the engine compiles a pipeline once per key, when first dispatched.
-const spec = (
+const spec = <F extends UniformFields>(
   key: string,
-  template: string,
+  template: KernelTemplate<F>,
   T: number[][],
   load: (i: number, j: number) => string,
   store: (a: number, b: number, e: string) => string,
@@ -183,7 +223,7 @@ const spec = (
   key,
   inputs,
   outputs: 1,
-  source: () => wgsl(template, { BODY: transformCode(T, load, store), ...vars }),
+  source: () => template.wgsl({ BODY: transformCode(T, load, store), ...vars }),
 });
 // which of (channel, tile) an invocation index walks fastest: the one contiguous in the layout
 const ORDER = {
@@ -197,13 +237,13 @@ const ORDER = {
 const SCALAR_LOADER = `@group(0) @binding(1) var<storage, read> X: array<f32>;
 fn at(base: u32, r: i32, c: i32, ph: i32, pw: i32) -> f32 {
   let rr = r * SPLIT + ph; let cc = c * SPLIT + pw;
-  if (rr < 0 || cc < 0 || rr >= i32(u(2u)) || cc >= i32(u(3u))) { return 0.0; }
-  return X[base + u32(rr) * u(3u) + u32(cc)];
+  if (rr < 0 || cc < 0 || rr >= i32(U.H) || cc >= i32(U.W)) { return 0.0; }
+  return X[base + u32(rr) * U.W + u32(cc)];
 }`;
 const VECTOR_LOADER = `@group(0) @binding(1) var<storage, read> X: array<vec4<f32>>;
 fn at4(base: u32, r: i32, v: i32) -> vec4<f32> {
-  let W4 = i32(u(3u) / 4u);
-  if (r < 0 || v < 0 || r >= i32(u(2u)) || v >= W4) { return vec4<f32>(0.0); }
+  let W4 = i32(U.W / 4u);
+  if (r < 0 || v < 0 || r >= i32(U.H) || v >= W4) { return vec4<f32>(0.0); }
   return X[base / 4u + u32(r * W4 + v)];
 }`;
 
@@ -234,7 +274,7 @@ const gatherSpec = (v: Variant, kind: GatherKind, layout: Layout, split: Split, 
   const vars = { ORDER: ORDER[layout], SPLIT: split };
   const key = `winograd_gather:${v.name}:${kind}:${layout}:s${split}`;
   if (colOffset === null) {
-    return spec(key, 'winograd_gather', T, (i, j) => `at(base, r0 + ${i}, c0 + ${j}, ph, pw)`, store, 1, {
+    return spec(key, GATHER, T, (i, j) => `at(base, r0 + ${i}, c0 + ${j}, ph, pw)`, store, 1, {
       ...vars,
       LOADER: SCALAR_LOADER,
     });
@@ -245,7 +285,7 @@ const gatherSpec = (v: Variant, kind: GatherKind, layout: Layout, split: Split, 
     inputs: 1,
     outputs: 1,
     source: () =>
-      wgsl('winograd_gather', {
+      GATHER.wgsl({
         ...vars,
         LOADER: VECTOR_LOADER,
         BODY: `${vp.pre}\n${transformCode(T, vp.load, store)}`,
@@ -256,11 +296,11 @@ const gatherSpec = (v: Variant, kind: GatherKind, layout: Layout, split: Split, 
 const SCALAR_STORER = `@group(0) @binding(3) var<storage, read_write> Y: array<f32>;
 fn put(base: u32, r: u32, c: u32, ph: u32, pw: u32, v: f32) {
   let rr = r * SPLIT + ph; let cc = c * SPLIT + pw;
-  if (rr < u(2u) && cc < u(3u)) { Y[base + rr * u(3u) + cc] = v; }
+  if (rr < U.OH && cc < U.OW) { Y[base + rr * U.OW + cc] = v; }
 }`;
 const VECTOR_STORER = `@group(0) @binding(3) var<storage, read_write> Y: array<vec4<f32>>;
 fn put4(base: u32, r: u32, c: u32, v: vec4<f32>) {
-  if (r < u(2u)) { Y[(base + r * u(3u) + c) / 4u] = v; }
+  if (r < U.OH) { Y[(base + r * U.OW + c) / 4u] = v; }
 }`;
 const scatterSpec = (name: string, T: number[][], layout: Layout, split: Split, vector = false) => {
   const last = T.length - 1,
@@ -271,7 +311,7 @@ const scatterSpec = (name: string, T: number[][], layout: Layout, split: Split, 
     : (a: number, b: number, e: string) => `put(base, oh0 + ${a}u, ow0 + ${b}u, ph, pw, ${e} + b);`;
   return spec(
     `winograd_scatter:${name}:${layout}:s${split}${vector ? ':v' : ''}`,
-    'winograd_scatter',
+    SCATTER,
     T,
     (i, j) => `IN[o + ${i * T[0].length + j}u * sXi]`,
     store,
@@ -285,14 +325,14 @@ const weightSpec = (v: Variant, flip: boolean, koff: number, vector: boolean) =>
   const r = v.G[0].length,
     tap = (i: number) => v.split * (flip ? r - 1 - i : i) + koff;
   const key = `winograd_weight:${v.name}:${flip ? 'flip' : 'fwd'}:k${koff}${vector ? ':v' : ''}`;
-  const [kName, mName, M] = flip ? ['co', 'ci', 'Cin'] : ['ci', 'co', 'u(1u)'];
+  const [kName, mName, M] = flip ? ['co', 'ci', 'Cin'] : ['ci', 'co', 'U.Cout'];
   if (!vector) {
     return spec(
       key,
-      'winograd_weight',
+      WEIGHT,
       v.G,
       (i, j) => `tap(f.base, ${tap(i)} + f.ph, ${tap(j)} + f.pw)`,
-      (a, b, e) => `OUT[${a * v.G.length + b}u * sXi + ${kName} * u(4u) + ${mName}] = ${e};`,
+      (a, b, e) => `OUT[${a * v.G.length + b}u * sXi + ${kName} * U.ld + ${mName}] = ${e};`,
       1,
       {
         OUT: '@group(0) @binding(2) var<storage, read_write> OUT: array<f32>;',
@@ -309,11 +349,11 @@ const weightSpec = (v: Variant, flip: boolean, koff: number, vector: boolean) =>
   ];
   return spec(
     key,
-    'winograd_weight',
+    WEIGHT,
     v.G,
     (i, j) =>
       `vec4<f32>(${lanes.map((d) => `tap(f${d}.base, ${tap(i)} + f${d}.ph, ${tap(j)} + f${d}.pw)`).join(', ')})`,
-    (a, b, e) => `OUT[(${a * v.G.length + b}u * sXi + ${kName} * u(4u) + m0) / 4u] = ${e};`,
+    (a, b, e) => `OUT[(${a * v.G.length + b}u * sXi + ${kName} * U.ld + m0) / 4u] = ${e};`,
     1,
     {
       OUT: '@group(0) @binding(2) var<storage, read_write> OUT: array<vec4<f32>>;',
@@ -346,14 +386,14 @@ const filterGradSpec = (v: Variant) => {
     key: `winograd_filter_grad:${v.name}`,
     inputs: 1,
     outputs: 1,
-    source: () => wgsl('winograd_filter_grad', { BODY: `${body}\n${taps.join('\n')}` }),
+    source: () => FILTER_GRAD.wgsl({ BODY: `${body}\n${taps.join('\n')}` }),
   };
 };
 const foldSpec = (koff: number) => ({
   key: `winograd_fold:k${koff}`,
   inputs: 1,
   outputs: 1,
-  source: () => wgsl('winograd_fold', { KOFF: koff }),
+  source: () => FOLD.wgsl({ KOFF: koff }),
 });
 
 /** Tests lower this to exercise the image-range split on small shapes (0: the device's limit). */
@@ -398,12 +438,23 @@ function gather(
   const rows = layout === 'channel-major' ? p.C : tiles;
   const buf = engine().createBuffer(positions(v) * rows * ld * 4);
   const [sC, sT] = layout === 'channel-major' ? [ld, 1] : [1, ld];
-  const u = new Uniforms()
-    .u32(p.C * tiles, p.C, p.H, p.W, tilesH, tilesW)
-    .i32(p.offset[0], p.offset[1])
-    .u32(n0, rows * ld, sC, sT, TILE);
+  const u = GATHER.pack({
+    n: p.C * tiles,
+    C: p.C,
+    H: p.H,
+    W: p.W,
+    tilesH,
+    tilesW,
+    rowOffset: p.offset[0],
+    colOffset: p.offset[1],
+    n0,
+    sXi: rows * ld,
+    sC,
+    sT,
+    step: TILE,
+  });
   const s = gatherSpec(v, kind, layout, split, p.W % 4 === 0 ? p.offset[1] : null);
-  engine().dispatch(s, [x, buf], u.bytes(), grid1d(p.C * tiles));
+  engine().dispatch(s, [x, buf], u, grid1d(p.C * tiles));
   return { buffer: buf, ld };
 }
 
@@ -425,7 +476,7 @@ function transformWeights(
   engine().dispatch(
     weightSpec(P.v, flip, P.koff, vector),
     [w, buf],
-    new Uniforms().u32(n, Cout, P.Ct, K * ld, ld).bytes(),
+    WEIGHT.pack({ n, Cout, Cin: P.Ct, sXi: K * ld, ld }),
     grid1d(n),
   );
   return { buffer: buf, ld, K };
@@ -478,27 +529,25 @@ function convThroughPositions(
     else matmulTN(Uop, Vop, prod, POS, Mo, tiles, p.C); // prod[xi][co][t]
     e.releaseBuffer(V.buffer);
     const [sC, sT] = tileRows ? [1, Mo] : [tiles, 1];
-    const u = new Uniforms().u32(
-      Mo * tiles,
-      Mo,
-      out.H,
-      out.W,
+    const u = SCATTER.pack({
+      n: Mo * tiles,
+      C: Mo,
+      OH: out.H,
+      OW: out.W,
       tilesH,
       tilesW,
-      0,
-      0,
       n0,
-      Mo * tiles,
+      sXi: Mo * tiles,
       sC,
       sT,
-      TILE,
-      bias ? 1 : 0,
-    );
+      step: TILE,
+      hasBias: bias ? 1 : 0,
+    });
     const vector = out.split === 1 && out.W % 4 === 0;
     e.dispatch(
       scatterSpec(`${v.name}:output`, v.AT, tileRows ? 'tile-major' : 'channel-major', out.split, vector),
       [prod, bias ?? prod, out.buffer],
-      u.bytes(),
+      u,
       grid1d(Mo * tiles),
     );
     e.releaseBuffer(prod);
@@ -601,20 +650,33 @@ export function winogradWeightGrad(dy: GPUBuffer, x: GPUBuffer, dw: GPUBuffer, g
     r = v.G[0].length;
   const folded = v.split === 1 ? dw : e.createBuffer(C * r * r * 4);
   if (C % 4 === 0) {
-    e.dispatch(filterGradSpec(v), [dU, folded], new Uniforms().u32(C / 4).bytes(), grid1d(C / 4));
+    e.dispatch(filterGradSpec(v), [dU, folded], FILTER_GRAD.pack({ n: C / 4 }), grid1d(C / 4));
   } else {
-    const u = new Uniforms().u32(C, C, r, r, 1, 1, 0, 0, 0, C, 1, 0, r, 0);
+    const u = SCATTER.pack({
+      n: C,
+      C,
+      OH: r,
+      OW: r,
+      tilesH: 1,
+      tilesW: 1,
+      n0: 0,
+      sXi: C,
+      sC: 1,
+      sT: 0,
+      step: r,
+      hasBias: 0,
+    });
     e.dispatch(
       scatterSpec(`${v.name}:weight_grad`, transpose(v.G), 'channel-major', 1),
       [dU, dU, folded],
-      u.bytes(),
+      u,
       grid1d(C),
     );
   }
   e.releaseBuffer(dU);
   if (folded !== dw) {
     const n = g.Cout * g.Cin * 9;
-    e.dispatch(foldSpec(P.koff), [folded, dw], new Uniforms().u32(n).bytes(), grid1d(n));
+    e.dispatch(foldSpec(P.koff), [folded, dw], FOLD.pack({ n }), grid1d(n));
     e.releaseBuffer(folded);
   }
 }
