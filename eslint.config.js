@@ -36,6 +36,10 @@ export default tseslint.config(
             ),
             zone('./src/device', './src/tensor', 'the device layer knows nothing of tensors'),
             zone('./src/autograd', './src/kernels', 'autograd reaches kernels only through tensor ops'),
+            ...['nn', 'quant', 'experiments', 'cli', 'io', 'data'].map((d) =>
+              zone(`./src/${d}`, './src/kernels', 'kernels are reached only through the tensor layer (src/tensor/ops)'),
+            ),
+            zone('./web', './src/kernels', 'kernels are reached only through the tensor layer (src/tensor/ops)'),
             zone('./src/quant', './src/experiments', 'quant is a library; experiments build on it, not the reverse'),
             zone('./src/nn', './src/experiments', 'nn is a library; experiments build on it, not the reverse'),
             zone('./src/tensor', './src/nn', 'the tensor layer knows nothing of modules'),

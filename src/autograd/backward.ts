@@ -7,7 +7,6 @@ import { add } from '../tensor/ops/elementwise.js';
 import { ones } from '../tensor/ops/creation.js';
 import { clone } from '../tensor/ops/shape-ops.js';
 import { fmt } from '../tensor/shape.js';
-import { GRADIENTS } from './gradients.js';
 import { noGrad } from './tape.js';
 
 function topoOrder(root: Tensor): Tensor[] {
@@ -73,9 +72,8 @@ function propagate(root: Tensor, seed: Tensor | undefined, targets: Set<Tensor> 
         continue;
       }
       if (t.node) {
-        const rule = GRADIENTS[t.node.op];
-        if (!rule) throw new Error(`no gradient rule for op "${t.node.op}"`);
-        const inputGrads = rule(g, t.node, t);
+        const { op, saved, inputs } = t.node;
+        const inputGrads = op.backward(g, saved, inputs, t);
         t.node.inputs.forEach((x, i) => {
           const gi = inputGrads[i];
           if (!gi || !x.requiresGrad) {

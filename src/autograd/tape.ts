@@ -1,11 +1,40 @@
-// The tape: each differentiable op output remembers its op name, inputs and whatever the gradient rule
-// needs (ctx). Rules live in one table (./gradients.ts), tinygrad style.
+// The tape. An op is declared once with defineOp, next to its forward code in the tensor layer: its name,
+// the typed record it saves for the backward pass, and its gradient rule. Each differentiable output
+// remembers the op, its inputs and that record; backward() (./backward.ts) walks the outputs in reverse.
 import type { Tensor } from '../tensor/tensor.js';
 
-export interface Node {
-  op: string;
+/** Gradient per input (null where an input gets none), from the upstream gradient g. */
+export type GradientRule<S> = (g: Tensor, saved: S, inputs: readonly Tensor[], out: Tensor) => (Tensor | null)[];
+
+export interface Node<S = unknown> {
+  op: OpDef<S>;
   inputs: Tensor[];
-  ctx: Record<string, unknown>;
+  saved: S;
+}
+
+export class OpDef<S = undefined> {
+  constructor(
+    readonly name: string,
+    readonly backward: GradientRule<S>,
+  ) {}
+
+  /** Attach `out` to the tape (when recording and an input requires grad) and return it. */
+  record(out: Tensor, inputs: Tensor[], ...saved: S extends undefined ? [] : [S]): Tensor {
+    if (gradEnabled && inputs.some((t) => t.requiresGrad)) {
+      out.requiresGrad = true;
+      out.node = { op: this as OpDef<unknown>, inputs, saved: saved[0] };
+    }
+    return out;
+  }
+}
+
+const defined = new Set<string>();
+
+/** Declare a differentiable op: its name (unique: it names the op in errors) and its gradient rule. */
+export function defineOp<S = undefined>(name: string, backward: GradientRule<S>): OpDef<S> {
+  if (defined.has(name)) throw new Error(`defineOp: op "${name}" is defined twice`);
+  defined.add(name);
+  return new OpDef<S>(name, backward);
 }
 
 let gradEnabled = true;
@@ -23,12 +52,4 @@ export function noGrad<T>(fn: () => T): T {
   } finally {
     gradEnabled = prev;
   }
-}
-
-export function record(out: Tensor, op: string, inputs: Tensor[], ctx: Record<string, unknown> = {}): Tensor {
-  if (gradEnabled && inputs.some((t) => t.requiresGrad)) {
-    out.requiresGrad = true;
-    out.node = { op, inputs, ctx };
-  }
-  return out;
 }

@@ -1,7 +1,7 @@
 // Optimizers over parameter tensors (leaves with requiresGrad), updated in place by fused GPU kernels.
 // State (momentum buffers, Adam moments, step count) is exposed for checkpoints so a resumed run continues
 // exactly.
-import { adamUpdate, sgdUpdate } from '../kernels/optim.js';
+import { adamStep, sgdStep } from '../tensor/ops/kernel-ops.js';
 import { zeros } from '../tensor/ops/creation.js';
 import { keep } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -70,7 +70,7 @@ export class SGD extends Optimizer {
     this.step++;
     this.params.forEach((p, i) => {
       if (!p.grad) return;
-      sgdUpdate(p.grad.buffer, p.buffer, (this.bufs[i] as Tensor).buffer, p.size, {
+      sgdStep(p, p.grad, this.bufs[i] as Tensor, {
         lr: this.lr,
         weightDecay: this.weightDecay,
         momentum: this.momentum,
@@ -126,7 +126,7 @@ export class Adam extends Optimizer {
     this.params.forEach((p, i) => {
       if (!p.grad) return;
       this.steps[i]++;
-      adamUpdate(p.grad.buffer, p.buffer, this.m[i].buffer, this.v[i].buffer, p.size, {
+      adamStep(p, p.grad, this.m[i], this.v[i], {
         lr: this.lr,
         weightDecay: this.weightDecay,
         beta1: this.betas[0],

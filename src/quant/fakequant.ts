@@ -1,11 +1,11 @@
 // Fake quantization of tensors on the GPU with a straight-through backward (the gradient passes
 // unchanged, as in quantization-aware training). Scales are host numbers: weight scales come from
 // max|w| (read back once per tensor), activation scales from calibration.
-import { record } from '../autograd/tape.js';
-import { fakeQuantBlockKernel, fakeQuantKernel } from '../kernels/quant.js';
-import { empty, expectFloat } from '../tensor/ops/alloc.js';
+import { defineOp } from '../autograd/tape.js';
+import { expectFloat } from '../tensor/ops/alloc.js';
+import { fakeQuantBlockRaw, fakeQuantRaw } from '../tensor/ops/kernel-ops.js';
 import { fromArray } from '../tensor/ops/creation.js';
-import { abs, sub } from '../tensor/ops/elementwise.js';
+import { abs, scaleShift, sub } from '../tensor/ops/elementwise.js';
 import { max, sum } from '../tensor/ops/reduce-ops.js';
 import { keep, tidy } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -33,20 +33,23 @@ export function scaleFor(f: QuantFormat, amax: number): number {
  * Quantize-dequantize x with a given per-tensor scale (ignored by block formats). The kernel multiplies
  * by the f32-rounded 1/scale (a correctly rounded operation, so the float64 reference can match exactly).
  */
+// straight-through estimator: quantization is treated as the identity in the backward pass
+const FAKE_QUANT = defineOp('fake_quant', (g) => [scaleShift(g, 1, 0)]);
+
 export function fakeQuant(x: Tensor, f: QuantFormat, scale: number): Tensor {
   expectFloat(`fake_quant ${f.name}`, x);
-  const out = empty(x.shape);
+  let out: Tensor;
   if (f.kind === 'block-int') {
-    fakeQuantBlockKernel(x.buffer, out.buffer, x.size, f.blockSize ?? 32, f.fracBits ?? 0, f.qmax);
+    out = fakeQuantBlockRaw(x, f.blockSize ?? 32, f.fracBits ?? 0, f.qmax);
   } else {
     if (!(scale >= 0) || !Number.isFinite(scale))
       throw new Error(`${f.name}: scale must be a finite number >= 0, got ${scale}`);
     const invScale = scale === 0 ? 0 : 1 / scale;
     if (!Number.isFinite(Math.fround(invScale)))
       throw new Error(`${f.name}: scale ${scale} is too small for float32 arithmetic (values are all below 1e-38)`);
-    fakeQuantKernel(x.buffer, out.buffer, x.size, {
+    out = fakeQuantRaw(x, {
       mode: f.kind === 'int' ? 'int' : 'levels',
-      levels: levelTable(f).buffer,
+      levels: levelTable(f),
       nLevels: f.levels?.length ?? 1,
       clamp: !f.unclamped,
       invScale,
@@ -54,7 +57,7 @@ export function fakeQuant(x: Tensor, f: QuantFormat, scale: number): Tensor {
       qmax: f.qmax,
     });
   }
-  return record(out, 'fake_quant', [x]);
+  return FAKE_QUANT.record(out, [x]);
 }
 
 /** max|x|, read back; NaN/inf are detected through sum(x - x), which only they make non-zero

@@ -2,7 +2,7 @@
 // softmax over dim 1 (input channels) of both weight tensors, then the Jensen–Shannon divergence with KL
 // terms summed (not averaged): js = ½·Σ p·ln(p/m) + ½·Σ q·ln(q/m), m = (p+q)/2, clamped at 0.
 // Also a histogram-based JS divergence (GPU histograms with u32 atomics) as an alternative measure.
-import { histogramKernel, histogramPrivateKernel } from '../kernels/quant.js';
+import { histogramInto } from '../tensor/ops/kernel-ops.js';
 import { zeros } from '../tensor/ops/creation.js';
 import { add, log, maximum, mul } from '../tensor/ops/elementwise.js';
 import { softmax } from '../tensor/ops/nn-core.js';
@@ -45,14 +45,7 @@ export async function histogram(
 ): Promise<Uint32Array> {
   if (!(hi > lo)) throw new Error(`histogram: range [${lo}, ${hi}) is empty`);
   const h = zeros([bins]);
-  (kernel === 'atomic' ? histogramKernel : histogramPrivateKernel)(
-    x.buffer,
-    h.buffer,
-    x.size,
-    bins,
-    lo,
-    bins / (hi - lo),
-  );
+  histogramInto(x, h, bins, lo, bins / (hi - lo), kernel);
   const out = new Uint32Array((await h.toArray()).buffer);
   h.dispose();
   return out;

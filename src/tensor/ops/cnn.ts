@@ -1,14 +1,24 @@
-// CNN ops: conv2d, batch_norm2d, pooling, nearest upsampling, dropout (PyTorch semantics).
+// CNN ops: conv2d, batch_norm2d, pooling, nearest upsampling, dropout (PyTorch semantics), each declared with
+// its gradient rule.
 import { conv2dForward, type ConvGeometry, type ConvImpl } from '../../kernels/conv.js';
 import { poolForward, type PoolGeometry, type PoolMode } from '../../kernels/pool.js';
 import { upsampleNearest } from '../../kernels/pool.js';
-import { record } from '../../autograd/tape.js';
+import { defineOp } from '../../autograd/tape.js';
 import { fmt, ShapeError } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { empty, expectFloat } from './alloc.js';
-import { ewRaw, mul, relu, rsqrt, scaleShift } from './elementwise.js';
+import { ewRaw, mul, neg, relu, rsqrt, scaleShift } from './elementwise.js';
 import { reshape, slice } from './shape-ops.js';
 import { full } from './creation.js';
+import { reduceRaw } from './reduce-raw.js';
+import {
+  batchNormTrainGradients,
+  channelAffineSums,
+  conv2dInputGradient,
+  conv2dWeightGradient,
+  poolGradient,
+  upsampleGradient,
+} from './backward-ops.js';
 import { bnStats, channelAffine as channelAffineKernel } from '../../kernels/batchnorm.js';
 
 export type Pair = number | [number, number];
@@ -50,6 +60,12 @@ export function convGeometry(x: readonly number[], w: readonly number[], o: Conv
   return { N, Cin, H, W, Cout, KH, KW, sH, sW, pH, pW, dH, dW, groups, OH, OW };
 }
 
+const CONV2D = defineOp<{ g: ConvGeometry; impl: ConvImpl }>('conv2d', (dy, { g, impl }, [x, w, b]) => [
+  x.requiresGrad ? conv2dInputGradient(dy, w, x.shape, g, impl) : null,
+  w.requiresGrad ? conv2dWeightGradient(dy, x, w.shape, g, impl) : null,
+  b?.requiresGrad ? reshape(reduceRaw('sum', dy, [0, 2, 3]), [g.Cout]) : null,
+]);
+
 export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, o: Conv2dOptions = {}): Tensor {
   expectFloat('conv2d', x, weight, ...(bias ? [bias] : []));
   const g = convGeometry(x.shape, weight.shape, o);
@@ -57,7 +73,7 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, o:
     throw new ShapeError(`conv2d: bias must be [${g.Cout}], got ${fmt(bias.shape)}`);
   const out = empty([g.N, g.Cout, g.OH, g.OW]);
   conv2dForward(x.buffer, weight.buffer, bias?.buffer ?? null, out.buffer, g, o.impl ?? 'auto');
-  return record(out, 'conv2d', bias ? [x, weight, bias] : [x, weight], { g, impl: o.impl ?? 'auto' });
+  return CONV2D.record(out, bias ? [x, weight, bias] : [x, weight], { g, impl: o.impl ?? 'auto' });
 }
 
 export interface BatchNormOptions {
@@ -76,10 +92,54 @@ export interface BatchNormResult {
   batchVar: Tensor | null;
 }
 
+interface Planes {
+  N: number;
+  C: number;
+  P: number;
+}
 /** [N, C, H, W] or [N, C] as (N, C, plane size). */
-function channelPlanes(x: Tensor): { N: number; C: number; P: number } {
+function channelPlanes(x: Tensor): Planes {
   return { N: x.shape[0], C: x.shape[1], P: x.rank === 4 ? x.shape[2] * x.shape[3] : 1 };
 }
+
+// d mean / dx = 1 / count, d var / dx = 2 (x - mean) / count: one channel-affine pass over x
+const BN_STATS = defineOp<Planes>('bn_stats', (g, { N, P }, [x], out) => [
+  channelAffine(
+    x,
+    channelRow(out, 0),
+    scaleShift(channelRow(g, 1), 2 / (N * P)),
+    scaleShift(channelRow(g, 0), 1 / (N * P)),
+  ),
+]);
+
+const CHANNEL_AFFINE = defineOp<Planes>('channel_affine', (g, { N, C, P }, [x, m, s, b]) => {
+  const sums = channelAffineSums(g, x, m, N, C, P); // (sum g (x - m), sum g) per channel
+  const db = reshape(slice(sums, 0, 1, 2), [C]);
+  const zero = x.requiresGrad ? full([C], 0) : null;
+  return [
+    zero ? channelAffine(g, zero, s, zero) : null,
+    m.requiresGrad ? neg(mul(s, db)) : null,
+    s.requiresGrad ? reshape(slice(sums, 0, 0, 1), [C]) : null,
+    b.requiresGrad ? db : null,
+  ];
+});
+
+interface BatchNormSaved extends Planes {
+  /** [5, C]: mean, biased variance, scale = w rstd, bias, rstd */
+  stats: Tensor;
+  hasWeight: boolean;
+  hasBias: boolean;
+  relu: boolean;
+}
+// dx = w rstd (g - mean(g) - xhat mean(g xhat)) with xhat = (x - m) rstd: one reduction, one per-channel step,
+// one pass over x and g (g masked by out > 0 inside both when a ReLU was fused)
+const BATCH_NORM = defineOp<BatchNormSaved>(
+  'batch_norm',
+  (g, { N, C, P, stats, hasWeight, hasBias, relu }, [x], out) => {
+    const { dx, dw, db } = batchNormTrainGradients(g, x, stats, { N, C, P }, relu ? out : null, x.requiresGrad);
+    return [dx, ...(hasWeight ? [dw] : []), ...(hasBias ? [db] : [])];
+  },
+);
 
 /**
  * [2, C]: per-channel mean and biased variance of [N, C, H, W] or [N, C] (one fused kernel, differentiable),
@@ -101,7 +161,7 @@ export function batchStats(
     d.P,
     running?.momentum,
   );
-  return record(out, 'bn_stats', [x], d);
+  return BN_STATS.record(out, [x], d);
 }
 
 /** Row r of a [rows, C] per-channel table as a [C] tensor. */
@@ -120,7 +180,7 @@ export function channelAffine(x: Tensor, m: Tensor, s: Tensor, b: Tensor): Tenso
   }
   const y = empty(x.shape);
   channelAffineKernel(x.buffer, m.buffer, s.buffer, b.buffer, y.buffer, d.N, d.C, d.P);
-  return record(y, 'channel_affine', [x, m, s, b], d);
+  return CHANNEL_AFFINE.record(y, [x, m, s, b], d);
 }
 
 /**
@@ -166,7 +226,7 @@ function batchNormTrain(
     relu,
   );
   const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
-  const y = record(out, 'batch_norm', inputs, { ...d, stats, hasWeight: !!weight, hasBias: !!bias, relu });
+  const y = BATCH_NORM.record(out, inputs, { ...d, stats, hasWeight: !!weight, hasBias: !!bias, relu });
   const row = (r: number) => {
     let t: Tensor | null = null;
     return () => (t ??= channelRow(stats, r));
@@ -256,27 +316,32 @@ function poolGeometry(x: Tensor, op: string, k: Pair, s: Pair | undefined, p: Pa
   return { planes: N * C, H, W, OH, OW, kH, kW, sH, sW, pH, pW, mode };
 }
 
-function pool(x: Tensor, g: PoolGeometry, op: string): Tensor {
+const POOL = defineOp<{ g: PoolGeometry; arg: Tensor | null }>('pool', (dy, { g, arg }, [x]) => [
+  poolGradient(dy, arg, x.shape, g),
+]);
+const UPSAMPLE = defineOp<{ fH: number; fW: number }>('upsample', (g, { fH, fW }, [x]) => [
+  upsampleGradient(g, x.shape, fH, fW),
+]);
+// the mask is a function of (seed, index): the backward recomputes it
+const DROPOUT = defineOp<number[]>('dropout', (g, params) => [ewRaw('dropout', [g], params)]);
+
+function pool(x: Tensor, g: PoolGeometry): Tensor {
   const out = empty([x.shape[0], x.shape[1], g.OH, g.OW]);
   const arg = empty(g.mode === 'max' ? out.shape : [1], 'int32');
   poolForward(x.buffer, out.buffer, arg.buffer, g);
   if (g.mode !== 'max') arg.dispose();
-  return record(out, 'pool', [x], { g, arg: g.mode === 'max' ? arg : null, op });
+  return POOL.record(out, [x], { g, arg: g.mode === 'max' ? arg : null });
 }
 
 export function maxPool2d(x: Tensor, kernel: Pair, stride?: Pair, padding: Pair = 0): Tensor {
   expectFloat('max_pool2d', x);
-  return pool(x, poolGeometry(x, 'max_pool2d', kernel, stride, padding, 'max'), 'max_pool2d');
+  return pool(x, poolGeometry(x, 'max_pool2d', kernel, stride, padding, 'max'));
 }
 
 /** avg_pool2d; countIncludePad = true is PyTorch's default. */
 export function avgPool2d(x: Tensor, kernel: Pair, stride?: Pair, padding: Pair = 0, countIncludePad = true): Tensor {
   expectFloat('avg_pool2d', x);
-  return pool(
-    x,
-    poolGeometry(x, 'avg_pool2d', kernel, stride, padding, countIncludePad ? 'avg' : 'avg_exclude_pad'),
-    'avg_pool2d',
-  );
+  return pool(x, poolGeometry(x, 'avg_pool2d', kernel, stride, padding, countIncludePad ? 'avg' : 'avg_exclude_pad'));
 }
 
 export function adaptiveAvgPool2d(x: Tensor, output: Pair): Tensor {
@@ -284,11 +349,7 @@ export function adaptiveAvgPool2d(x: Tensor, output: Pair): Tensor {
   if (x.rank !== 4) throw new ShapeError(`adaptive_avg_pool2d: input must be [N, C, H, W], got ${fmt(x.shape)}`);
   const [N, C, H, W] = x.shape;
   const [OH, OW] = pair(output);
-  return pool(
-    x,
-    { planes: N * C, H, W, OH, OW, kH: 0, kW: 0, sH: 1, sW: 1, pH: 0, pW: 0, mode: 'adaptive_avg' },
-    'adaptive_avg_pool2d',
-  );
+  return pool(x, { planes: N * C, H, W, OH, OW, kH: 0, kW: 0, sH: 1, sW: 1, pH: 0, pW: 0, mode: 'adaptive_avg' });
 }
 
 export function upsampleNearest2d(x: Tensor, factor: Pair = 2): Tensor {
@@ -298,7 +359,7 @@ export function upsampleNearest2d(x: Tensor, factor: Pair = 2): Tensor {
   const [N, C, H, W] = x.shape;
   const out = empty([N, C, H * fH, W * fW]);
   upsampleNearest('forward', x.buffer, out.buffer, N * C, H, W, fH, fW);
-  return record(out, 'upsample', [x], { fH, fW });
+  return UPSAMPLE.record(out, [x], { fH, fW });
 }
 
 /** Inverted dropout with a GPU hash RNG: the mask is a function of (seed, index), so backward recomputes it. */
@@ -307,5 +368,5 @@ export function dropout(x: Tensor, p: number, seed: number, training = true): Te
   if (!(p >= 0 && p < 1)) throw new RangeError(`dropout: p must be in [0, 1), got ${p}`);
   if (!training || p === 0) return x;
   const s = Math.abs(Math.floor(seed)) % (1 << 24);
-  return record(ewRaw('dropout', [x], [p, s]), 'dropout', [x], { params: [p, s] });
+  return DROPOUT.record(ewRaw('dropout', [x], [p, s]), [x], [p, s]);
 }

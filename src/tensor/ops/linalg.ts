@@ -2,7 +2,7 @@
 import { sizeOf } from '../shape.js';
 import { matmulTN, prepareOperand, roundUp4, type MatmulOperand } from '../../kernels/matmul.js';
 import { engine } from '../../device/engine.js';
-import { record } from '../../autograd/tape.js';
+import { defineOp } from '../../autograd/tape.js';
 import { broadcastShapes, fmt, ShapeError } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { empty, expectFloat } from './alloc.js';
@@ -79,6 +79,15 @@ export function bmmGradB(a: Tensor, g: Tensor, batch: number, M: number, K: numb
 }
 
 /** Batched product of [batch, M, K] and [batch, K, N]. */
+const BMM = defineOp('bmm', (g, _s, [a, b]) => {
+  const [batch, M, K] = a.shape;
+  const N = b.shape[2];
+  return [
+    a.requiresGrad ? bmmGradA(g, b, batch, M, K, N) : null,
+    b.requiresGrad ? bmmGradB(a, g, batch, M, K, N) : null,
+  ];
+});
+
 export function bmm(a: Tensor, b: Tensor): Tensor {
   expectFloat('bmm', a, b);
   if (a.rank !== 3 || b.rank !== 3 || a.shape[0] !== b.shape[0] || a.shape[2] !== b.shape[1]) {
@@ -88,7 +97,7 @@ export function bmm(a: Tensor, b: Tensor): Tensor {
   const N = b.shape[2];
   const out = empty([batch, M, N]);
   bmmRaw(a, b, batch, M, K, N, out);
-  return record(out, 'bmm', [a, b]);
+  return BMM.record(out, [a, b]);
 }
 
 /** torch.matmul for operands of rank >= 1 (1-D operands are promoted and the added dim removed). */

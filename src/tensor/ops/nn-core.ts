@@ -2,14 +2,21 @@
 import { sizeOf } from '../shape.js';
 import { gatherMiddle } from '../../kernels/copy.js';
 import { softmaxMiddle } from '../../kernels/reduce.js';
-import { record } from '../../autograd/tape.js';
+import { defineOp } from '../../autograd/tape.js';
 import { fmt, normAxis, ShapeError } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { empty, expectFloat, expectInt } from './alloc.js';
 import { arange } from './creation.js';
-import { eq, mul, neg, toFloat } from './elementwise.js';
+import { eq, exp, mul, neg, sub, toFloat } from './elementwise.js';
 import { mean, sum } from './reduce-ops.js';
 import { reshape } from './shape-ops.js';
+import { gatherGradient } from './backward-ops.js';
+
+const SOFTMAX = defineOp<number>('softmax', (g, axis, _x, out) => [mul(out, sub(g, sum(mul(g, out), axis, true)))]);
+const LOG_SOFTMAX = defineOp<number>('log_softmax', (g, axis, _x, out) => [sub(g, mul(exp(out), sum(g, axis, true)))]);
+const GATHER = defineOp<{ axis: number; index: Tensor }>('gather', (g, { axis, index }, [x]) => [
+  gatherGradient(g, index, x.shape, axis),
+]);
 
 function middle(x: Tensor, axis: number): [number, number, number] {
   const A = sizeOf(x.shape.slice(0, axis));
@@ -24,7 +31,7 @@ function softmaxLike(log: boolean, x: Tensor, axis: number): Tensor {
   const out = empty(x.shape);
   const [A, R, B] = middle(x, a);
   softmaxMiddle(log, x.buffer, out.buffer, A, R, B);
-  return record(out, op, [x], { axis: a });
+  return (log ? LOG_SOFTMAX : SOFTMAX).record(out, [x], a);
 }
 
 export const softmax = (x: Tensor, axis = -1) => softmaxLike(false, x, axis);
@@ -43,7 +50,7 @@ export function gather(x: Tensor, axis: number, index: Tensor): Tensor {
   const out = empty(index.shape);
   const [A, Rx, B] = middle(x, a);
   gatherMiddle(x.buffer, index.buffer, out.buffer, A, Rx, B, index.shape[a]);
-  return record(out, 'gather', [x], { axis: a, index });
+  return GATHER.record(out, [x], { axis: a, index });
 }
 
 /** Float one-hot rows for int32 labels [N] -> [N, classes]. */

@@ -1,44 +1,16 @@
 // Reductions over any set of axes. Runs of adjacent reduced axes are reduced as the middle axis of
 // [A, R, B] (no transposes needed), the last run first; results keep size-1 dims until the end.
 import { sizeOf } from '../shape.js';
-import { argReduceMiddle, reduceMiddle } from '../../kernels/reduce.js';
-import { record } from '../../autograd/tape.js';
+import { argReduceMiddle } from '../../kernels/reduce.js';
+import { defineOp } from '../../autograd/tape.js';
 import { normAxes, normAxis } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { empty, expectFloat } from './alloc.js';
-import { mul, scaleShift, sub } from './elementwise.js';
-import { reshape } from './shape-ops.js';
+import { div, eq, mul, scaleShift, sub } from './elementwise.js';
+import { expand, reshape } from './shape-ops.js';
+import { reduceRaw } from './reduce-raw.js';
 
 type Axes = number | readonly number[] | undefined;
-
-function runs(axes: number[]): [number, number][] {
-  const out: [number, number][] = [];
-  for (const a of axes) {
-    const last = out[out.length - 1];
-    if (last && last[1] === a - 1) last[1] = a;
-    else out.push([a, a]);
-  }
-  return out;
-}
-
-/** Reduce without autograd; output keeps reduced dims as 1. */
-export function reduceRaw(op: 'sum' | 'max' | 'min', x: Tensor, axes: number[]): Tensor {
-  expectFloat(op, x);
-  let cur = x;
-  let shape = [...x.shape];
-  for (const [s, e] of runs(axes).reverse()) {
-    const A = sizeOf(shape.slice(0, s));
-    const R = sizeOf(shape.slice(s, e + 1));
-    const B = sizeOf(shape.slice(e + 1));
-    if (R === 0 && op !== 'sum') throw new RangeError(`${op}: cannot reduce an empty axis`);
-    shape = shape.map((d, i) => (i >= s && i <= e ? 1 : d));
-    const out = empty(shape);
-    reduceMiddle(op, cur.buffer, out.buffer, A, R, B);
-    if (cur !== x) cur.dispose();
-    cur = out;
-  }
-  return cur === x ? x.shareAs(x.shape) : cur;
-}
 
 function finish(out: Tensor, x: Tensor, axes: number[], keepdim: boolean): Tensor {
   if (keepdim) return out;
@@ -48,10 +20,39 @@ function finish(out: Tensor, x: Tensor, axes: number[], keepdim: boolean): Tenso
   return r;
 }
 
+interface Reduced {
+  axes: number[];
+  keepdim: boolean;
+}
+
+/** Re-insert reduced axes as size 1 so a reduced gradient (or output) broadcasts against the input. */
+function unreduce(g: Tensor, x: Tensor, { axes, keepdim }: Reduced): Tensor {
+  if (keepdim) return g;
+  return reshape(
+    g,
+    x.shape.map((d, i) => (axes.includes(i) ? 1 : d)),
+  );
+}
+
+// amax semantics: the gradient is shared equally among tied extrema
+const extremum = (name: string) =>
+  defineOp<Reduced>(name, (g, r, [x], out) => {
+    const o = unreduce(out, x, r);
+    const mask = eq(x, o);
+    const count = reduceRaw('sum', mask, r.axes);
+    return [mul(mask, div(unreduce(g, x, r), reshape(count, o.shape)))];
+  });
+
+const REDUCTIONS = {
+  sum: defineOp<Reduced>('sum', (g, r, [x]) => [expand(unreduce(g, x, r), x.shape)]),
+  max: extremum('max'),
+  min: extremum('min'),
+};
+
 function reduction(op: 'sum' | 'max' | 'min', x: Tensor, axis: Axes, keepdim: boolean): Tensor {
   const axes = normAxes(axis, x.rank, op);
   const out = finish(reduceRaw(op, x, axes), x, axes, keepdim);
-  return record(out, op, [x], { axes, keepdim });
+  return REDUCTIONS[op].record(out, [x], { axes, keepdim });
 }
 
 export const sum = (x: Tensor, axis?: Axes, keepdim = false) => reduction('sum', x, axis, keepdim);

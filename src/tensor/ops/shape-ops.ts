@@ -1,8 +1,9 @@
 // Shape ops. reshape shares the buffer; permute, slice, expand and concat copy through the strided
-// copy kernel (tensors stay contiguous, so every other kernel can assume dense layouts).
+// copy kernel (tensors stay contiguous, so every other kernel can assume dense layouts). Each op is declared
+// with its gradient rule.
 import { sizeOf } from '../shape.js';
 import { stridedCopy } from '../../kernels/copy.js';
-import { record } from '../../autograd/tape.js';
+import { defineOp } from '../../autograd/tape.js';
 import {
   broadcastShapes,
   broadcastStrides,
@@ -17,10 +18,39 @@ import {
 import { Tensor } from '../tensor.js';
 import { empty } from './alloc.js';
 import { zeros } from './creation.js';
+import { sumToShape } from './reduce-raw.js';
+
+const RESHAPE = defineOp('reshape', (g, _s, [x]) => [reshape(g, x.shape)]);
+const CLONE = defineOp('clone', (g) => [g]);
+const PERMUTE = defineOp<number[]>('permute', (g, perm) => {
+  const inv = new Array<number>(perm.length);
+  perm.forEach((a, i) => {
+    inv[a] = i;
+  });
+  return [permute(g, inv)];
+});
+const EXPAND = defineOp('expand', (g, _s, [x]) => [sumToShape(g, x.shape)]);
+interface Sliced {
+  axis: number;
+  start: number;
+  end: number;
+  step: number;
+}
+const SLICE = defineOp<Sliced>('slice', (g, { axis, start, end, step }, [x]) => [
+  sliceScatter(g, x.shape, axis, start, end, step),
+]);
+const CONCAT = defineOp<{ axis: number; sizes: number[] }>('concat', (g, { axis, sizes }) => {
+  let off = 0;
+  return sizes.map((s) => {
+    const r = slice(g, axis, off, off + s);
+    off += s;
+    return r;
+  });
+});
 
 export function reshape(x: Tensor, shape: Shape): Tensor {
   const s = resolveReshape(x.shape, shape);
-  return record(x.shareAs(s), 'reshape', [x], { from: [...x.shape] });
+  return RESHAPE.record(x.shareAs(s), [x]);
 }
 export const view = reshape;
 
@@ -51,7 +81,7 @@ export function squeeze(x: Tensor, axis?: number): Tensor {
 export function clone(x: Tensor): Tensor {
   const out = empty(x.shape, x.dtype);
   stridedCopy('gather', x.dtype, x.buffer, out.buffer, [...x.shape], contiguousStrides(x.shape));
-  return record(out, 'clone', [x]);
+  return CLONE.record(out, [x]);
 }
 export const contiguous = (x: Tensor) => x;
 
@@ -70,7 +100,7 @@ export function permute(x: Tensor, perm: readonly number[]): Tensor {
     shape,
     p.map((a) => inStrides[a]),
   );
-  return record(out, 'permute', [x], { perm: p });
+  return PERMUTE.record(out, [x], p);
 }
 
 export function transpose(x: Tensor, a = -2, b = -1): Tensor {
@@ -87,7 +117,7 @@ export function expand(x: Tensor, shape: Shape): Tensor {
   if (sameShape(x.shape, target)) return x;
   const out = empty(target, x.dtype);
   stridedCopy('gather', x.dtype, x.buffer, out.buffer, target, broadcastStrides(x.shape, target));
-  return record(out, 'expand', [x], { from: [...x.shape] });
+  return EXPAND.record(out, [x]);
 }
 
 interface SliceGeom {
@@ -117,7 +147,7 @@ export function slice(x: Tensor, axis: number, start: number, end = Infinity, st
   const g = sliceGeometry(x.shape, a, start, end === Infinity ? x.shape[a] : end, step);
   const out = empty(g.shape, x.dtype);
   stridedCopy('gather', x.dtype, x.buffer, out.buffer, g.shape, g.strides, g.base);
-  return record(out, 'slice', [x], { axis: a, start, end, step });
+  return SLICE.record(out, [x], { axis: a, start, end, step });
 }
 
 /** The adjoint of slice: g placed into zeros of `shape`. */
@@ -156,7 +186,7 @@ export function concat(xs: Tensor[], axis = 0): Tensor {
     offset += t.shape[a];
     sizes.push(t.shape[a]);
   }
-  return record(out, 'concat', xs, { axis: a, sizes });
+  return CONCAT.record(out, xs, { axis: a, sizes });
 }
 
 export function stack(xs: Tensor[], axis = 0): Tensor {
