@@ -3,6 +3,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as q from '../src/index.js';
 import { buildModel, modelNames } from '../src/nn/models/build.js';
+import { ARCHITECTURES } from '../src/nn/models/architectures.js';
 import { fill, parseRow } from '../src/nn/models/parse.js';
 import { countFlops, foldedLayerMacs } from '../src/nn/flops.js';
 import { ready, expectClose } from './helpers.js';
@@ -123,6 +124,27 @@ describe('model cfg table', () => {
     expect(() => fill('linear 128->{clases} +bias', { classes: 10 })).toThrow(/\{clases\}/);
     expect(() => buildModel('ResNet_19')).toThrow(/unknown model "ResNet_19"/);
     expect(() => buildModel('ResNet_18', { classes: 1 })).toThrow(/classes/);
+  });
+
+  it('takes its input shape from the table entry, and refuses a batch with other channels', () => {
+    for (const name of modelNames()) {
+      expect(ARCHITECTURES[name].input, name).toEqual([3, 32, 32]);
+      expect(buildModel(name).batchShape(5)).toEqual([5, ...ARCHITECTURES[name].input]);
+    }
+    const gray = { ...ARCHITECTURES.AlexNet_demo, input: [1, 32, 32] as const };
+    ARCHITECTURES.Gray_demo = {
+      ...gray,
+      layers: gray.layers.map((r, i) => (i === 0 ? r.replace(/^conv 3->/, 'conv 1->') : r)),
+    };
+    try {
+      const m = buildModel('Gray_demo');
+      expect(m.batchShape(2)).toEqual([2, 1, 32, 32]);
+      expect(() => m.forward(q.zeros([2, 3, 32, 32]))).toThrow(
+        'Gray_demo: expected input [N, 1, H, W], got [2,3,32,32]',
+      );
+    } finally {
+      delete ARCHITECTURES.Gray_demo;
+    }
   });
 });
 

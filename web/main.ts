@@ -10,7 +10,7 @@ import { fromArray, keep, noGrad, tidy, argmax } from '../src/index.js';
 import type { Classifier } from '../src/nn/models/modules.js';
 import { classifierFromCheckpoint } from '../src/nn/state.js';
 import { parseRecords } from '../src/data/records.js';
-import { NORMALIZATION, type ImageSet } from '../src/data/cifar-meta.js';
+import { IMAGE_BYTES, NORMALIZATION, type ImageSet } from '../src/data/cifar-meta.js';
 import { QuantSession, type FormatResult } from '../src/quant/session.js';
 import { getFormat, sweepFormats } from '../src/quant/index.js';
 import { rankFormats, recommend, type RankedFormat } from '../src/experiments/rank.js';
@@ -99,7 +99,7 @@ function canvasOf(pixels: ArrayLike<number>, scale = 1): HTMLCanvasElement {
 
 async function predict(model: Classifier, pixels: Float32Array, n: number, ctx = {}): Promise<Int32Array> {
   const norm = normaliser(test as ImageSet);
-  const p = noGrad(() => tidy(() => argmax(model.forward(norm(fromArray(pixels, [n, 3, 32, 32])), ctx), 1)));
+  const p = noGrad(() => tidy(() => argmax(model.forward(norm(fromArray(pixels, model.batchShape(n))), ctx), 1)));
   const out = (await p.toArray()) as Int32Array;
   p.dispose();
   return out;
@@ -117,7 +117,7 @@ async function samples(): Promise<void> {
   box.innerHTML = '';
   for (let i = 0; i < n; i++) {
     const fig = document.createElement('figure');
-    fig.append(canvasOf(test.images.subarray(i * 3072, (i + 1) * 3072)));
+    fig.append(canvasOf(test.images.subarray(i * IMAGE_BYTES, (i + 1) * IMAGE_BYTES)));
     const cap = document.createElement('figcaption');
     cap.innerHTML =
       `true ${CLASSES[test.labels[i]]}<br>${CLASSES[fp[i]]} / <span ` +
@@ -145,7 +145,7 @@ async function run(): Promise<void> {
 async function attack(): Promise<void> {
   if (!fpModel || !test) return;
   status('attacking…');
-  const x = keep(fromArray(pixelBatch(test.images, 0, 1), [1, 3, 32, 32]));
+  const x = keep(fromArray(pixelBatch(test.images, 0, 1), fpModel.batchShape(1)));
   const y = keep(fromArray(test.labels.subarray(0, 1), [1], 'int32'));
   const adv = pgd(fpModel, normaliser(test), x, y, { eps: 8 / 255, steps: 10, alpha: 2 / 255, seed: 0 });
   const a = (await adv.toArray()) as Float32Array;
@@ -154,7 +154,7 @@ async function attack(): Promise<void> {
   const box = $('attack-result');
   box.innerHTML = '';
   for (const [pixels, label, scale] of [
-    [test.images.subarray(0, 3072), `clean: ${CLASSES[pc]}`, 1],
+    [test.images.subarray(0, IMAGE_BYTES), `clean: ${CLASSES[pc]}`, 1],
     [a, `adversarial: ${CLASSES[pa]}`, 255],
   ] as const) {
     const fig = document.createElement('figure');

@@ -2,7 +2,9 @@
 
 export type DatasetName = 'cifar10' | 'cifar100';
 export type Split = 'train' | 'test';
-export const IMAGE_BYTES = 3072;
+/** One CIFAR image: channels, height, width; IMAGE_BYTES values (bytes on disk, floats in batches). */
+export const IMAGE_SHAPE = [3, 32, 32] as const;
+export const IMAGE_BYTES = IMAGE_SHAPE[0] * IMAGE_SHAPE[1] * IMAGE_SHAPE[2];
 
 export interface ImageSet {
   /** uint8 pixels, N x 3 x 32 x 32 */

@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { IMAGE_BYTES, NORMALIZATION, type DatasetName, type ImageSet } from './cifar.js';
+import { IMAGE_SHAPE } from './cifar-meta.js';
 import { writeFileAtomic } from '../platform/files.js';
 import { sha256File } from '../platform/cache.js';
 import { decodeSafetensors, encodeSafetensors } from '../io/safetensors.js';
@@ -35,9 +36,9 @@ export interface FakeSet {
 export function writeFakeSet(path: string, images: Float32Array, labels: Int32Array, meta: FakeSetMeta): void {
   const n = labels.length;
   if (images.length !== n * IMAGE_BYTES)
-    throw new Error(`fake set ${path}: ${images.length} image values for ${n} labels (expected ${n} x 3072)`);
+    throw new Error(`fake set ${path}: ${images.length} image values for ${n} labels (expected ${n} x ${IMAGE_BYTES})`);
   const tensors = new Map([
-    ['images', { dtype: 'F32' as const, shape: [n, 3, 32, 32], data: images }],
+    ['images', { dtype: 'F32' as const, shape: [n, ...IMAGE_SHAPE], data: images }],
     ['labels', { dtype: 'I32' as const, shape: [n], data: labels }],
   ]);
   const metadata = Object.fromEntries(Object.entries(meta).map(([k, v]) => [k, String(v)]));
@@ -56,8 +57,10 @@ export function readFakeSet(path: string, expect: { classes?: number; dataset?: 
   if (images?.dtype !== 'F32' || labels?.dtype !== 'I32')
     throw new Error(`fake set ${path}: needs "images" (F32) and "labels" (I32)`);
   const count = labels.shape[0];
-  if (images.shape.join() !== `${count},3,32,32`)
-    throw new Error(`fake set ${path}: images have shape [${images.shape}], expected [${count}, 3, 32, 32]`);
+  if (images.shape.join() !== [count, ...IMAGE_SHAPE].join())
+    throw new Error(
+      `fake set ${path}: images have shape [${images.shape}], expected [${[count, ...IMAGE_SHAPE].join(', ')}]`,
+    );
   const m = f.metadata;
   const meta: FakeSetMeta = {
     generator: m.generator,

@@ -11,6 +11,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadCifar, NORMALIZATION, type DatasetName } from '../data/cifar.js';
+import { IMAGE_BYTES } from '../data/cifar-meta.js';
 import { readFakeSet, writeFakeSet } from '../data/fakeset.js';
 import { decodeSafetensors, encodeSafetensors, type StTensor } from '../io/safetensors.js';
 import { add, backward, crossEntropy, fromArray, mul, noGrad, Random, tidy, sub } from '../index.js';
@@ -245,13 +246,13 @@ export async function generateFakeSet(
   seed: string,
 ): Promise<{ images: Float32Array; labels: Int32Array }> {
   const rng = new Random(seed);
-  const images = new Float32Array(n * 3072),
+  const images = new Float32Array(n * IMAGE_BYTES),
     labels = new Int32Array(n);
   for (let s = 0; s < n; s += batch) {
     const m = Math.min(batch, n - s);
     const d = drawLabels(m, classes, gen.o.latent, 1, rng);
     const x = noGrad(() => tidy(() => gen.generate(d)));
-    images.set((await x.toArray()) as Float32Array, s * 3072);
+    images.set((await x.toArray()) as Float32Array, s * IMAGE_BYTES);
     labels.set(d.labels, s);
     x.dispose();
   }

@@ -10,7 +10,7 @@
 // Rows go to robust.jsonl as they are measured, keyed by the hashes of their inputs (resumable, never stale).
 import { dirname, join } from 'node:path';
 import { loadCifar, type DatasetName, type ImageSet } from '../data/cifar.js';
-import { className } from '../data/cifar-meta.js';
+import { className, IMAGE_BYTES } from '../data/cifar-meta.js';
 import { fakeSetBatches, readFakeSet, toPixels, type FakeSet } from '../data/fakeset.js';
 import type { Batch } from '../data/batches.js';
 import { fromArray, keep, noGrad, tidy } from '../index.js';
@@ -130,7 +130,7 @@ const FAKE_FILES: Record<FakeSetKind, { fake: string; generator: string }> = {
 
 function limitFake(f: FakeSet, limit?: number): FakeSet {
   if (limit === undefined || limit >= f.count) return f;
-  return { ...f, count: limit, images: f.images.subarray(0, limit * 3072), labels: f.labels.subarray(0, limit) };
+  return { ...f, count: limit, images: f.images.subarray(0, limit * IMAGE_BYTES), labels: f.labels.subarray(0, limit) };
 }
 
 export async function runRobust(c: RobustConfig): Promise<RobustRow[]> {
@@ -391,7 +391,7 @@ async function featuresOf(model: Classifier, x: Float32Array, n: number): Promis
   let dim = 0;
   for (let s = 0; s < n; s += 256) {
     const m = Math.min(256, n - s);
-    const t = keep(fromArray(x.subarray(s * 3072, (s + m) * 3072), [m, 3, 32, 32]));
+    const t = keep(fromArray(x.subarray(s * IMAGE_BYTES, (s + m) * IMAGE_BYTES), model.batchShape(m)));
     const f = noGrad(() => tidy(() => model.forwardFeatures(t).features));
     dim = f.shape[1];
     parts.push((await f.toArray()) as Float32Array);
@@ -445,7 +445,7 @@ async function pictures(
       const gen = await restoreGenerator(join(c.genDir, FAKE_FILES[kind].generator), model);
       gen.eval();
       const n = c.pcaPerClass * classes;
-      const images = new Float32Array(n * 3072),
+      const images = new Float32Array(n * IMAGE_BYTES),
         labels = new Int32Array(n);
       const rng = new Random(`pca:${kind}`);
       for (let s = 0; s < n; s += 200) {
@@ -461,7 +461,7 @@ async function pictures(
           d.mix[i * classes + y] = 1;
         }
         const x = noGrad(() => tidy(() => gen.generate(d)));
-        images.set((await x.toArray()) as Float32Array, s * 3072);
+        images.set((await x.toArray()) as Float32Array, s * IMAGE_BYTES);
         labels.set(d.labels, s);
         x.dispose();
       }
@@ -507,7 +507,7 @@ async function imageRows(
   if (fakes[0]) sets.push([fakes[0][0], attackSetOfFloats(fakes[0][1].images, fakes[0][1].labels, test)]);
   for (const [, set] of sets) {
     const m = Math.min(8, set.count);
-    const xn = keep(fromArray(set.normalized(0, m), [m, 3, 32, 32]));
+    const xn = keep(fromArray(set.normalized(0, m), model.batchShape(m)));
     const y = keep(fromArray(set.labels.slice(0, m), [m], 'int32'));
     const { x, toModel } = attackFrame(c.attackSpace, xn, test);
     const adv = pgd(model, toModel, x, y, { eps: c.eps, steps: c.steps, alpha: c.alpha, seed: 7 });
@@ -518,7 +518,7 @@ async function imageRows(
       advPx = toPixels(a, m, c.dataset);
     let maxDiff = 1;
     for (let i = 0; i < cleanPx.length; i++) maxDiff = Math.max(maxDiff, Math.abs(advPx[i] - cleanPx[i]));
-    const img = (b: Uint8Array) => Array.from({ length: m }, (_, i) => b.slice(i * 3072, (i + 1) * 3072));
+    const img = (b: Uint8Array) => Array.from({ length: m }, (_, i) => b.slice(i * IMAGE_BYTES, (i + 1) * IMAGE_BYTES));
     rows.push(
       img(cleanPx),
       img(advPx),

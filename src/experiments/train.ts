@@ -219,7 +219,7 @@ export async function train(c: TrainConfig, resume = false, hooks: TrainHooks = 
       opt.lr = lr;
       const dropoutRng = seedrandom(`dropout:${c.seed}:${epoch}:${b.index}`);
       const [nextLoss, nextCorrect] = tidy(() => {
-        const x = fromArray(b.x, [b.n, 3, 32, 32]);
+        const x = fromArray(b.x, model.batchShape(b.n));
         const y = fromArray(b.y, [b.n], 'int32');
         const logits = model.forward(x, { nextSeed: () => dropoutRng.int32() >>> 0 });
         const loss = crossEntropy(logits, y);

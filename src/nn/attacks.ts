@@ -16,6 +16,7 @@ import { keep, tidy } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { ForwardContext, Module } from './module.js';
 import type { Classifier } from './models/modules.js';
+import { IMAGE_BYTES } from '../data/cifar-meta.js';
 
 export interface AttackOptions {
   eps: number;
@@ -181,8 +182,8 @@ export interface RobustAccuracy {
 
 /** Pixel batch [n, 3, 32, 32] in [0, 1] from uint8 images. */
 export function pixelBatch(images: Uint8Array, start: number, n: number): Float32Array {
-  const x = new Float32Array(n * 3072);
-  const src = images.subarray(start * 3072, (start + n) * 3072);
+  const x = new Float32Array(n * IMAGE_BYTES);
+  const src = images.subarray(start * IMAGE_BYTES, (start + n) * IMAGE_BYTES);
   for (let i = 0; i < x.length; i++) x[i] = src[i] / 255;
   return x;
 }
@@ -210,7 +211,7 @@ export function attackSetOfPixels(set: {
     normalized: (start, n) => {
       const x = pixelBatch(set.images, start, n);
       for (let i = 0; i < x.length; i++) {
-        const c = Math.floor((i % 3072) / 1024);
+        const c = Math.floor((i % IMAGE_BYTES) / 1024);
         x[i] = (x[i] - set.mean[c]) / set.std[c];
       }
       return x;
@@ -225,13 +226,13 @@ export function attackSetOfFloats(
   n: Normalisation,
   count = labels.length,
 ): AttackSet {
-  if (images.length < count * 3072) throw new Error(`attack set: ${images.length} values for ${count} images`);
+  if (images.length < count * IMAGE_BYTES) throw new Error(`attack set: ${images.length} values for ${count} images`);
   return {
     count,
     labels,
     mean: n.mean,
     std: n.std,
-    normalized: (start, m) => images.slice(start * 3072, (start + m) * 3072),
+    normalized: (start, m) => images.slice(start * IMAGE_BYTES, (start + m) * IMAGE_BYTES),
   };
 }
 
@@ -274,7 +275,7 @@ export async function robustAccuracy(
   model.eval();
   for (let b = 0; b < batches; b++) {
     const n = Math.min(bs, set.count - b * bs);
-    const xn = keep(fromArray(set.normalized(b * bs, n), [n, 3, 32, 32]));
+    const xn = keep(fromArray(set.normalized(b * bs, n), model.batchShape(n)));
     const y = keep(fromArray(set.labels.subarray(b * bs, b * bs + n), [n], 'int32'));
     const { x, toModel } = attackFrame(space, xn, set);
     keep(x);

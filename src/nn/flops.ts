@@ -70,7 +70,7 @@ export function countFlops(model: Classifier): FlopsTable {
   model.eval();
   tidy(() =>
     noGrad(() => {
-      model.forward(randn([1, 3, 32, 32]), {
+      model.forward(randn(model.batchShape(1)), {
         trace: (m, x, y) => {
           const macs = macsOf(m, x.shape, y.shape);
           if (macs === null) return;

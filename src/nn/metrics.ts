@@ -31,7 +31,7 @@ export async function accuracyOf(model: Classifier, set: ImageSet, o: AccuracyOp
     for (const b of epochBatches(set, bs, null, null, 0, 0)) {
       const next = noGrad(() =>
         tidy(() => {
-          const x = fromArray(b.x, [b.n, 3, 32, 32]);
+          const x = fromArray(b.x, model.batchShape(b.n));
           const y = fromArray(b.y, [b.n], 'int32');
           return add(correct, countCorrect(model.forward(x, o.ctx ?? {}), y));
         }),

@@ -154,7 +154,7 @@ export async function calibratePoints(
   let i = 0;
   for (const b of batches) {
     if (i >= maxBatches) break;
-    noGrad(() => tidy(() => void model.forward(fromArray(b.x, [b.n, 3, 32, 32]), ctx)));
+    noGrad(() => tidy(() => void model.forward(fromArray(b.x, model.batchShape(b.n)), ctx)));
     i++; // not inside onBatch?.(): an absent callback would skip the increment
     onBatch?.(i);
   }

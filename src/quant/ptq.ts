@@ -127,7 +127,7 @@ export async function calibrate(
     if (i >= maxBatches) break;
     noGrad(() =>
       tidy(() => {
-        model.forward(fromArray(b.x, [b.n, 3, 32, 32]), ctx);
+        model.forward(fromArray(b.x, model.batchShape(b.n)), ctx);
       }),
     );
     i++;

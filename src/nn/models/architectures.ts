@@ -16,6 +16,8 @@
 // ml{S}_blk{b}_relu1 (the ReLU after the add); inception I branch k row j is inc{I}_br{k}_conv{j}. Row indices
 // therefore count every table row, flatten included, exactly as the seed's cfg rows do.
 
+import { IMAGE_SHAPE } from '../../data/cifar-meta.js';
+
 export interface BlockDef {
   columns: string[];
   rows: (number | boolean)[][];
@@ -32,7 +34,14 @@ export interface BlockDef {
   branches?: string[][];
 }
 
+/** Channels, height, width of one input image. */
+export type InputShape = readonly [number, number, number];
+/** CIFAR-10/100 images: what every seed model takes. */
+export const CIFAR_INPUT: InputShape = IMAGE_SHAPE;
+
 export interface Architecture {
+  /** one input image (the model's batches are [N, ...input]) */
+  input: InputShape;
   layers: string[];
   note?: string;
 }
@@ -155,10 +164,11 @@ const resnet = (block: string, stages: number[], features: number): string[] => 
 ];
 
 export const ARCHITECTURES: Record<string, Architecture> = {
-  ResNet_18: { layers: resnet('basic', [2, 2, 2, 2], 512) },
-  ResNet_50: { layers: resnet('bottleneck', [3, 4, 6, 3], 2048) },
-  ResNet_152: { layers: resnet('bottleneck', [3, 8, 36, 3], 2048) },
+  ResNet_18: { input: CIFAR_INPUT, layers: resnet('basic', [2, 2, 2, 2], 512) },
+  ResNet_50: { input: CIFAR_INPUT, layers: resnet('bottleneck', [3, 4, 6, 3], 2048) },
+  ResNet_152: { input: CIFAR_INPUT, layers: resnet('bottleneck', [3, 8, 36, 3], 2048) },
   MobileNetV2: {
+    input: CIFAR_INPUT,
     layers: [
       // the seed's stem is a 1x1 conv with padding 1 (34x34 maps from here on)
       'conv 3->32 k1 s1 p1 +bias bn relu6',
@@ -170,6 +180,7 @@ export const ARCHITECTURES: Record<string, Architecture> = {
     ],
   },
   AlexNet: {
+    input: CIFAR_INPUT,
     layers: [
       'conv 3->32 k3 s1 p1 +bias',
       'relu',
@@ -195,6 +206,7 @@ export const ARCHITECTURES: Record<string, Architecture> = {
     ],
   },
   AlexNet_BN: {
+    input: CIFAR_INPUT,
     layers: [
       'conv 3->32 k3 s1 p1 +bias bn relu',
       'maxpool k2 s2 p0',
@@ -215,6 +227,7 @@ export const ARCHITECTURES: Record<string, Architecture> = {
     ],
   },
   VGG_16: {
+    input: CIFAR_INPUT,
     layers: [
       'conv 3->64 k3 s1 p1 +bias bn relu',
       'conv 64->64 k3 s1 p1 +bias bn relu',
@@ -245,6 +258,7 @@ export const ARCHITECTURES: Record<string, Architecture> = {
     ],
   },
   VGG_19: {
+    input: CIFAR_INPUT,
     layers: [
       'conv 3->64 k3 s1 p1 +bias bn relu',
       'conv 64->64 k3 s1 p1 +bias bn relu',
@@ -278,6 +292,7 @@ export const ARCHITECTURES: Record<string, Architecture> = {
     ],
   },
   Inception_BN: {
+    input: CIFAR_INPUT,
     layers: [
       'conv 3->64 k3 s1 p1 +bias',
       'relu',
@@ -302,6 +317,7 @@ export const ARCHITECTURES: Record<string, Architecture> = {
   // Small models for the README's demo (minutes on 2 CPU cores). Not in the seed: they exist so the whole
   // pipeline can be shown end to end without hours of training; results are labelled as such.
   ResNet_8_demo: {
+    input: CIFAR_INPUT,
     layers: [
       'conv 3->16 k3 s1 p1 +bias bn relu',
       'stage basic_narrow 0 x1',
@@ -314,6 +330,7 @@ export const ARCHITECTURES: Record<string, Architecture> = {
     note: 'demo: a narrow (16/32/64) ResNet with one basic block per stage and three stages',
   },
   VGG_demo: {
+    input: CIFAR_INPUT,
     layers: [
       'conv 3->16 k3 s1 p1 +bias bn relu',
       'maxpool k2 s2 p0',
@@ -329,6 +346,7 @@ export const ARCHITECTURES: Record<string, Architecture> = {
     note: 'demo: a three-conv VGG-style net',
   },
   AlexNet_demo: {
+    input: CIFAR_INPUT,
     layers: [
       'conv 3->16 k3 s1 p1 +bias',
       'relu',

@@ -165,5 +165,5 @@ export function buildModel(arch: string, { classes = 10, seed = 0 }: ModelOption
       layers.push(simpleLayer(row, rng, '', i));
     }
   });
-  return new Classifier(arch, classes, layers, softmaxHead);
+  return new Classifier(arch, classes, layers, softmaxHead, a.input);
 }

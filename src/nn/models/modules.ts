@@ -6,6 +6,7 @@ import { concat, flatten } from '../../tensor/ops/shape-ops.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { Module, run, type ForwardContext } from '../module.js';
 import { BatchNorm2d, Conv2d, Linear, Sequential } from '../layers.js';
+import type { InputShape } from './architectures.js';
 
 /** conv [+ bn] [+ activation]: the unit BN folding works on. */
 export class ConvUnit extends Module {
@@ -89,7 +90,10 @@ export class Branches extends Module {
   }
 }
 
-/** A classifier: the layer stack, and whether the cfg ends in a softmax head (skipped: we return logits). */
+/**
+ * A classifier: the layer stack, the input image shape from its table entry (or ONNX graph), and whether
+ * the cfg ends in a softmax head (skipped: we return logits).
+ */
 export class Classifier extends Module {
   readonly layers: Sequential;
   constructor(
@@ -97,6 +101,7 @@ export class Classifier extends Module {
     readonly classes: number,
     layers: Module[],
     readonly softmaxHead: boolean,
+    readonly input: InputShape,
   ) {
     super();
     this.layers = this.addChild('layers', new Sequential(layers));
@@ -106,6 +111,11 @@ export class Classifier extends Module {
     return 'classifier';
   }
 
+  /** The shape of a batch of n input images: [n, ...input]. */
+  batchShape(n: number): [number, number, number, number] {
+    return [n, ...this.input];
+  }
+
   /** Logits [N, classes]. */
   forward(x: Tensor, ctx: ForwardContext = {}): Tensor {
     return this.forwardFeatures(x, ctx).logits;
@@ -113,8 +123,8 @@ export class Classifier extends Module {
 
   /** Logits and the penultimate features (the input of the output layer, flattened), for PCA pictures. */
   forwardFeatures(x: Tensor, ctx: ForwardContext = {}): { features: Tensor; logits: Tensor } {
-    if (x.rank !== 4 || x.shape[1] !== 3)
-      throw new Error(`${this.arch}: expected input [N, 3, H, W], got [${x.shape}]`);
+    if (x.rank !== 4 || x.shape[1] !== this.input[0])
+      throw new Error(`${this.arch}: expected input [N, ${this.input[0]}, H, W], got [${x.shape}]`);
     let y = x;
     let features = x;
     const n = this.layers.length;

@@ -22,6 +22,7 @@ import {
   Sequential,
 } from '../layers.js';
 import { Branches, Classifier, ConvUnit, Residual } from './modules.js';
+import { CIFAR_INPUT } from './architectures.js';
 
 export const ONNX_OPS = [
   'Conv',
@@ -321,10 +322,10 @@ export function classifierFromOnnx(g: OnnxGraph, arch = 'onnx'): Classifier {
     throw new Error(`${g.source}: the model has ${g.inputs.length} inputs; a classifier of one image batch has one`);
   const [input] = g.inputs;
   const dims = input.dims;
-  if (dims.length !== 4 || dims[1] !== 3 || dims[2] !== 32 || dims[3] !== 32)
+  if (dims.length !== 4 || dims.slice(1).join() !== CIFAR_INPUT.join())
     throw new Error(
       `${g.source}: the model takes input "${input.name}" of shape [${dims.join(', ')}]; ` +
-        'quantscope assesses CIFAR models that take [N, 3, 32, 32]',
+        `quantscope assesses CIFAR models that take [N, ${CIFAR_INPUT.join(', ')}]`,
     );
   if (g.outputs.length !== 1) throw new Error(`${g.source}: the model has ${g.outputs.length} outputs, not 1`);
   const imp = new Importer(g);
@@ -332,5 +333,5 @@ export function classifierFromOnnx(g: OnnxGraph, arch = 'onnx'): Classifier {
   const last = [...mods].reverse().find((m) => m instanceof Linear || m instanceof ConvUnit);
   if (!last) throw new Error(`${g.source}: no Conv or Gemm/MatMul layer found`);
   const classes = last instanceof Linear ? last.outFeatures : (last as ConvUnit).conv.spec.out;
-  return new Classifier(arch, classes, mods, imp.softmaxHead);
+  return new Classifier(arch, classes, mods, imp.softmaxHead, CIFAR_INPUT);
 }
