@@ -38,6 +38,9 @@ class LinearNet extends Module {
   get kind(): string {
     return 'linear-net';
   }
+  batchShape(n: number): number[] {
+    return [n, 3, 32, 32];
+  }
   forward(x: q.Tensor): q.Tensor {
     return this.fc.forward(q.reshape(x, [x.shape[0], D]), {});
   }

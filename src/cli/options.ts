@@ -1,6 +1,6 @@
 // Option parsers and option groups shared by the commands: every bad value is rejected with a message
 // that names the option.
-import { Command, InvalidArgumentError } from 'commander';
+import { InvalidArgumentError } from 'commander';
 import { resolve } from 'node:path';
 import { parseDatasetName } from '../data/cifar.js';
 import { modelNames } from '../nn/models/build.js';
@@ -41,27 +41,3 @@ export function checkpointOf(cmd: string, o: { checkpoint?: string; model?: stri
     throw new Error(`${cmd}: give --checkpoint FILE or --model NAME (to use runs/<model>-<dataset>/model.safetensors)`);
   return resolve(o.checkpoint ?? `runs/${o.model}-${o.dataset}/model.safetensors`);
 }
-
-/** The L-inf attack options shared by gen (adjust) and robust. */
-export function withAttackOptions(cmd: Command, d: { eps: number; steps: number; alpha: number }): Command {
-  return cmd
-    .option('--eps <x>', 'L-inf budget, in the units of the attack space', num('--eps'), d.eps)
-    .option('--pgd-steps <n>', 'PGD steps', int('--pgd-steps'), d.steps)
-    .option('--pgd-alpha <x>', 'PGD step size', num('--pgd-alpha'), d.alpha);
-}
-
-/** --formats mixes family names (swept over --bits) and explicit format names. */
-export function splitFormats(list: string[]): { families: string[]; formats?: string[] } {
-  const families = list.filter((f) => /^(INT|POT|FLOAT|OCP|MX)$/i.test(f));
-  const names = list.filter((f) => !families.includes(f));
-  return { families, formats: names.length ? names : undefined };
-}
-
-/** An option taking one of a fixed set of words; anything else is refused, naming the choices. */
-export const choice =
-  (name: string, options: readonly string[]) =>
-  (v: string): string => {
-    if (!options.includes(v))
-      throw new InvalidArgumentError(`${name} must be one of ${options.join(' | ')}, got "${v}"`);
-    return v;
-  };

@@ -1,92 +1,32 @@
 // Commands for quantization: the PTQ sweep, the js -> acc_loss fits, predictions from a saved fit.
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fitRows, formatFitTable, runFit } from '../experiments/fit.js';
 import { FIT_FORMS } from '../quant/fit.js';
-import { PROTOCOLS } from '../quant/protocol.js';
 import { predictLoss } from '../experiments/predict.js';
-import { runPtq } from '../experiments/ptq.js';
+import { PTQ_OPTIONS, resolvePtqConfig, runPtq } from '../experiments/ptq.js';
+import { addOptions, valuesOf } from './schema-options.js';
 import { initNode } from '../platform/node.js';
-import { checkpointOf, dataset, int, list, modelName, splitFormats } from './options.js';
-
-/** The seed's sweep: every width of each family (INT 2..16, POT 2..8, FLOAT 3..8 bits): its 43 formats. */
-const SEED_BITS = Array.from({ length: 15 }, (_, i) => i + 2);
+import { checkpointOf, list, modelName } from './options.js';
 
 export function registerQuantCommands(program: Command): void {
-  program
-    .command('ptq')
-    .description('post-training quantization sweep: js_param, js_flops, q_acc, acc_loss per format and bit width')
-    .option('--model <name>', 'model cfg name (default: from the checkpoint metadata)', modelName)
-    .option('--dataset <name>', 'cifar10 | cifar100', dataset, 'cifar10')
-    .option('--checkpoint <file>', 'trained model (default runs/<model>-<dataset>/model.safetensors)')
-    .option('--formats <list>', 'format families (INT,POT,FLOAT,OCP,MX) or explicit names (INT8,FP8_E4M3,...)', list, [
-      'INT',
-      'POT',
-      'FLOAT',
-    ])
-    .option(
-      '--bits <list>',
-      'bit widths (INT up to 16, POT up to 8, FLOAT 3..8)',
-      (v) => list(v).map(Number),
-      SEED_BITS,
-    )
-    .option(
-      '--protocol <name>',
-      "seed: the seed's placement, calibration, similarity and quirks (default); clean: without the quirks; " +
-        'seed-sum-range / seed-int-clamp: one quirk fixed; legacy: the earlier approximation',
-      (v) => {
-        if (v !== 'legacy' && !(v in PROTOCOLS))
-          throw new InvalidArgumentError(
-            `--protocol must be one of ${[...Object.keys(PROTOCOLS), 'legacy'].join(', ')}, got "${v}"`,
-          );
-        return v;
-      },
-      'seed',
-    )
-    .option('--calib-batches <n>', 'training batches for activation ranges', int('--calib-batches'), 100)
-    .option('--calib-batch-size <n>', 'calibration batch size', int('--calib-batch-size'), 128)
-    .option('--test-subset <n>', 'evaluate on the first N test images', int('--test-subset'))
-    .option('--hist-bins <n>', 'bins of the histogram JS divergence', int('--hist-bins'), 2048)
-    .option(
-      '--calibration <mode>',
-      'legacy protocol only. fp: ranges from the full-precision model once; quantized: per format through the ' +
-        'fake-quantized network',
-      (v) => {
-        if (v !== 'fp' && v !== 'quantized')
-          throw new InvalidArgumentError(`--calibration must be fp or quantized, got "${v}"`);
-        return v;
-      },
-      'fp',
-    )
-    .option('--data-dir <dir>', 'folder holding the datasets')
-    .option('--out <dir>', "output folder (default: the checkpoint's folder)")
-    .option('--quiet', 'no progress output', false)
-    .action(async (o) => {
-      await initNode();
-      const checkpoint = checkpointOf('ptq', o);
-      const rows = await runPtq({
-        checkpoint,
-        model: o.model,
-        dataset: o.dataset,
-        ...splitFormats(o.formats),
-        bits: o.bits,
-        calibBatches: o.calibBatches,
-        calibBatchSize: o.calibBatchSize,
-        calibration: o.calibration,
-        protocol: o.protocol,
-        testSubset: o.testSubset,
-        dataDir: o.dataDir,
-        out: resolve(o.out ?? dirname(checkpoint)),
-        histBins: o.histBins,
-        quiet: o.quiet,
-      });
-      for (const r of rows)
-        console.log(
-          `${r.model} ${r.format.padEnd(12)} js_flops ${r.js_flops.toExponential(3)}  q_acc ` +
-            `${(r.q_acc * 100).toFixed(2)}%  acc_loss ${r.acc_loss.toFixed(4)}`,
-        );
-    });
+  addOptions(
+    program
+      .command('ptq')
+      .description('post-training quantization sweep: js_param, js_flops, q_acc, acc_loss per format and bit width'),
+    PTQ_OPTIONS,
+  ).action(async (o) => {
+    await initNode();
+    const v = valuesOf(PTQ_OPTIONS, o);
+    const checkpoint = checkpointOf('ptq', v);
+    const rows = await runPtq(resolvePtqConfig({ ...v, checkpoint, out: resolve(v.out ?? dirname(checkpoint)) }));
+    for (const r of rows)
+      console.log(
+        `${r.model} ${r.format.padEnd(12)} js_flops ${r.js_flops.toExponential(3)}  q_acc ` +
+          `${(r.q_acc * 100).toFixed(2)}%  acc_loss ${r.acc_loss.toFixed(4)}`,
+      );
+  });
 
   program
     .command('fit')

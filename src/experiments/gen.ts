@@ -10,7 +10,7 @@
 // pixels. Every item is also an option of its own.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadCifar, NORMALIZATION, type DatasetName } from '../data/cifar.js';
+import { loadCifar, NORMALIZATION } from '../data/cifar.js';
 import { IMAGE_BYTES } from '../data/cifar-meta.js';
 import { readFakeSet, writeFakeSet } from '../data/fakeset.js';
 import { decodeSafetensors, encodeSafetensors, type StTensor } from '../io/safetensors.js';
@@ -31,99 +31,27 @@ import {
   pgd,
   robustAccuracy,
   withFrozenParamsAsync,
-  PGD_DEFAULTS,
-  type AttackSpace,
   type Normalisation,
 } from '../nn/attacks.js';
 import { appendJsonl, keepJsonl, readBytes, writeFileAtomic } from '../platform/files.js';
 import { cached, sha256File } from '../platform/cache.js';
 import { loadTrainedModel } from './train.js';
-import { ADJUST_DEFAULTS, adjustDecision, boundsAt, type AdjustDecision } from './adjust.js';
+import { adjustDecision, boundsAt, type AdjustDecision } from './adjust.js';
 import { log, Progress } from './progress.js';
+import {
+  GEN_DEFAULTS,
+  GEN_OPTIONS,
+  GEN_PROTOCOLS,
+  defaultGenLr,
+  defaultMultiLabelNum,
+  resolveGenConfig,
+  type GenConfig,
+  type GenOptions,
+  type GenProtocol,
+} from './gen-options.js';
 
-export interface GenConfig {
-  checkpoint: string;
-  model?: string;
-  dataset: DatasetName;
-  out: string;
-  protocol: GenProtocol;
-  epochs: number;
-  itersPerEpoch: number;
-  batchSize: number;
-  lr: number;
-  betas: [number, number];
-  /** 'constant': the seed (its scheduler is never stepped); 'multistep': milestones and gamma applied */
-  lrSchedule: 'constant' | 'multistep';
-  milestones: number[];
-  gamma: number;
-  bnsWeight: number;
-  /** weight of the cross-entropy on PGD copies in adjust rounds (the seed: 0.5) */
-  advWeight: number;
-  multiLabelNum: number;
-  /** probability that a training batch uses mixed labels (the seed: 0, mixed labels only in adjust) */
-  mixProb: number;
-  midBnEps: number;
-  slotNorm: SlotNorm;
-  attackSpace: AttackSpace;
-  freezeEmbedding: boolean;
-  seed: number;
-  fakeBatches: number;
-  adjust: boolean;
-  /** Infinity: no cap (the seed) */
-  adjustRounds: number;
-  adjustFakeBatches: number;
-  orgBound: number;
-  pgdBound: number;
-  widenEvery: number;
-  eps: number;
-  pgdSteps: number;
-  pgdAlpha: number;
-  /** real-test-set accuracies for adjust (measured from the test set when absent) */
-  realClean?: number;
-  realPgd?: number;
-  testSubset?: number;
-  dataDir?: string;
-  quiet?: boolean;
-}
-
-export type GenProtocol = 'seed' | 'clean';
-/** What each protocol sets; any of it can be overridden by its own option. */
-export const GEN_PROTOCOLS: Record<
-  GenProtocol,
-  Pick<GenConfig, 'lrSchedule' | 'midBnEps' | 'attackSpace' | 'mixProb' | 'slotNorm'>
-> = {
-  seed: { lrSchedule: 'constant', midBnEps: 0.8, attackSpace: 'normalized', mixProb: 0, slotNorm: 'slot' },
-  clean: { lrSchedule: 'multistep', midBnEps: 1e-5, attackSpace: 'pixel', mixProb: 0, slotNorm: 'slot' },
-};
-
-export const GEN_DEFAULTS = {
-  protocol: 'seed' as GenProtocol,
-  ...GEN_PROTOCOLS.seed,
-  epochs: 20,
-  itersPerEpoch: 200,
-  batchSize: 128,
-  betas: [0.5, 0.999] as [number, number],
-  milestones: [15],
-  gamma: 0.2,
-  bnsWeight: 0.1,
-  advWeight: 0.5,
-  multiLabelNum: 2,
-  freezeEmbedding: false,
-  seed: 0,
-  fakeBatches: 100,
-  adjust: false,
-  adjustRounds: Infinity,
-  adjustFakeBatches: 20,
-  orgBound: ADJUST_DEFAULTS.orgBound,
-  pgdBound: ADJUST_DEFAULTS.pgdBound,
-  widenEvery: ADJUST_DEFAULTS.widenEvery,
-  eps: PGD_DEFAULTS.eps,
-  pgdSteps: PGD_DEFAULTS.steps,
-  pgdAlpha: PGD_DEFAULTS.alpha,
-};
-export const defaultGenLr = (d: DatasetName) => (d === 'cifar100' ? 0.005 : 0.001);
-/** K, the labels mixed in boundary samples: the seed's result files record 2 for CIFAR-10, 10 for CIFAR-100. */
-export const defaultMultiLabelNum = (d: DatasetName) => (d === 'cifar100' ? 10 : 2);
+export { GEN_DEFAULTS, GEN_OPTIONS, GEN_PROTOCOLS, defaultGenLr, defaultMultiLabelNum, resolveGenConfig };
+export type { GenConfig, GenOptions, GenProtocol };
 
 /** The classifier's output-layer weight as a [classes, features] embedding. */
 export async function embeddingFrom(teacher: Classifier): Promise<{ data: Float32Array; latent: number }> {
@@ -314,7 +242,7 @@ export async function runGen(c: GenConfig, resume = true): Promise<GenResult> {
     },
     embInit,
   );
-  const opt = new Adam(gen.trainable(), { lr: c.lr, betas: c.betas });
+  const opt = new Adam(gen.trainable(), { lr: c.lr, betas: [c.betas[0], c.betas[1]] });
   const ckpt = join(c.out, GENERATOR_FILE);
   let startEpoch = 0;
   if (resume && existsSync(ckpt)) {

@@ -4,11 +4,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { calibrationBatches } from '../data/batches.js';
-import { loadCifar, type DatasetName, type ImageSet } from '../data/cifar.js';
+import { loadCifar, type ImageSet } from '../data/cifar.js';
 import { loadTrainedModel } from './train.js';
 import { runProtocolPtq } from './ptq-protocol.js';
 import { accuracy } from './evaluate.js';
 import { log, Progress } from './progress.js';
+import { PTQ_OPTIONS, SEED_BITS, resolvePtqConfig, type PtqConfig, type PtqOptions } from './ptq-options.js';
 import { appendJsonl, readJsonl, writeFileAtomic, writeJsonAtomic } from '../platform/files.js';
 import {
   applyFormat,
@@ -22,39 +23,11 @@ import {
   restore,
   sweepFormats,
   type Calibration,
-  type ProtocolName,
   type QuantFormat,
 } from '../quant/index.js';
 
-export interface PtqConfig {
-  checkpoint: string;
-  model?: string;
-  dataset: DatasetName;
-  families: string[];
-  bits: number[];
-  /** explicit format names (override families x bits) */
-  formats?: string[];
-  calibBatches: number;
-  calibBatchSize: number;
-  testSubset?: number;
-  dataDir?: string;
-  out: string;
-  histBins: number;
-  /**
-   * 'fp': activation ranges from the folded full-precision model, once (default, fast).
-   * 'quantized': per format, ranges re-measured through the fake-quantized network (the seed's way:
-   * upstream quantization shifts downstream ranges), costing calibBatches extra forwards per format.
-   */
-  calibration?: 'fp' | 'quantized';
-  /**
-   * 'seed' (the default of the CLI): the seed's placement, per-format calibration through the quantized
-   * network on augmented batches, JS of weights and biases with percent shares, its two quirks;
-   * 'clean': the same without the quirks; 'legacy': the earlier approximation (every conv/linear input and
-   * pre-activation output, ranges from the full-precision model), kept for the robustness study until it moves.
-   */
-  protocol?: ProtocolName | 'legacy';
-  quiet?: boolean;
-}
+export { PTQ_OPTIONS, SEED_BITS, resolvePtqConfig };
+export type { PtqConfig, PtqOptions };
 
 export interface PtqRow {
   model: string;

@@ -9,7 +9,7 @@
 //     fake-relative accuracy, pooled per dataset and fake set (robust-fit.ts); PCA pictures; an image grid.
 // Rows go to robust.jsonl as they are measured, keyed by the hashes of their inputs (resumable, never stale).
 import { dirname, join } from 'node:path';
-import { loadCifar, type DatasetName, type ImageSet } from '../data/cifar.js';
+import { loadCifar, type ImageSet } from '../data/cifar.js';
 import { className, IMAGE_BYTES } from '../data/cifar-meta.js';
 import { fakeSetBatches, readFakeSet, toPixels, type FakeSet } from '../data/fakeset.js';
 import type { Batch } from '../data/batches.js';
@@ -21,7 +21,6 @@ import {
   attackSetOfPixels,
   pgd,
   robustAccuracy,
-  PGD_DEFAULTS,
   type AttackSet,
   type AttackSpace,
 } from '../nn/attacks.js';
@@ -51,41 +50,18 @@ import { pca, project } from './pca.js';
 import { imageGrid } from './png.js';
 import { saveFigure, scatterWithCurves, type Series } from './plot.js';
 import { log, Progress } from './progress.js';
+import {
+  ROBUST_DEFAULTS,
+  ROBUST_OPTIONS,
+  attackSpaceFor,
+  resolveRobustConfig,
+  type FakeSetKind,
+  type RobustCalibration,
+  type RobustConfig,
+} from './robust-options.js';
 
-export type FakeSetKind = 'trained' | 'adjusted';
-export type RobustCalibration = 'real' | 'fake';
-
-export interface RobustConfig {
-  checkpoint: string;
-  model?: string;
-  dataset: DatasetName;
-  /** folder holding the fake sets and generators from `quantscope gen` */
-  genDir: string;
-  fakeSets: FakeSetKind[];
-  /** PTQ protocol of the quantized models (and the default attack space: seed → normalized, clean → pixel) */
-  protocol: string;
-  attackSpace: AttackSpace;
-  calibration: RobustCalibration;
-  /** folder with the PTQ step's ptq-ranges.jsonl (default: the checkpoint's folder) */
-  ptqDir?: string;
-  families: string[];
-  bits: number[];
-  formats?: string[];
-  eps: number;
-  steps: number;
-  alpha: number;
-  batchSize: number;
-  testSubset?: number;
-  fakeLimit?: number;
-  /** calibration batches per format (the seed: 100 batches of 128 augmented training images) */
-  calibBatches: number;
-  calibBatchSize: number;
-  /** fake images per class for the PCA pictures (the seed: 1000; 0: no PCA) */
-  pcaPerClass: number;
-  out: string;
-  dataDir?: string;
-  quiet?: boolean;
-}
+export { ROBUST_DEFAULTS, ROBUST_OPTIONS, attackSpaceFor, resolveRobustConfig };
+export type { FakeSetKind, RobustCalibration, RobustConfig };
 
 export interface RobustRow {
   model: string;
@@ -106,22 +82,6 @@ export interface RobustRow {
   pgd: number;
   count: number;
 }
-
-export const ROBUST_DEFAULTS = {
-  protocol: 'seed',
-  attackSpace: 'normalized' as AttackSpace,
-  calibration: 'real' as RobustCalibration,
-  eps: PGD_DEFAULTS.eps,
-  steps: PGD_DEFAULTS.steps,
-  alpha: PGD_DEFAULTS.alpha,
-  batchSize: 128,
-  calibBatches: 100,
-  calibBatchSize: 128,
-  pcaPerClass: 1000,
-} as const;
-
-/** The attack space a protocol implies: the seed's quirk under `seed`, the physical threat model otherwise. */
-export const attackSpaceFor = (protocol: string): AttackSpace => (protocol.startsWith('seed') ? 'normalized' : 'pixel');
 
 const FAKE_FILES: Record<FakeSetKind, { fake: string; generator: string }> = {
   trained: { fake: FAKE_FILE, generator: GENERATOR_FILE },
@@ -156,7 +116,7 @@ export async function runRobust(c: RobustConfig): Promise<RobustRow[]> {
     space: c.attackSpace,
     calibration: c.calibration,
     calib: `${c.calibBatches}x${c.calibBatchSize}`,
-    attack: `${c.eps}:${c.steps}:${c.alpha}`,
+    attack: `${c.eps}:${c.pgdSteps}:${c.pgdAlpha}`,
   });
   const jsonl = join(c.out, 'robust.jsonl');
   const aside = setAsideStale<RobustRow>(jsonl, (r) => r.inputs !== inputs);
@@ -164,7 +124,7 @@ export async function runRobust(c: RobustConfig): Promise<RobustRow[]> {
     log(`robust: ${jsonl} was measured from other inputs (checkpoint, fake sets or settings); moved to ${aside}`);
   const done = new Set(readJsonl<RobustRow>(jsonl).map((r) => `${r.format}|${r.data}`));
   const formats = ptqFormats(c);
-  const opts = { space: c.attackSpace, eps: c.eps, steps: c.steps, alpha: c.alpha, batchSize: c.batchSize };
+  const opts = { space: c.attackSpace, eps: c.eps, steps: c.pgdSteps, alpha: c.pgdAlpha, batchSize: c.batchSize };
   const bar = new Progress(`robust (${c.attackSpace} space)`, (formats.length + 1) * sets.length, c.quiet);
   let k = 0;
   const measure = async (format: string, bits: number, ctx: ForwardContext) => {
@@ -510,7 +470,7 @@ async function imageRows(
     const xn = keep(fromArray(set.normalized(0, m), model.batchShape(m)));
     const y = keep(fromArray(set.labels.slice(0, m), [m], 'int32'));
     const { x, toModel } = attackFrame(c.attackSpace, xn, test);
-    const adv = pgd(model, toModel, x, y, { eps: c.eps, steps: c.steps, alpha: c.alpha, seed: 7 });
+    const adv = pgd(model, toModel, x, y, { eps: c.eps, steps: c.pgdSteps, alpha: c.pgdAlpha, seed: 7 });
     const seen = noGrad(() => tidy(() => toModel(adv)));
     const clean = (await xn.toArray()) as Float32Array;
     const a = (await seen.toArray()) as Float32Array;

@@ -13,37 +13,23 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic, writeJsonAtomic } from '../platform/files.js';
 import { log } from './progress.js';
+import { argsOf } from './option-schema.js';
+import { GEN_OPTIONS, type GenOptions } from './gen-options.js';
+import { ROBUST_OPTIONS, type RobustOptions } from './robust-options.js';
+import { TRAIN_OPTIONS, type TrainOptions } from './train-options.js';
+import { PTQ_OPTIONS, type PtqOptions } from './ptq-options.js';
 
 export interface SweepConfig {
   out: string;
   models: string[];
   datasets: string[];
   dataDir?: string;
-  train: { epochs?: number; subset?: number; testSubset?: number; batchSize?: number; lr?: number };
-  ptq: { formats?: string[]; bits?: number[]; calibBatches?: number; testSubset?: number } | false;
-  gen:
-    | {
-        epochs?: number;
-        iters?: number;
-        batchSize?: number;
-        lr?: number;
-        adjust?: boolean;
-        adjustRounds?: number;
-        fakeBatches?: number;
-        testSubset?: number;
-      }
-    | false;
-  robust:
-    | {
-        formats?: string[];
-        bits?: number[];
-        testSubset?: number;
-        fakeLimit?: number;
-        calibBatches?: number;
-        pcaPerClass?: number;
-        calibration?: 'real' | 'fake';
-      }
-    | false;
+  /** any of the options of train, ptq, gen and robust except the paths, the dataset and --quiet (their schemas:
+   *  TRAIN_OPTIONS, PTQ_OPTIONS, GEN_OPTIONS, ROBUST_OPTIONS); a flag's name works as well as the key */
+  train: Partial<TrainOptions> | Record<string, unknown>;
+  ptq: Partial<PtqOptions> | Record<string, unknown> | false;
+  gen: Partial<GenOptions> | Record<string, unknown> | false;
+  robust: Partial<RobustOptions> | Record<string, unknown> | false;
   slurm?: { partition?: string; gres?: string; time?: string; cpus?: number; extra?: string[] };
   concurrency?: number;
 }
@@ -87,6 +73,11 @@ export function loadSweepConfig(path: string): SweepConfig {
   c.gen ??= false;
   c.robust ??= false;
   if (c.robust && !c.gen) throw new Error(`${path}: "robust" needs "gen" (it evaluates on the generated data)`);
+  try {
+    sweepJobs(c); // every stage's options are checked against its schema before any job runs
+  } catch (e) {
+    throw new Error(`${path}: ${(e as Error).message}`);
+  }
   return c;
 }
 
@@ -124,11 +115,7 @@ export function sweepJobs(c: SweepConfig): Job[] {
         '--resume',
         '--eval-every',
         '0',
-        ...opt('--epochs', t.epochs),
-        ...opt('--subset', t.subset),
-        ...opt('--test-subset', t.testSubset),
-        ...opt('--batch-size', t.batchSize),
-        ...opt('--lr', t.lr),
+        ...argsOf(TRAIN_OPTIONS, 'train', t),
         ...data,
       ],
     });
@@ -147,10 +134,7 @@ export function sweepJobs(c: SweepConfig): Job[] {
           dataset,
           '--out',
           dir,
-          ...opt('--formats', p.formats),
-          ...opt('--bits', p.bits),
-          ...opt('--calib-batches', p.calibBatches),
-          ...opt('--test-subset', p.testSubset),
+          ...argsOf(PTQ_OPTIONS, 'ptq', p),
           ...data,
         ],
       });
@@ -170,14 +154,7 @@ export function sweepJobs(c: SweepConfig): Job[] {
           dataset,
           '--out',
           join(dir, 'gen'),
-          ...opt('--epochs', g.epochs),
-          ...opt('--iters', g.iters),
-          ...opt('--batch-size', g.batchSize),
-          ...opt('--lr', g.lr),
-          ...opt('--adjust', g.adjust),
-          ...opt('--adjust-rounds', g.adjustRounds),
-          ...opt('--fake-batches', g.fakeBatches),
-          ...opt('--test-subset', g.testSubset),
+          ...argsOf(GEN_OPTIONS, 'gen', g),
           ...data,
         ],
       });
@@ -198,13 +175,7 @@ export function sweepJobs(c: SweepConfig): Job[] {
           '--gen-dir',
           join(dir, 'gen'),
           ...opt('--adjust', c.gen && c.gen.adjust),
-          ...opt('--formats', r.formats),
-          ...opt('--bits', r.bits),
-          ...opt('--test-subset', r.testSubset),
-          ...opt('--fake-limit', r.fakeLimit),
-          ...opt('--calib-batches', r.calibBatches),
-          ...opt('--pca-per-class', r.pcaPerClass),
-          ...opt('--calibration', r.calibration),
+          ...argsOf(ROBUST_OPTIONS, 'robust', r),
           ...data,
         ],
       });

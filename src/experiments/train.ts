@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import seedrandom from 'seedrandom';
 import { epochBatches, epochOrder, trainValSplit } from '../data/batches.js';
-import { loadCifar, pick, type DatasetName, type ImageSet } from '../data/cifar.js';
+import { loadCifar, pick, type ImageSet } from '../data/cifar.js';
 import { decodeSafetensors, encodeSafetensors, type StTensor } from '../io/safetensors.js';
 import { add, backward, crossEntropy, fromArray, keep, mul, noGrad, tidy } from '../index.js';
 import { buildModel } from '../nn/models/build.js';
@@ -28,43 +28,10 @@ import {
 import { appendJsonl, keepJsonl, readBytes, writeFileAtomic, writeJsonAtomic } from '../platform/files.js';
 import { accuracy, countCorrect } from './evaluate.js';
 import { log, Progress } from './progress.js';
+import { SEED_RECIPE, TRAIN_DEFAULTS, TRAIN_OPTIONS, type TrainConfig, type TrainOptions } from './train-options.js';
 
-export interface TrainConfig {
-  model: string;
-  dataset: DatasetName;
-  epochs: number;
-  batchSize: number;
-  lr: number;
-  momentum: number;
-  weightDecay: number;
-  nesterov: boolean;
-  milestones: number[];
-  gamma: number;
-  warmupEpochs: number;
-  subset?: number;
-  testSubset?: number;
-  seed: number;
-  dataDir?: string;
-  out: string;
-  evalEvery: number;
-  /** fraction of the training images held out for validation (the seed: 0.2); 0 trains on all of them */
-  valSplit: number;
-}
-
-export const SEED_RECIPE = {
-  epochs: 200,
-  batchSize: 128,
-  lr: 0.1,
-  momentum: 0.9,
-  weightDecay: 5e-4,
-  nesterov: true,
-  milestones: [60, 120, 160],
-  gamma: 0.2,
-  warmupEpochs: 1,
-  valSplit: 0.2,
-  /** RandomCrop(32, padding=2) */
-  cropPadding: 2,
-} as const;
+export { SEED_RECIPE, TRAIN_DEFAULTS, TRAIN_OPTIONS };
+export type { TrainConfig, TrainOptions };
 
 export class NonFiniteLossError extends Error {}
 
