@@ -55,7 +55,7 @@ function tinyNoData(dir: string) {
     gen: { epochs: 1, itersPerEpoch: 2, batchSize: 16, fakeBatches: 2 },
     calibBatches: 1,
     evalImages: 16,
-    steps: 1,
+    pgdSteps: 1,
     dataDir: empty,
     quiet: true,
   };

@@ -10,7 +10,7 @@
 // Rows go to assess.jsonl as they are measured, keyed by the hashes of their inputs (resumable).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadCifar, NORMALIZATION, type DatasetName } from '../data/cifar.js';
+import { loadCifar, NORMALIZATION } from '../data/cifar.js';
 import { fakeSetBatches, readFakeSet } from '../data/fakeset.js';
 import { attackSetOfFloats, attackSetOfPixels, robustAccuracy, type AttackSet } from '../nn/attacks.js';
 import {
@@ -32,56 +32,23 @@ import {
 import { predictInterval } from '../quant/fit.js';
 import { cached, hashOf, sha256File } from '../platform/cache.js';
 import { appendJsonl, readJsonl, setAsideStale, writeJsonAtomic } from '../platform/files.js';
-import { GEN_DEFAULTS, defaultGenLr, defaultMultiLabelNum, runGen, type GenConfig } from './gen.js';
+import { GEN_DEFAULTS, defaultGenLr, defaultMultiLabelNum, runGen } from './gen.js';
 import { readFitReport } from './fit.js';
 import type { RobustFitRow } from './robust-fit.js';
 import { loadTrainedModel } from './train.js';
 import { writeAssessReport } from './assess-report.js';
 import { recommend } from './rank.js';
 import { log, Progress } from './progress.js';
+import {
+  ASSESS_DEFAULTS,
+  ASSESS_OPTIONS,
+  resolveAssessConfig,
+  type AssessConfig,
+  type AssessOptions,
+} from './assess-options.js';
 
-export interface AssessConfig {
-  checkpoint: string;
-  model?: string;
-  /** the dataset the model was trained on: its normalisation constants and class count (no data is read) */
-  dataset: DatasetName;
-  out: string;
-  /** a fit.json from `quantscope fit` (protocol seed): predicted acc_loss from js_flops */
-  fit?: string;
-  /** the fit's scope (default: the pooled fit of the dataset, ALL/<dataset>) */
-  fitScope?: string;
-  /** a robust-fit.json from `quantscope robust`: predicted test-relative PGD accuracy from the fake-relative */
-  robustFit?: string;
-  formats: string[];
-  maxLoss: number;
-  /** the model's own real-test clean and PGD accuracy, when known: they let adjust run (no data needed) */
-  realClean?: number;
-  realPgd?: number;
-  gen: Partial<GenConfig>;
-  /** the generator's folder (default <out>/gen); an existing finished generator there is reused */
-  genDir?: string;
-  calibBatches: number;
-  /** fake images for the robustness measurement */
-  evalImages: number;
-  eps: number;
-  steps: number;
-  alpha: number;
-  /** also measure every format on the real test set (predicted vs measured; opens the dataset) */
-  validate: boolean;
-  testSubset?: number;
-  dataDir?: string;
-  quiet?: boolean;
-}
-
-export const ASSESS_DEFAULTS = {
-  maxLoss: 0.01,
-  calibBatches: 20,
-  evalImages: 1280,
-  eps: GEN_DEFAULTS.eps,
-  steps: GEN_DEFAULTS.pgdSteps,
-  alpha: GEN_DEFAULTS.pgdAlpha,
-  validate: false,
-};
+export { ASSESS_DEFAULTS, ASSESS_OPTIONS, resolveAssessConfig };
+export type { AssessConfig, AssessOptions };
 
 export interface AssessRow {
   format: string;
@@ -182,8 +149,8 @@ export async function runAssess(c: AssessConfig): Promise<AssessResult> {
     c.calibBatches,
     evalN,
     c.eps,
-    c.steps,
-    c.alpha,
+    c.pgdSteps,
+    c.pgdAlpha,
     c.fit ? sha256File(c.fit) : null,
     c.robustFit ? sha256File(c.robustFit) : null,
     c.validate ? (test?.count ?? 0) : 0,
@@ -192,7 +159,7 @@ export async function runAssess(c: AssessConfig): Promise<AssessResult> {
   const aside = setAsideStale<AssessRow>(jsonl, (r) => r.inputs !== inputs);
   if (aside && !c.quiet) log(`assess: ${jsonl} came from other inputs; moved to ${aside}`);
   const done = new Map(readJsonl<AssessRow>(jsonl).map((r) => [r.format, r]));
-  const attack = { space: 'normalized' as const, eps: c.eps, steps: c.steps, alpha: c.alpha, seed: 1 };
+  const attack = { space: 'normalized' as const, eps: c.eps, steps: c.pgdSteps, alpha: c.pgdAlpha, seed: 1 };
   const fp = await cached<AssessResult['fp']>(join(c.out, 'assess-fp.json'), { inputs }, async () => {
     const r = await robustAccuracy(model, fakeSet, attack);
     const t = test ? await robustAccuracy(model, test, attack) : null;
