@@ -48,8 +48,17 @@ function setup(c: ConvCase) {
   return { xs, ws, x, w, b, p, opts, Cout };
 }
 
+// depthwise: one filter per channel (the row kernels of kernels/conv-depthwise.ts)
+const depthwiseCase: fc.Arbitrary<ConvCase> = convCase.map((c) => ({
+  ...c,
+  groups: c.groups === 1 ? 3 : c.groups,
+  cinPer: 1,
+  coutPer: 1,
+}));
+
 describe('conv2d', () => {
-  for (const impl of ['gemm', 'direct'] as const) {
+  for (const impl of ['gemm', 'direct', 'depthwise'] as const) {
+    const cases = impl === 'depthwise' ? depthwiseCase : convCase;
     const spec = {
       inputs: (c: ConvCase) => {
         const { xs, ws, x, w, b } = setup(c);
@@ -69,8 +78,8 @@ describe('conv2d', () => {
     };
     const what = 'kernel sizes, strides, paddings, dilations, groups, bias';
     it(`${impl}: forward matches the float64 reference (${what})`, () =>
-      checkOp(convCase, { ...spec, grad: false, runs: 25 }));
-    it(`${impl}: gradients w.r.t. input, weight and bias match finite differences`, () => checkOp(convCase, spec));
+      checkOp(cases, { ...spec, grad: false, runs: 25 }));
+    it(`${impl}: gradients w.r.t. input, weight and bias match finite differences`, () => checkOp(cases, spec));
   }
 
   // Winograd F(4x4, 3x3) for any 3x3 stride-1 conv and F(4x4, 2x2) on the phase planes for stride 2,
@@ -219,6 +228,14 @@ describe('conv2d', () => {
     );
     expect(() => q.conv2d(x, w, null, { stride: 2, padding: [1, 0], impl: 'winograd' })).toThrow(
       /winograd.*stride 2x2.*padding 1x0/,
+    );
+  });
+
+  it("impl 'depthwise' on a conv that is not depthwise is refused, naming the groups", () => {
+    const x = q.zeros([1, 4, 5, 5]),
+      w = q.zeros([8, 2, 3, 3]);
+    expect(() => q.conv2d(x, w, null, { groups: 2, impl: 'depthwise' })).toThrow(
+      "impl 'depthwise' needs groups = in channels = out channels (got 2 groups, 4 in, 8 out)",
     );
   });
 

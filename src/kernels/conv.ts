@@ -6,6 +6,7 @@ import { reduceMiddle } from './reduce.js';
 import { matmulTN, prepareOperand, roundUp4 } from './matmul.js';
 import { defineKernel } from './define-kernel.js';
 import { fitWorkgroup, grid1d } from './launch.js';
+import { depthwiseForward, depthwiseInputGrad, isDepthwise } from './conv-depthwise.js';
 import { winogradApplies, winogradPays, winogradForward, winogradInputGrad, winogradWeightGrad } from './winograd.js';
 
 export interface ConvGeometry {
@@ -27,7 +28,7 @@ export interface ConvGeometry {
   OW: number;
 }
 
-export type ConvImpl = 'auto' | 'gemm' | 'direct' | 'winograd';
+export type ConvImpl = 'auto' | 'gemm' | 'direct' | 'winograd' | 'depthwise';
 
 /** Process-wide switches; bench/ turns Winograd off to measure the implicit GEMM in the same run. */
 export const convSettings = { winograd: true };
@@ -158,6 +159,16 @@ const TILES: [number, number, number, number][] = envTiles
       [4, 4, 8, 8],
     ];
 const MIN_INVOCATIONS = 256;
+
+/** The row kernels of conv-depthwise.ts for a depthwise conv (auto), or forced by impl 'depthwise'. */
+function useDepthwise(g: ConvGeometry, impl: ConvImpl): boolean {
+  if (impl === 'depthwise' && !isDepthwise(g))
+    throw new Error(
+      `conv2d: impl 'depthwise' needs groups = in channels = out channels (got ${g.groups} groups, ${g.Cin} in, ` +
+        `${g.Cout} out)`,
+    );
+  return impl === 'depthwise' || (impl === 'auto' && isDepthwise(g));
+}
 
 export function useGemm(g: ConvGeometry, impl: ConvImpl, outChannelsPerGroup: number): boolean {
   if (impl !== 'auto') return impl === 'gemm';
@@ -561,6 +572,10 @@ export function conv2dForward(
     winogradForward(x, w, bias, out, g);
     return;
   }
+  if (useDepthwise(g, impl)) {
+    depthwiseForward(x, w, bias, out, g);
+    return;
+  }
   if (!useGemm(g, impl, M)) {
     const n = g.N * g.Cout * g.OH * g.OW;
     const spec = { key: 'conv_direct', inputs: 3, outputs: 1, source: () => CONV_DIRECT.wgsl() };
@@ -607,6 +622,10 @@ export function conv2dInputGrad(
   const Cg = g.Cin / g.groups;
   if (useWinograd(g, impl)) {
     winogradInputGrad(dy, w, dx, g);
+    return;
+  }
+  if (useDepthwise(g, impl)) {
+    depthwiseInputGrad(dy, w, dx, g);
     return;
   }
   if (!useGemm(g, impl, Cg) || g.sH !== g.sW) {
