@@ -47,6 +47,8 @@ export class Engine {
     readonly device: GPUDevice,
     readonly adapterInfo: string,
     private keepAlive: unknown,
+    /** a software rasteriser on the CPU (lavapipe, SwiftShader): kernels pick their CPU-shaped variants */
+    readonly cpuAdapter = /llvmpipe|lavapipe|swiftshader|software|warp/i.test(adapterInfo),
   ) {
     this.buffers = new BufferCache(device, STORAGE_USAGE);
     this.uniformArena = device.createBuffer({ size: this.uniformMirror.byteLength, usage: 0x40 /* UNIFORM */ | 0x08 });
@@ -244,7 +246,9 @@ export async function initEngine(gpu: GPU, keepAlive: unknown = gpu): Promise<En
   for (const key in lim) if (typeof lim[key] === 'number') requiredLimits[key] = lim[key];
   const device = await adapter.requestDevice({ requiredLimits });
   const info = adapter.info;
-  current = new Engine(device, `${info.vendor} ${info.architecture} ${info.description}`.trim(), keepAlive);
+  const name = `${info.vendor} ${info.architecture} ${info.description}`.trim();
+  const fallback = (info as GPUAdapterInfo & { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
+  current = new Engine(device, name, keepAlive, fallback || /llvmpipe|lavapipe|swiftshader|software|warp/i.test(name));
   return current;
 }
 

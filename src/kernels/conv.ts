@@ -5,7 +5,7 @@ import { engine } from '../device/engine.js';
 import { reduceMiddle } from './reduce.js';
 import { matmulTN, prepareOperand, roundUp4 } from './matmul.js';
 import { defineKernel } from './define-kernel.js';
-import { fitWorkgroup, grid1d } from './launch.js';
+import { fitWorkgroup, grid1d, kernelVariant } from './launch.js';
 import { depthwiseForward, depthwiseInputGrad, isDepthwise } from './conv-depthwise.js';
 import { winogradApplies, winogradPays, winogradForward, winogradInputGrad, winogradWeightGrad } from './winograd.js';
 
@@ -159,6 +159,7 @@ const TILES: [number, number, number, number][] = envTiles
       [4, 4, 8, 8],
     ];
 const MIN_INVOCATIONS = 256;
+const GPU_TILES: [number, number, number, number][] = [[4, 4, 16, 16]];
 
 /** The row kernels of conv-depthwise.ts for a depthwise conv (auto), or forced by impl 'depthwise'. */
 function useDepthwise(g: ConvGeometry, impl: ConvImpl): boolean {
@@ -492,8 +493,10 @@ function gemmLaunch(
   const pitch4 = roundUp4(o.OW) / 4,
     ldM4 = p.ld / 4;
   const cols = o.OH * pitch4; // vec4 column groups
-  let choice = TILES[TILES.length - 1];
-  for (const t of TILES) {
+  // real GPUs: small per-invocation blocks in 256-invocation workgroups (lavapipe's 16 x 16 blocks would spill)
+  const tiles = kernelVariant() === 'gpu' ? GPU_TILES : TILES;
+  let choice = tiles[tiles.length - 1];
+  for (const t of tiles) {
     if (Math.ceil(o.Mo / t[0]) * Math.ceil(cols / (t[1] / 4)) * o.N * o.groups >= MIN_INVOCATIONS) {
       choice = t;
       break;

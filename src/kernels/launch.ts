@@ -1,4 +1,18 @@
-// Launch geometry shared by the kernels: grid folding, elements per invocation, workgroup shapes.
+// Launch geometry shared by the kernels: grid folding, elements per invocation, workgroup shapes, and the
+// choice between CPU-shaped and GPU-shaped kernel variants.
+import { engine } from '../device/engine.js';
+
+export type KernelVariant = 'cpu' | 'gpu';
+/**
+ * Which variant the kernels use: 'auto' picks by adapter (a software adapter such as lavapipe gets the
+ * register-blocked, barrier-free kernels; a real GPU the workgroup-memory tiles). Tests force 'gpu' so the
+ * GPU variants are checked on lavapipe too; QUANTSCOPE_KERNELS=cpu|gpu does the same from outside (Node).
+ */
+export const kernelVariants: { choice: 'auto' | KernelVariant } = {
+  choice: (typeof process !== 'undefined' && (process.env?.QUANTSCOPE_KERNELS as KernelVariant)) || 'auto',
+};
+export const kernelVariant = (): KernelVariant =>
+  kernelVariants.choice === 'auto' ? (engine().cpuAdapter ? 'cpu' : 'gpu') : kernelVariants.choice;
 
 export const WORKGROUP = 64;
 

@@ -1,12 +1,13 @@
-// Batched matmul on the register-blocked, barrier-free kernel (shaders/matmul_tn.wgsl), which computes
+// Batched matmul on the register-blocked, barrier-free kernel (shaders/matmul_tn.wgsl) on CPU adapters, or on
+// workgroup-memory tiles (shaders/matmul_tiled.wgsl) on real GPUs (kernelVariant, ./launch.ts). Both compute
 // C = P^T Q from operands laid out [K, ld] with ld a multiple of 4. Plain A·B therefore costs one
 // transpose of A (memory-bound, cheap next to the K·M·N product); A^T·B needs no preparation at all,
 // which is exactly the weight-gradient case of backward.
 import { engine } from '../device/engine.js';
 import { defineKernel } from './define-kernel.js';
-import { fitWorkgroup, grid1d } from './launch.js';
+import { fitWorkgroup, grid1d, kernelVariant } from './launch.js';
 
-const MATMUL_TN = defineKernel('matmul_tn', {
+const MATMUL_TN_FIELDS = {
   M: 'u32',
   N: 'u32',
   K: 'u32',
@@ -18,7 +19,10 @@ const MATMUL_TN = defineKernel('matmul_tn', {
   accumulate: 'u32', // 1: C += P^T Q
   startP: 'u32', // where P starts in its buffer, in vec4s
   startQ: 'u32',
-});
+} as const;
+const MATMUL_TN = defineKernel('matmul_tn', MATMUL_TN_FIELDS);
+// the same contract on workgroup-memory tiles (64 x 64 per workgroup), for real GPUs
+const MATMUL_TILED = defineKernel('matmul_tiled', MATMUL_TN_FIELDS);
 const TRANSPOSE_PAD = defineKernel('transpose_pad', { n: 'u32', R: 'u32', C: 'u32', ld: 'u32', rows: 'u32' });
 
 export const roundUp4 = (n: number) => Math.ceil(n / 4) * 4;
@@ -111,17 +115,8 @@ export function matmulTN(
 ): void {
   if (P.ld % 4 || Q.ld % 4) throw new Error('matmulTN: leading dimensions must be multiples of 4');
   if ((P.offset ?? 0) % 4 || (Q.offset ?? 0) % 4) throw new Error('matmulTN: operand offsets must be multiples of 4');
-  let choice = TILES[TILES.length - 1];
-  for (const t of TILES) {
-    const inv = Math.ceil(M / t[0]) * Math.ceil(N / t[1]) * batch;
-    if (inv >= MIN_INVOCATIONS) {
-      choice = t;
-      break;
-    }
-  }
-  const [TM, TN] = choice;
-  const [WGX, WGY] = fitWorkgroup(Math.ceil(N / TN), choice[2], choice[3]);
-  const u = MATMUL_TN.pack({
+  if (batch > 65535) throw new Error(`matmul: batch ${batch} exceeds 65535`);
+  const values = {
     M,
     N,
     K,
@@ -133,11 +128,30 @@ export function matmulTN(
     accumulate: accumulate ? 1 : 0,
     startP: (P.offset ?? 0) / 4,
     startQ: (Q.offset ?? 0) / 4,
-  });
+  };
+  if (kernelVariant() === 'gpu') {
+    const spec = { key: 'mm_tiled', inputs: 2, outputs: 1, source: () => MATMUL_TILED.wgsl() };
+    const grid: [number, number, number] = [Math.ceil(N / 64), Math.ceil(M / 64), batch];
+    engine().dispatch(spec, [P.buffer, Q.buffer, C], MATMUL_TILED.pack(values), grid);
+    return;
+  }
+  let choice = TILES[TILES.length - 1];
+  for (const t of TILES) {
+    const inv = Math.ceil(M / t[0]) * Math.ceil(N / t[1]) * batch;
+    if (inv >= MIN_INVOCATIONS) {
+      choice = t;
+      break;
+    }
+  }
+  const [TM, TN] = choice;
+  const [WGX, WGY] = fitWorkgroup(Math.ceil(N / TN), choice[2], choice[3]);
   const gx = Math.ceil(Math.ceil(N / TN) / WGX);
   const gy = Math.ceil(Math.ceil(M / TM) / WGY);
-  if (batch > 65535) throw new Error(`matmul: batch ${batch} exceeds 65535`);
-  engine().dispatch(matmulSpec(TM, TN, WGX, WGY, N % 4 === 0), [P.buffer, Q.buffer, C], u, [gx, gy, batch]);
+  engine().dispatch(matmulSpec(TM, TN, WGX, WGY, N % 4 === 0), [P.buffer, Q.buffer, C], MATMUL_TN.pack(values), [
+    gx,
+    gy,
+    batch,
+  ]);
 }
 
 /** src [batch, R, C] -> dst [batch, C, ld(R)] (transpose) or [batch, R, ld(C)] (pad), zero padded. */

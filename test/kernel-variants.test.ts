@@ -1,0 +1,79 @@
+// The GPU-shaped kernel variants (workgroup-memory tiles) run here on lavapipe, forced, so CI checks their
+// correctness although it never sees a GPU: against the float64 reference and against the CPU variants.
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import * as q from '../src/index.js';
+import { kernelVariant, kernelVariants } from '../src/kernels/launch.js';
+import { engine } from '../src/device/engine.js';
+import { expectClose, ready } from './helpers.js';
+import { arr, matmul as refMatmul } from './ref.js';
+
+beforeAll(async () => {
+  await ready;
+});
+afterEach(() => {
+  kernelVariants.choice = 'auto';
+});
+
+describe('kernel variants by adapter', () => {
+  it('auto picks the CPU variants on a software adapter (lavapipe, SwiftShader), the GPU ones otherwise', () => {
+    if (/llvmpipe|swiftshader/i.test(engine().adapterInfo)) expect(engine().cpuAdapter).toBe(true);
+    expect(kernelVariant()).toBe(engine().cpuAdapter ? 'cpu' : 'gpu');
+    kernelVariants.choice = 'gpu';
+    expect(kernelVariant()).toBe('gpu');
+  });
+
+  it('the tiled matmul matches the float64 reference (edges of the 64 x 64 tiles, K not a multiple of 16)', async () => {
+    kernelVariants.choice = 'gpu';
+    const dim = fc.integer({ min: 1, max: 150 });
+    await fc.assert(
+      fc.asyncProperty(dim, dim, dim, async (M, K, N) => {
+        const a = Array.from({ length: M * K }, (_, i) => Math.sin(i * 0.7));
+        const b = Array.from({ length: K * N }, (_, i) => Math.cos(i * 0.3));
+        const out = q.matmul(q.fromArray(a, [M, K]), q.fromArray(b, [K, N]));
+        expectClose(await out.toArray(), refMatmul(arr(a, [M, K]), arr(b, [K, N])).data, 1e-4, 1e-4);
+        out.dispose();
+      }),
+      { numRuns: 12 },
+    );
+  });
+
+  it('batched, broadcast and accumulating products (conv layers through Winograd and GEMM) equal the CPU variants', async () => {
+    const run = async () => {
+      const x = q.fromArray(
+        Array.from({ length: 2 * 6 * 9 * 9 }, (_, i) => Math.sin(i * 0.11)),
+        [2, 6, 9, 9],
+      );
+      const w = q.fromArray(
+        Array.from({ length: 5 * 6 * 9 }, (_, i) => Math.cos(i * 0.23)),
+        [5, 6, 3, 3],
+      );
+      x.requiresGrad = true;
+      w.requiresGrad = true;
+      const outs: Float32Array[] = [];
+      for (const impl of ['winograd', 'gemm'] as const) {
+        for (const stride of [1, 2]) {
+          const y = q.conv2d(x, w, null, { padding: 1, stride, impl });
+          const [gx, gw] = q.grad(q.sum(q.mul(y, y)), [x, w]);
+          outs.push(...(await Promise.all([y, gx, gw].map(async (t) => (await t.toArray()) as Float32Array))));
+        }
+      }
+      const a = q.fromArray(
+        Array.from({ length: 3 * 20 * 7 }, (_, i) => Math.sin(i)),
+        [3, 20, 7],
+      );
+      const b = q.fromArray(
+        Array.from({ length: 7 * 70 }, (_, i) => Math.cos(i)),
+        [7, 70],
+      );
+      outs.push((await q.matmul(a, b).toArray()) as Float32Array);
+      return outs;
+    };
+    kernelVariants.choice = 'cpu';
+    const cpu = await run();
+    kernelVariants.choice = 'gpu';
+    const gpu = await run();
+    expect(gpu.length).toBe(cpu.length);
+    gpu.forEach((g, i) => expectClose(g, cpu[i], 1e-4, 1e-4));
+  });
+});
