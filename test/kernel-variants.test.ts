@@ -23,7 +23,7 @@ describe('kernel variants by adapter', () => {
     expect(kernelVariant()).toBe('gpu');
   });
 
-  it('the tiled matmul matches the float64 reference (edges of the 64 x 64 tiles, K not a multiple of 16)', async () => {
+  it('the tiled matmul matches the float64 reference (64 x 64 tile edges, K not a multiple of 16)', async () => {
     kernelVariants.choice = 'gpu';
     const dim = fc.integer({ min: 1, max: 150 });
     await fc.assert(
@@ -38,7 +38,7 @@ describe('kernel variants by adapter', () => {
     );
   });
 
-  it('batched, broadcast and accumulating products (conv layers through Winograd and GEMM) equal the CPU variants', async () => {
+  it("conv through Winograd and GEMM, batched and accumulating products: the CPU variants' results", async () => {
     const run = async () => {
       const x = q.fromArray(
         Array.from({ length: 2 * 6 * 9 * 9 }, (_, i) => Math.sin(i * 0.11)),

@@ -7,7 +7,25 @@ import { addOptions, valuesOf } from './schema-options.js';
 import { buildModel, modelNames } from '../nn/models/build.js';
 import { exportSafetensors } from '../experiments/export.js';
 import { initNode } from '../platform/node.js';
-import { classesOf, dataset, modelName } from './options.js';
+import { classesOf } from './options.js';
+import { CLASSIFIER_OPTIONS } from '../experiments/common-options.js';
+import { defineOptions } from '../experiments/option-schema.js';
+
+const FLOPS_OPTIONS = defineOptions({
+  model: { ...CLASSIFIER_OPTIONS.model, help: 'model cfg name', mandatory: true },
+  dataset: CLASSIFIER_OPTIONS.dataset,
+  json: { kind: 'bool', help: 'print JSON instead of a table', default: false },
+});
+const EXPORT_OPTIONS = defineOptions({
+  checkpoint: {
+    kind: 'str',
+    help: 'a .safetensors checkpoint or a torch.save(model.state_dict()) .pt/.pth',
+    arg: 'file',
+    mandatory: true,
+  },
+  model: { ...CLASSIFIER_OPTIONS.model, help: 'model cfg name (required for .pt files, which do not name it)' },
+  out: { kind: 'str', help: 'the safetensors file to write', arg: 'file', mandatory: true },
+});
 
 export function registerModelsCommands(program: Command): void {
   program
@@ -51,27 +69,27 @@ export function registerModelsCommands(program: Command): void {
     }
   });
 
-  program
-    .command('flops')
-    .description('per-layer params and MACs (ptflops convention) for one 32x32 image')
-    .requiredOption('--model <name>', 'model cfg name', modelName)
-    .option('--dataset <name>', 'cifar10 | cifar100', dataset, 'cifar10')
-    .option('--json', 'print JSON instead of a table', false)
-    .action(async (o) => {
-      await initNode();
-      const t = countFlops(buildModel(o.model, { classes: classesOf(o.dataset) }));
-      console.log(o.json ? JSON.stringify(t, null, 2) : formatFlopsTable(t));
-    });
+  addOptions(
+    program.command('flops').description('per-layer params and MACs (ptflops convention) for one 32x32 image'),
+    FLOPS_OPTIONS,
+  ).action(async (opts) => {
+    const o = valuesOf(FLOPS_OPTIONS, opts);
+    await initNode();
+    const t = countFlops(buildModel(o.model, { classes: classesOf(o.dataset) }));
+    console.log(o.json ? JSON.stringify(t, null, 2) : formatFlopsTable(t));
+  });
 
-  program
-    .command('export')
-    .description("write a checkpoint (ours, or a PyTorch .pt state dict) as weights-only safetensors, the seed's names")
-    .requiredOption('--checkpoint <file>', 'a .safetensors checkpoint or a torch.save(model.state_dict()) .pt/.pth')
-    .option('--model <name>', 'model cfg name (required for .pt files, which do not name it)', modelName)
-    .requiredOption('--out <file>', 'the safetensors file to write')
-    .action(async (o) => {
-      await initNode();
-      const r = await exportSafetensors(o.checkpoint, resolve(o.out), o.model);
-      console.log(`${r.arch} (${r.classes} classes): ${r.tensors} tensors written to ${r.out}`);
-    });
+  addOptions(
+    program
+      .command('export')
+      .description(
+        "write a checkpoint (ours, or a PyTorch .pt state dict) as weights-only safetensors, the seed's names",
+      ),
+    EXPORT_OPTIONS,
+  ).action(async (opts) => {
+    const o = valuesOf(EXPORT_OPTIONS, opts);
+    await initNode();
+    const r = await exportSafetensors(o.checkpoint, resolve(o.out), o.model);
+    console.log(`${r.arch} (${r.classes} classes): ${r.tensors} tensors written to ${r.out}`);
+  });
 }

@@ -5,7 +5,23 @@ import { GEN_OPTIONS, resolveGenConfig, runGen } from '../experiments/gen.js';
 import { ROBUST_OPTIONS, resolveRobustConfig, runRobust } from '../experiments/robust.js';
 import { fitRobust, loadRobustPoints, SEED_ROBUST_MODELS } from '../experiments/robust-fit.js';
 import { initNode } from '../platform/node.js';
-import { checkpointOf, list } from './options.js';
+import { checkpointOf } from './options.js';
+import { defineOptions } from '../experiments/option-schema.js';
+
+const ROBUST_FIT_OPTIONS = defineOptions({
+  results: {
+    kind: 'str',
+    help: "folder searched for robust.jsonl, or a CSV in the seed's robust.csv layout",
+    arg: 'dir|csv',
+    default: 'runs',
+  },
+  models: { kind: 'list', help: "models pooled (default: the seed's six; 'all' for every model found)" },
+  json: {
+    kind: 'bool',
+    help: 'print one JSON row per fit (dataset, fake_set, metric, r2, slope, intercept, points)',
+    default: false,
+  },
+});
 import { addOptions, valuesOf } from './schema-options.js';
 
 const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
@@ -62,21 +78,21 @@ export function registerRobustCommands(program: Command): void {
       );
   });
 
-  program
-    .command('robust-fit')
-    .description('straight-line fits of test-relative on fake-relative accuracy, pooled per dataset and fake set')
-    .option('--results <dir|csv>', "folder searched for robust.jsonl, or a CSV in the seed's robust.csv layout", 'runs')
-    .option('--models <list>', "models pooled (default: the seed's six; 'all' for every model found)", list)
-    .option('--json', 'print one JSON row per fit (dataset, fake_set, metric, r2, slope, intercept, points)', false)
-    .action((o) => {
-      const models = o.models?.[0] === 'all' ? null : (o.models ?? SEED_ROBUST_MODELS);
-      const rows = fitRobust(loadRobustPoints(resolve(o.results)), models);
-      if (o.json) console.log(JSON.stringify(rows, null, 1));
-      else
-        for (const r of rows)
-          console.log(
-            `${r.dataset.padEnd(9)} ${r.fake_set.padEnd(9)} ${r.metric.padEnd(6)} R² ${r.r2.toFixed(4)}  ` +
-              `test = ${r.slope.toFixed(3)} x fake + ${r.intercept.toFixed(3)}  (${r.points} points)`,
-          );
-    });
+  addOptions(
+    program
+      .command('robust-fit')
+      .description('straight-line fits of test-relative on fake-relative accuracy, pooled per dataset and fake set'),
+    ROBUST_FIT_OPTIONS,
+  ).action((opts) => {
+    const o = valuesOf(ROBUST_FIT_OPTIONS, opts);
+    const models = o.models?.[0] === 'all' ? null : (o.models ?? SEED_ROBUST_MODELS);
+    const rows = fitRobust(loadRobustPoints(resolve(o.results)), models);
+    if (o.json) console.log(JSON.stringify(rows, null, 1));
+    else
+      for (const r of rows)
+        console.log(
+          `${r.dataset.padEnd(9)} ${r.fake_set.padEnd(9)} ${r.metric.padEnd(6)} R² ${r.r2.toFixed(4)}  ` +
+            `test = ${r.slope.toFixed(3)} x fake + ${r.intercept.toFixed(3)}  (${r.points} points)`,
+        );
+  });
 }

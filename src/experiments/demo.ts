@@ -14,66 +14,17 @@ import { ASSESS_DEFAULTS, runAssess } from './assess.js';
 import { fitAll, loadPtqRows } from './fit.js';
 import { rowProtocol } from './ptq.js';
 import { writeJsonAtomic } from '../platform/files.js';
+import {
+  DEMO_DEFAULTS,
+  DEMO_OPTIONS,
+  resolveDemoConfig,
+  type DemoConfig,
+  type DemoOptions,
+  type SeedModelDemo,
+} from './demo-options.js';
 
-export interface DemoConfig {
-  out: string;
-  models: string[];
-  subset: number;
-  testSubset: number;
-  epochs: number;
-  batchSize: number;
-  bits: number[];
-  families: string[];
-  calibBatches: number;
-  dataDir?: string;
-  quiet?: boolean;
-  /** the model whose generator and robustness are demonstrated */
-  robustModel: string;
-  genEpochs: number;
-  genIters: number;
-  robustTestSubset: number;
-  robustFakeLimit: number;
-  adjustRounds: number;
-  pcaPerClass: number;
-  /** formats `assess` ranks and validates */
-  assessFormats: string[];
-  /** one of the seed's own models, scaled down (null to leave it out) */
-  seedModel: SeedModelDemo | null;
-  /** a model with residual adds swept under the seed protocol, each quirk fixed, and clean (null: none) */
-  quirkModel: SeedModelDemo | null;
-}
-
-/** A seed model in the demo: trained with the seed's recipe (80/20 validation split included) on a subset. */
-export interface SeedModelDemo {
-  model: string;
-  subset: number;
-  epochs: number;
-  testSubset: number;
-  bits: number[];
-  calibBatches: number;
-}
-
-export const DEMO_DEFAULTS: Omit<DemoConfig, 'out'> = {
-  models: ['VGG_demo', 'AlexNet_demo'],
-  // sized for about 10 minutes on a 2-core machine (measured: Intel Xeon, lavapipe)
-  subset: 8000,
-  testSubset: 1000,
-  epochs: 4,
-  batchSize: 64,
-  bits: [2, 4, 8],
-  families: ['INT', 'POT', 'FLOAT'],
-  calibBatches: 4,
-  robustModel: 'VGG_demo',
-  genEpochs: 2,
-  genIters: 25,
-  robustTestSubset: 100,
-  robustFakeLimit: 100,
-  adjustRounds: 4,
-  pcaPerClass: 20,
-  assessFormats: ['INT2', 'INT4', 'INT8', 'POT4', 'FLOAT4_E2', 'FLOAT8_E3'],
-  seedModel: { model: 'AlexNet_BN', subset: 2500, epochs: 2, testSubset: 400, bits: [2, 4, 8], calibBatches: 2 },
-  quirkModel: { model: 'ResNet_8_demo', subset: 4000, epochs: 2, testSubset: 500, bits: [2, 4, 8], calibBatches: 2 },
-};
+export { DEMO_DEFAULTS, DEMO_OPTIONS, resolveDemoConfig };
+export type { DemoConfig, DemoOptions, SeedModelDemo };
 
 const QUIRK_PROTOCOLS = ['seed', 'seed-sum-range', 'seed-int-clamp', 'clean'] as const;
 

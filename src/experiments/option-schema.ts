@@ -40,7 +40,9 @@ type ValueOf<K> = K extends 'int' | 'num'
         : K extends readonly (infer C)[]
           ? C
           : string;
-type Given<S> = { [K in keyof S]: S[K] extends { default: unknown } | { required: true } ? K : never }[keyof S];
+type Given<S> = {
+  [K in keyof S]: S[K] extends { default: unknown } | { required: true } | { mandatory: true } ? K : never;
+}[keyof S];
 
 /** A command's config: options with a default (or required) are always there; the others may be absent. */
 export type OptionValues<S extends OptionSchema> = { [K in Given<S>]: ValueOf<S[K]['kind']> } & {
