@@ -161,6 +161,18 @@ const TILES: [number, number, number, number][] = envTiles
 const MIN_INVOCATIONS = 256;
 const GPU_TILES: [number, number, number, number][] = [[4, 4, 16, 16]];
 
+/**
+ * A 1x1 conv with stride 1 and no padding reads and writes each plane as one contiguous run, so its GEMM can
+ * see the plane as a single row of H·W pixels: no row-pitch padding of the column groups (a 5x5 map computed
+ * 40 columns for 25, a 34x34 one 36 per 34), and vec4 stores whenever H·W is a multiple of 4. Measured on
+ * the seed's MobileNetV2 training step (b32): see the commit that added it.
+ */
+function flatPlanes(g: ConvGeometry): ConvGeometry {
+  const oneByOne = g.KH === 1 && g.KW === 1 && g.sH === 1 && g.sW === 1 && g.pH === 0 && g.pW === 0;
+  if (!oneByOne || g.H === 1) return g;
+  return { ...g, H: 1, W: g.H * g.W, OH: 1, OW: g.OH * g.OW };
+}
+
 /** The row kernels of conv-depthwise.ts for a depthwise conv (auto), or forced by impl 'depthwise'. */
 function useDepthwise(g: ConvGeometry, impl: ConvImpl): boolean {
   if (impl === 'depthwise' && !isDepthwise(g))
@@ -585,6 +597,7 @@ export function conv2dForward(
     e.dispatch(spec, [x, w, bias ?? w, out], directUniforms(g, n, !!bias), grid1d(n));
     return;
   }
+  g = flatPlanes(g);
   const xs = gemmInput(x, g.N, g.Cin, g.H, g.W, {
     OH: g.OH,
     OW: g.OW,
@@ -641,6 +654,7 @@ export function conv2dInputGrad(
     inputGradCol2im(dy, w, dx, g);
     return;
   }
+  g = flatPlanes(g);
   // transposed conv: zero-insert dY by the stride, pad by dil*(K-1) - pad, flipped and transposed weights
   const xs = gemmInput(dy, g.N, g.Cout, g.OH, g.OW, {
     OH: g.H,
