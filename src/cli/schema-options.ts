@@ -1,7 +1,7 @@
 // Commander options from a command's schema (src/experiments/option-schema.ts), and the parsed options back
 // as the command's config: the flags, help, defaults and value checks all come from the schema entries.
 import { InvalidArgumentError, type Command } from 'commander';
-import { flagOf, parseOption, type OptionSchema, type OptionValues } from '../experiments/option-schema.js';
+import { flagNameOf, flagOf, parseOption, type OptionSchema, type OptionValues } from '../experiments/option-schema.js';
 
 const PLACEHOLDER: Record<string, string> = {
   int: 'n',
@@ -41,9 +41,7 @@ export function addOptions(cmd: Command, schema: OptionSchema, skip: readonly st
 export function valuesOf<S extends OptionSchema>(schema: S, opts: Record<string, unknown>): OptionValues<S> {
   const out: Record<string, unknown> = {};
   for (const [key, spec] of Object.entries(schema)) {
-    const name = flagOf(key, spec)
-      .slice(2)
-      .replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+    const name = flagNameOf(key, spec);
     if (opts[name] !== undefined) out[key] = opts[name];
   }
   return out as OptionValues<S>;

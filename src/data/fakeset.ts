@@ -5,8 +5,7 @@
 // never outlives a retrained generator. (The older uint8 CIFAR-record layout stays readable for pictures.)
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { IMAGE_BYTES, NORMALIZATION, type DatasetName, type ImageSet } from './cifar.js';
-import { IMAGE_SHAPE } from './cifar-meta.js';
+import { IMAGE_BYTES, IMAGE_SHAPE, NORMALIZATION, type DatasetName, type ImageSet } from './cifar-meta.js';
 import { writeFileAtomic } from '../platform/files.js';
 import { sha256File } from '../platform/cache.js';
 import { decodeSafetensors, encodeSafetensors } from '../io/safetensors.js';

@@ -48,7 +48,7 @@ export class Engine {
     readonly adapterInfo: string,
     private keepAlive: unknown,
     /** a software rasteriser on the CPU (lavapipe, SwiftShader): kernels pick their CPU-shaped variants */
-    readonly cpuAdapter = /llvmpipe|lavapipe|swiftshader|software|warp/i.test(adapterInfo),
+    readonly cpuAdapter: boolean,
   ) {
     this.buffers = new BufferCache(device, STORAGE_USAGE);
     this.uniformArena = device.createBuffer({ size: this.uniformMirror.byteLength, usage: 0x40 /* UNIFORM */ | 0x08 });

@@ -32,7 +32,7 @@ import {
 import { predictInterval } from '../quant/fit.js';
 import { cached, hashOf, sha256File } from '../platform/cache.js';
 import { appendJsonl, readJsonl, setAsideStale, writeJsonAtomic } from '../platform/files.js';
-import { GEN_DEFAULTS, defaultGenLr, defaultMultiLabelNum, runGen } from './gen.js';
+import { resolveGenConfig, runGen } from './gen.js';
 import { readFitReport } from './fit.js';
 import type { RobustFitRow } from './robust-fit.js';
 import { loadTrainedModel } from './train.js';
@@ -120,20 +120,19 @@ export async function runAssess(c: AssessConfig): Promise<AssessResult> {
   const adjust = c.realClean !== undefined && c.realPgd !== undefined;
   const genDir = c.genDir ?? join(c.out, 'gen');
   if (!c.quiet) log(`assess: generator${adjust ? ' (with adjust)' : ''} in ${genDir}`);
-  const gen = await runGen({
-    ...GEN_DEFAULTS,
-    lr: defaultGenLr(c.dataset),
-    multiLabelNum: defaultMultiLabelNum(c.dataset),
-    ...c.gen,
-    checkpoint: c.checkpoint,
-    model: c.model,
-    dataset: c.dataset,
-    out: genDir,
-    adjust,
-    realClean: c.realClean,
-    realPgd: c.realPgd,
-    quiet: c.quiet,
-  });
+  const gen = await runGen(
+    resolveGenConfig({
+      ...c.gen,
+      checkpoint: c.checkpoint,
+      model: c.model,
+      dataset: c.dataset,
+      out: genDir,
+      adjust,
+      realClean: c.realClean,
+      realPgd: c.realPgd,
+      quiet: c.quiet,
+    }),
+  );
   const fakePath = gen.adjustPath ?? gen.fakePath;
   const model = loadTrainedModel(c.checkpoint, c.model).eval();
   const fake = readFakeSet(fakePath, { classes: model.classes, dataset: c.dataset });

@@ -59,6 +59,11 @@ export function defineOptions<const S extends OptionSchema>(schema: S): S {
 
 export const flagOf = (key: string, spec: OptionSpec): string =>
   `--${spec.flag ?? key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+/** The flag's name in camel case: where commander keeps the parsed value, and how a sweep config may say it. */
+export const flagNameOf = (key: string, spec: OptionSpec): string =>
+  flagOf(key, spec)
+    .slice(2)
+    .replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 
 export type OptionDefaults<S extends OptionSchema> = {
   [K in keyof S as S[K] extends { default: unknown } ? K : never]: ValueOf<S[K]['kind']>;
@@ -132,13 +137,10 @@ export function parseOption(key: string, spec: OptionSpec, v: unknown): unknown 
  */
 export function argsOf(schema: OptionSchema, command: string, values: Record<string, unknown>): string[] {
   const args: string[] = [];
-  const camel = (k: string) =>
-    flagOf(k, schema[k])
-      .slice(2)
-      .replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
   for (const [given, v] of Object.entries(values)) {
     // a config may use the key or the flag's name (gen's itersPerEpoch is --iters: "iters")
-    const key = given in schema ? given : (Object.keys(schema).find((k) => camel(k) === given) ?? given);
+    const key =
+      given in schema ? given : (Object.keys(schema).find((k) => flagNameOf(k, schema[k]) === given) ?? given);
     const spec = schema[key];
     if (!spec) {
       const known = Object.keys(schema).filter((k) => schema[k].sweep !== false);
