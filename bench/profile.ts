@@ -46,7 +46,7 @@ export async function benchProfile(name = 'ResNet_18', batch = 32): Promise<void
     const key = process.env.PROFILE_FULL_KEYS ? d[0].key : d[0].key.split(':')[0];
     if (process.env.PROFILE_DETAIL === key) {
       const u = new Uint32Array((d[2] as Uint8Array).slice().buffer);
-      const flops = key === 'mm_tn' ? 2 * u[0] * u[1] * u[2] * d[3][2] : 0;
+      const flops = key === 'mm_tn' || key === 'mm_sg' ? 2 * u[0] * u[1] * u[2] * d[3][2] : 0;
       console.log(
         `    ${d[0].key} u=[${[...u.slice(0, 14)].join(',')}] grid=${d[3].join('x')} ` +
           `${((ms - emptyMs) / reps).toFixed(2)} ` +

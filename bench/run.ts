@@ -6,7 +6,7 @@ import { benchModel } from './model.js';
 import { benchQuant } from './quant.js';
 import { benchRobust } from './robust.js';
 import { benchProfile } from './profile.js';
-import { kernelVariant } from '../src/kernels/launch.js';
+import { kernelVariant, subgroupKernels } from '../src/kernels/launch.js';
 import { benchSeedModels } from './seed-models.js';
 import { benchPeer } from './peer.js';
 
@@ -23,7 +23,8 @@ const suites: Record<string, () => Promise<void>> = {
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const e = await initNode();
 console.log(`adapter: ${e.adapterInfo}`);
-console.log(`kernels: ${kernelVariant()} variants (${e.cpuAdapter ? 'software adapter' : 'GPU adapter'})`);
+const sg = subgroupKernels() ? `, loads shared across subgroups of ${e.subgroupSize}` : '';
+console.log(`kernels: ${kernelVariant()} variants (${e.cpuAdapter ? 'software adapter' : 'GPU adapter'}${sg})`);
 for (const [name, fn] of Object.entries(suites)) {
   // profile, the nine seed models and the PyTorch peer (tens of minutes each) only on request
   if (wanted.length ? !wanted.includes(name) : ['profile', 'seed-models', 'peer'].includes(name)) continue;

@@ -1,3 +1,4 @@
+{{ENABLE}}
 // Implicit-GEMM convolution: out[n, g*M + co, oh, ow] = bias + sum over k = (ci, kh, kw) of
 // P[g, k, co] * XS[n, g*Cg + ci, oh*rowStep, ow] shifted by koff[k] (XS from conv_prep_input: the padded
 // input, with one column-strided plane per kw for strided convs).
@@ -5,7 +6,10 @@
 // columns, in named vec4 accumulators, no shared memory, no barriers. XS is read as 4 scalars: a tap's
 // column shift breaks vec4 alignment, and measured on lavapipe the scalar reads cost ~5% while a single
 // padded plane saves two thirds of the preparation.
-// Uniforms: U, declared with the kernel in src/kernels/conv.ts.
+// The subgroup variant (src/kernels/conv-gemm.ts) gives the lanes of a workgroup the same output channels
+// (ROW_BLOCK = workgroup_id.y): lane l loads weight group l and subgroupBroadcast shares it, and no lane
+// returns early, because all must reach the broadcasts (reads are clamped, stores guarded).
+// Uniforms: U, declared with the kernel in src/kernels/conv-gemm.ts.
 @group(0) @binding(1) var<storage, read> P: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> XS: array<f32>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
@@ -14,15 +18,15 @@
 @group(0) @binding(5) var<storage, read_write> out: array<{{OUT_T}}>;
 {{STORE_FN}}
 @compute @workgroup_size({{WGX}}, {{WGY}}, 1)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+fn main(@builtin(global_invocation_id) gid: vec3<u32>{{SUBGROUP_ARGS}}) {
   let M = U.M; let Cg = U.Cg; let KH = U.KH; let KW = U.KW; let rowStep = U.rowStep;
   let pitch4 = U.pitch4; let groups = U.groups; let ldM4 = U.ldM4; let xsPitch = U.xsPitch;
   let n = gid.z / groups;
   let g = gid.z % groups;
-  let row4 = gid.y * {{TM4}}u;
+  let row4 = {{ROW_BLOCK}} * {{TM4}}u;
   let pg0 = gid.x * {{TN4}}u;
   let total = U.OH * pitch4;
-  if (pg0 >= total || row4 >= ldM4) { return; }
+{{EXIT}}
 {{GROUPS}}
   let xsBase = n * U.sampleStrideXS + g * Cg * U.channelStrideXS;
   let pBase = g * U.groupStrideP4;

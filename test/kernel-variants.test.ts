@@ -3,7 +3,7 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import * as q from '../src/index.js';
-import { kernelVariant, kernelVariants } from '../src/kernels/launch.js';
+import { kernelVariant, kernelVariants, subgroupKernels } from '../src/kernels/launch.js';
 import { engine } from '../src/device/engine.js';
 import { expectClose, ready } from './helpers.js';
 import { arr, matmul as refMatmul } from './ref.js';
@@ -13,6 +13,7 @@ beforeAll(async () => {
 });
 afterEach(() => {
   kernelVariants.choice = 'auto';
+  kernelVariants.subgroups = true;
 });
 
 describe('kernel variants by adapter', () => {
@@ -75,5 +76,86 @@ describe('kernel variants by adapter', () => {
     const gpu = await run();
     expect(gpu.length).toBe(cpu.length);
     gpu.forEach((g, i) => expectClose(g, cpu[i], 1e-4, 1e-4));
+  });
+
+  it('the subgroup matmul (rows shared by broadcast) matches float64 and the plain kernel at tile edges', async () => {
+    const dims = fc.tuple(
+      fc.integer({ min: 4, max: 8 }), // batch
+      fc.integer({ min: 20, max: 150 }), // M
+      fc.integer({ min: 1, max: 90 }), // K
+      fc.integer({ min: 32, max: 150 }), // N: every lane of a workgroup owns columns
+    );
+    await fc.assert(
+      fc.asyncProperty(dims, async ([B, M, K, N]) => {
+        const a = Array.from({ length: B * M * K }, (_, i) => Math.sin(i * 0.7));
+        const b = Array.from({ length: B * K * N }, (_, i) => Math.cos(i * 0.3));
+        const product = async () => {
+          const out = q.matmul(q.fromArray(a, [B, M, K]), q.fromArray(b, [B, K, N]));
+          const v = (await out.toArray()) as Float32Array;
+          out.dispose();
+          return v;
+        };
+        const viaSubgroups = await product();
+        kernelVariants.subgroups = false;
+        const plain = await product();
+        kernelVariants.subgroups = true;
+        const want: number[] = [];
+        for (let i = 0; i < B; i++) {
+          const ai = arr(a.slice(i * M * K, (i + 1) * M * K), [M, K]);
+          want.push(...refMatmul(ai, arr(b.slice(i * K * N, (i + 1) * K * N), [K, N])).data);
+        }
+        expectClose(viaSubgroups, want, 1e-4, 1e-4);
+        expectClose(viaSubgroups, plain, 1e-5, 1e-5);
+      }),
+      { numRuns: 5 },
+    );
+    // the products above are big enough for it, wherever the device has subgroups of 8 lanes or more
+    const used = engine()
+      .pipelineKeys()
+      .some((k) => k.startsWith('mm_sg:'));
+    expect(used).toBe(engine().subgroupSize >= 8);
+    kernelVariants.subgroups = false;
+    expect(subgroupKernels()).toBe(false);
+  });
+
+  it("the subgroup conv GEMM gives the plain kernel's forward and gradients (1x1, 3x3, strides, edges)", async () => {
+    const shapes = fc.record({
+      N: fc.integer({ min: 6, max: 8 }),
+      Cin: fc.integer({ min: 1, max: 6 }),
+      H: fc.integer({ min: 9, max: 14 }),
+      Cout: fc.integer({ min: 33, max: 48 }),
+      k: fc.constantFrom(1, 3),
+      stride: fc.constantFrom(1, 2),
+    });
+    await fc.assert(
+      fc.asyncProperty(shapes, async ({ N, Cin, H, Cout, k, stride }) => {
+        const x = q.fromArray(
+          Array.from({ length: N * Cin * H * H }, (_, i) => Math.sin(i * 0.37)),
+          [N, Cin, H, H],
+        );
+        const w = q.fromArray(
+          Array.from({ length: Cout * Cin * k * k }, (_, i) => Math.cos(i * 0.53)),
+          [Cout, Cin, k, k],
+        );
+        x.requiresGrad = true;
+        w.requiresGrad = true;
+        const run = async () => {
+          const y = q.conv2d(x, w, null, { padding: k === 3 ? 1 : 0, stride, impl: 'gemm' });
+          const [gx, gw] = q.grad(q.sum(q.mul(y, y)), [x, w]);
+          return Promise.all([y, gx, gw].map(async (t) => (await t.toArray()) as Float32Array));
+        };
+        const viaSubgroups = await run();
+        kernelVariants.subgroups = false;
+        const plain = await run();
+        kernelVariants.subgroups = true;
+        viaSubgroups.forEach((v, i) => expectClose(v, plain[i], 1e-4, 1e-4));
+      }),
+      { numRuns: 6 },
+    );
+    expect(
+      engine()
+        .pipelineKeys()
+        .some((k) => k.startsWith('conv_gemm_sg:')),
+    ).toBe(engine().subgroupSize >= 8);
   });
 });

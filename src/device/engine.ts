@@ -49,6 +49,8 @@ export class Engine {
     private keepAlive: unknown,
     /** a software rasteriser on the CPU (lavapipe, SwiftShader): kernels pick their CPU-shaped variants */
     readonly cpuAdapter: boolean,
+    /** the smallest subgroup the device runs, when it has the `subgroups` feature (lavapipe: 8); else 0 */
+    readonly subgroupSize = 0,
   ) {
     this.buffers = new BufferCache(device, STORAGE_USAGE);
     this.uniformArena = device.createBuffer({ size: this.uniformMirror.byteLength, usage: 0x40 /* UNIFORM */ | 0x08 });
@@ -225,6 +227,11 @@ export class Engine {
     this.checkAlive();
   }
 
+  /** The keys of the kernels compiled so far (tests check which variant a product took). */
+  pipelineKeys(): string[] {
+    return [...this.pipelines.keys()];
+  }
+
   stats(): EngineStats {
     return { ...this.buffers.stats(), ...this.counters, pipelines: this.pipelines.size };
   }
@@ -244,11 +251,15 @@ export async function initEngine(gpu: GPU, keepAlive: unknown = gpu): Promise<En
   const requiredLimits: Record<string, number> = {};
   const lim = adapter.limits as unknown as Record<string, number>;
   for (const key in lim) if (typeof lim[key] === 'number') requiredLimits[key] = lim[key];
-  const device = await adapter.requestDevice({ requiredLimits });
+  // subgroups let a CPU kernel load a value once per SIMD group and broadcast it (kernels/matmul.ts)
+  const requiredFeatures: GPUFeatureName[] = adapter.features.has('subgroups') ? ['subgroups'] : [];
+  const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
   const info = adapter.info;
+  const subgroupSize = requiredFeatures.length ? ((info as { subgroupMinSize?: number }).subgroupMinSize ?? 0) : 0;
   const name = `${info.vendor} ${info.architecture} ${info.description}`.trim();
   const fallback = (info as GPUAdapterInfo & { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
-  current = new Engine(device, name, keepAlive, fallback || /llvmpipe|lavapipe|swiftshader|software|warp/i.test(name));
+  const software = fallback || /llvmpipe|lavapipe|swiftshader|software|warp/i.test(name);
+  current = new Engine(device, name, keepAlive, software, subgroupSize);
   return current;
 }
 

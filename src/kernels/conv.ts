@@ -5,7 +5,8 @@ import { engine } from '../device/engine.js';
 import { reduceMiddle } from './reduce.js';
 import { matmulTN, prepareOperand, roundUp4 } from './matmul.js';
 import { defineKernel } from './define-kernel.js';
-import { fitWorkgroup, grid1d, kernelVariant } from './launch.js';
+import { gemmLaunch, type PreparedInput } from './conv-gemm.js';
+import { grid1d } from './launch.js';
 import { depthwiseForward, depthwiseInputGrad, isDepthwise } from './conv-depthwise.js';
 import { winogradApplies, winogradPays, winogradForward, winogradInputGrad, winogradWeightGrad } from './winograd.js';
 
@@ -50,24 +51,6 @@ function useWinograd(g: ConvGeometry, impl: ConvImpl): boolean {
   return impl === 'auto' && convSettings.winograd && winogradPays(g);
 }
 
-const CONV_GEMM = defineKernel('conv_gemm', {
-  M: 'u32', // output channels per group
-  Cg: 'u32', // contraction channels per group
-  KH: 'u32',
-  KW: 'u32',
-  rowStep: 'u32', // XS rows per output row (the vertical stride)
-  OH: 'u32',
-  OW: 'u32',
-  pitch4: 'u32', // output column groups (vec4) per row
-  groups: 'u32',
-  ldM4: 'u32', // row stride of P in vec4s
-  groupStrideP4: 'u32', // P group stride in vec4s
-  sampleStrideXS: 'u32',
-  channelStrideXS: 'u32',
-  Cout: 'u32',
-  hasBias: 'u32',
-  xsPitch: 'u32', // XS row pitch in floats
-});
 const CONV_PREP_INPUT = defineKernel('conv_prep_input', {
   n: 'u32', // XS elements
   C: 'u32',
@@ -149,18 +132,6 @@ const COL2IM = defineKernel('col2im', {
   OW: 'u32',
 });
 
-/** GEMM tiles (TM out channels x TN output columns per invocation), largest first. */
-const envTiles = typeof process !== 'undefined' ? process.env?.CONV_TILES : undefined; // tuning hook (Node only)
-const TILES: [number, number, number, number][] = envTiles
-  ? JSON.parse(envTiles)
-  : [
-      [16, 16, 8, 1],
-      [8, 8, 8, 2],
-      [4, 4, 8, 8],
-    ];
-const MIN_INVOCATIONS = 256;
-const GPU_TILES: [number, number, number, number][] = [[4, 4, 16, 16]];
-
 /**
  * A 1x1 conv with stride 1 and no padding reads and writes each plane as one contiguous run, so its GEMM can
  * see the plane as a single row of H·W pixels: no row-pitch padding of the column groups (a 5x5 map computed
@@ -186,86 +157,6 @@ function useDepthwise(g: ConvGeometry, impl: ConvImpl): boolean {
 export function useGemm(g: ConvGeometry, impl: ConvImpl, outChannelsPerGroup: number): boolean {
   if (impl !== 'auto') return impl === 'gemm';
   return outChannelsPerGroup >= 8;
-}
-
-// Scalar stores with column guards (OW not a multiple of 4) ...
-const STORE_SCALAR = `fn store(n: u32, g: u32, co: u32, pg: u32, v: vec4<f32>) {
-  let M = U.M; let OH = U.OH; let OW = U.OW; let pitch4 = U.pitch4;
-  if (co >= M || pg >= OH * pitch4) { return; }
-  let oh = pg / pitch4;
-  let ow0 = (pg % pitch4) * 4u;
-  let ch = g * M + co;
-  var b = 0.0;
-  if (U.hasBias != 0u) { b = bias[ch]; }
-  let base = ((n * U.Cout + ch) * OH + oh) * OW;
-  for (var j = 0u; j < 4u; j++) {
-    if (ow0 + j < OW) { out[base + ow0 + j] = v[j] + b; }
-  }
-}`;
-// ... or one vec4 store when OW is a multiple of 4 (a column group never straddles a row): 3x faster on
-// short-K layers (1x1 convs), where stores are a large share of the work.
-const STORE_VEC4 = `fn store(n: u32, g: u32, co: u32, pg: u32, v: vec4<f32>) {
-  let M = U.M; let OH = U.OH; let pitch4 = U.pitch4;
-  if (co >= M || pg >= OH * pitch4) { return; }
-  let ch = g * M + co;
-  var b = 0.0;
-  if (U.hasBias != 0u) { b = bias[ch]; }
-  out[(n * U.Cout + ch) * OH * pitch4 + pg] = v + vec4<f32>(b);
-}`;
-
-function gemmSpec(TM: number, TN: number, WGX: number, WGY: number, vec4Out: boolean) {
-  const TM4 = TM / 4,
-    TN4 = TN / 4;
-  return {
-    key: `conv_gemm:${TM}x${TN}:${WGX}x${WGY}:${vec4Out ? 'v4' : 's'}`,
-    inputs: 4,
-    outputs: 1,
-    source: () => {
-      const groups: string[] = [],
-        decl: string[] = [],
-        loads: string[] = [],
-        fmas: string[] = [],
-        stores: string[] = [];
-      for (let c = 0; c < TN4; c++) {
-        groups.push(`  let pgc${c} = min(pg0 + ${c}u, total - 1u);`);
-        groups.push(`  let qb${c} = (pgc${c} / pitch4) * rowStep * xsPitch + (pgc${c} % pitch4) * 4u;`);
-      }
-      for (let r = 0; r < TM; r++) for (let c = 0; c < TN4; c++) decl.push(`  var acc_${r}_${c} = vec4<f32>(0.0);`);
-      for (let c = 0; c < TN4; c++)
-        loads.push(
-          `        let o${c} = base + qb${c};\n        let q${c} = vec4<f32>(XS[o${c}], XS[o${c} + 1u], XS[o${c} + ` +
-            `2u], XS[o${c} + 3u]);`,
-        );
-      for (let q = 0; q < TM4; q++) loads.push(`        let p${q} = P[pk + min(row4 + ${q}u, ldM4 - 1u)];`);
-      for (let r = 0; r < TM; r++)
-        for (let c = 0; c < TN4; c++)
-          fmas.push(`        acc_${r}_${c} = fma(vec4<f32>(p${r >> 2}[${r & 3}]), q${c}, acc_${r}_${c});`);
-      for (let r = 0; r < TM; r++)
-        for (let c = 0; c < TN4; c++) stores.push(`  store(n, g, row4 * 4u + ${r}u, pg0 + ${c}u, acc_${r}_${c});`);
-      return CONV_GEMM.wgsl({
-        OUT_T: vec4Out ? 'vec4<f32>' : 'f32',
-        STORE_FN: vec4Out ? STORE_VEC4 : STORE_SCALAR,
-        WGX,
-        WGY,
-        TM4,
-        TN4,
-        GROUPS: groups.join('\n'),
-        DECL: decl.join('\n'),
-        LOADS: loads.join('\n'),
-        FMAS: fmas.join('\n'),
-        STORES: stores.join('\n'),
-      });
-    },
-  };
-}
-
-interface PreparedInput {
-  buffer: GPUBuffer;
-  owned: boolean;
-  Hp: number;
-  pitch: number;
-  planes: number;
-  C: number;
 }
 
 interface PrepOptions {
@@ -433,29 +324,6 @@ function prepWeight(
   return { buffer: buf, ld, Kg };
 }
 
-const offsetTables = new Map<string, GPUBuffer>();
-
-/** XS offsets of k = (ci, kh, kw), uploaded once per geometry and kept for the process lifetime. */
-function offsetTable(Cg: number, KH: number, KW: number, chan: number, row: number, col: number): GPUBuffer {
-  const key = [Cg, KH, KW, chan, row, col].join(',');
-  let buf = offsetTables.get(key);
-  if (!buf) {
-    const t = new Uint32Array(Math.max(Cg * KH * KW, 4));
-    let k = 0;
-    for (let ci = 0; ci < Cg; ci++)
-      for (let kh = 0; kh < KH; kh++) for (let kw = 0; kw < KW; kw++) t[k++] = ci * chan + kh * row + kw * col;
-    buf = engine().device.createBuffer({
-      size: t.byteLength,
-      usage: 0x80 | 0x08 /* STORAGE | COPY_DST */,
-      label: `conv koff ${key}`,
-    });
-    engine().write(buf, t);
-    offsetTables.set(key, buf);
-  }
-  return buf;
-}
-
-/** One implicit-GEMM conv launch: out[N, groups*Mo, OH, OW] from XS and P. */
 /**
  * gemmLaunch with the weights prepared for `mode`; the prepared weights and an owned input copy are released
  * afterwards, also when the launch throws.
@@ -480,73 +348,6 @@ function gemmWithWeights(
   } finally {
     if (xs.owned) e.releaseBuffer(xs.buffer);
   }
-}
-
-function gemmLaunch(
-  xs: PreparedInput,
-  p: { buffer: GPUBuffer; ld: number; Kg: number },
-  bias: GPUBuffer | null,
-  out: GPUBuffer,
-  o: {
-    N: number;
-    groups: number;
-    Mo: number;
-    Cg: number;
-    KH: number;
-    KW: number;
-    rowStep: number;
-    dH: number;
-    dW: number;
-    OH: number;
-    OW: number;
-  },
-): void {
-  const e = engine();
-  const pitch4 = roundUp4(o.OW) / 4,
-    ldM4 = p.ld / 4;
-  const cols = o.OH * pitch4; // vec4 column groups
-  // real GPUs: small per-invocation blocks in 256-invocation workgroups (lavapipe's 16 x 16 blocks would spill)
-  const tiles = kernelVariant() === 'gpu' ? GPU_TILES : TILES;
-  let choice = tiles[tiles.length - 1];
-  for (const t of tiles) {
-    if (Math.ceil(o.Mo / t[0]) * Math.ceil(cols / (t[1] / 4)) * o.N * o.groups >= MIN_INVOCATIONS) {
-      choice = t;
-      break;
-    }
-  }
-  const [TM, TN] = choice;
-  const [WGX, WGY] = fitWorkgroup(Math.ceil(cols / (TN / 4)), choice[2], choice[3]);
-  const chan = xs.Hp * xs.pitch;
-  const plane = xs.C * chan;
-  const u = CONV_GEMM.pack({
-    M: o.Mo,
-    Cg: o.Cg,
-    KH: o.KH,
-    KW: o.KW,
-    rowStep: o.rowStep,
-    OH: o.OH,
-    OW: o.OW,
-    pitch4,
-    groups: o.groups,
-    ldM4,
-    groupStrideP4: (p.Kg * p.ld) / 4,
-    sampleStrideXS: plane * xs.planes,
-    channelStrideXS: chan,
-    Cout: o.groups * o.Mo,
-    hasBias: bias ? 1 : 0,
-    xsPitch: xs.pitch,
-  });
-  const gx = Math.ceil(Math.ceil(cols / (TN / 4)) / WGX);
-  const gy = Math.ceil(Math.ceil(ldM4 / (TM / 4)) / WGY);
-  const gz = o.N * o.groups;
-  if (gz > 65535) throw new Error(`conv2d: batch x groups = ${gz} exceeds 65535`);
-  // a tap (kh, kw) moves dH rows and either dW columns (one plane) or one plane (strided convs)
-  const koff = offsetTable(o.Cg, o.KH, o.KW, chan, o.dH * xs.pitch, xs.planes === 1 ? o.dW : plane);
-  e.dispatch(gemmSpec(TM, TN, WGX, WGY, o.OW % 4 === 0), [p.buffer, xs.buffer, bias ?? p.buffer, koff, out], u, [
-    gx,
-    gy,
-    gz,
-  ]);
 }
 
 function directUniforms(g: ConvGeometry, n: number, bias: boolean): Uint32Array {

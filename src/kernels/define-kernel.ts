@@ -78,7 +78,10 @@ export class KernelTemplate<F extends UniformFields> {
       if (!(key in vars)) throw new Error(`shader ${this.shader}: no value for {{${key}}}`);
       return String(vars[key]);
     });
-    return `${shaders.common}\n${this.header}\n${body}`;
+    // WGSL wants `enable` directives before any declaration: lift the template's to the top
+    const directives = body.match(/^enable [\w, ]+;$/gm) ?? [];
+    const rest = directives.length ? body.replace(/^enable [\w, ]+;$/gm, '') : body;
+    return [...directives, shaders.common, this.header, rest].join('\n');
   }
 
   /** The uniform block for one dispatch, packed by name. */

@@ -8,11 +8,21 @@ export type KernelVariant = 'cpu' | 'gpu';
  * register-blocked, barrier-free kernels; a real GPU the workgroup-memory tiles). Tests force 'gpu' so the
  * GPU variants are checked on lavapipe too; QUANTSCOPE_KERNELS=cpu|gpu does the same from outside (Node).
  */
-export const kernelVariants: { choice: 'auto' | KernelVariant } = {
-  choice: (typeof process !== 'undefined' && (process.env?.QUANTSCOPE_KERNELS as KernelVariant)) || 'auto',
+const env = (name: string): string | undefined => (typeof process !== 'undefined' ? process.env?.[name] : undefined);
+export const kernelVariants: { choice: 'auto' | KernelVariant; subgroups: boolean } = {
+  choice: (env('QUANTSCOPE_KERNELS') as KernelVariant) || 'auto',
+  subgroups: env('QUANTSCOPE_SUBGROUPS') !== '0',
 };
 export const kernelVariant = (): KernelVariant =>
   kernelVariants.choice === 'auto' ? (engine().cpuAdapter ? 'cpu' : 'gpu') : kernelVariants.choice;
+
+/**
+ * Whether CPU-variant kernels may share loads across a SIMD group with subgroupBroadcast: the device has
+ * subgroups of at least 8 lanes (lavapipe on AVX2 or wider). `kernelVariants.subgroups = false` (tests,
+ * QUANTSCOPE_SUBGROUPS=0) keeps the plain register-blocked kernels.
+ */
+export const subgroupKernels = (): boolean =>
+  kernelVariant() === 'cpu' && kernelVariants.subgroups && engine().subgroupSize >= 8;
 
 export const WORKGROUP = 64;
 

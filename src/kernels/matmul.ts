@@ -5,7 +5,7 @@
 // which is exactly the weight-gradient case of backward.
 import { engine } from '../device/engine.js';
 import { defineKernel } from './define-kernel.js';
-import { fitWorkgroup, grid1d, kernelVariant } from './launch.js';
+import { fitWorkgroup, grid1d, kernelVariant, subgroupKernels } from './launch.js';
 
 const MATMUL_TN_FIELDS = {
   M: 'u32',
@@ -23,6 +23,8 @@ const MATMUL_TN_FIELDS = {
 const MATMUL_TN = defineKernel('matmul_tn', MATMUL_TN_FIELDS);
 // the same contract on workgroup-memory tiles (64 x 64 per workgroup), for real GPUs
 const MATMUL_TILED = defineKernel('matmul_tiled', MATMUL_TN_FIELDS);
+// lanes share their rows through subgroupBroadcast, on CPU adapters with subgroups of 8 or more
+const MATMUL_SG = defineKernel('matmul_sg', MATMUL_TN_FIELDS);
 const TRANSPOSE_PAD = defineKernel('transpose_pad', { n: 'u32', R: 'u32', C: 'u32', ld: 'u32', rows: 'u32' });
 
 export const roundUp4 = (n: number) => Math.ceil(n / 4) * 4;
@@ -92,6 +94,65 @@ function matmulSpec(TM: number, TN: number, WGX: number, WGY: number, vec4Out: b
   };
 }
 
+/** Subgroup tiles [TM, TN]: one workgroup of SG_LANES lanes owns TM rows, each lane TN columns. */
+const SG_TILES: [number, number][] = [
+  [32, 8],
+  [32, 4],
+  [16, 4],
+];
+const SG_LANES = 8;
+
+function matmulSgSpec(TM: number, TN: number, vec4Out: boolean) {
+  const TM4 = TM / 4,
+    TN4 = TN / 4;
+  return {
+    key: `mm_sg:${TM}x${TN}:${vec4Out ? 'v4' : 's'}`,
+    inputs: 2,
+    outputs: 1,
+    source: () => {
+      const decl: string[] = [],
+        loads: string[] = [],
+        fmas: string[] = [],
+        stores: string[] = [];
+      for (let r = 0; r < TM; r++) for (let c = 0; c < TN4; c++) decl.push(`  var acc_${r}_${c} = vec4<f32>(0.0);`);
+      for (let c = 0; c < TN4; c++) loads.push(`    let q${c} = Q[qb + k * ldq4 + min(col4 + ${c}u, lastQ)];`);
+      for (let j = 0; j < Math.ceil(TM4 / SG_LANES); j++)
+        loads.push(`    let pl${j} = P[pb + k * ldp4 + min(row4 + ${j * SG_LANES}u + lane, lastP)];`);
+      for (let q = 0; q < TM4; q++)
+        loads.push(`    let p${q} = subgroupBroadcast(pl${Math.floor(q / SG_LANES)}, ${q % SG_LANES}u);`);
+      for (let r = 0; r < TM; r++)
+        for (let c = 0; c < TN4; c++)
+          fmas.push(`    acc_${r}_${c} = fma(vec4<f32>(p${r >> 2}[${r & 3}]), q${c}, acc_${r}_${c});`);
+      for (let r = 0; r < TM; r++)
+        for (let c = 0; c < TN4; c++)
+          stores.push(`  store(cb, row4 * 4u + ${r}u, (col4 + ${c}u) * 4u, acc_${r}_${c});`);
+      return MATMUL_SG.wgsl({
+        C_T: vec4Out ? 'vec4<f32>' : 'f32',
+        STORE_FN: vec4Out ? STORE_VEC4 : STORE_SCALAR,
+        WGX: SG_LANES,
+        TM4,
+        TN4,
+        DECL: decl.join('\n'),
+        LOADS: loads.join('\n'),
+        FMAS: fmas.join('\n'),
+        STORES: stores.join('\n'),
+      });
+    },
+  };
+}
+
+/** The subgroup tile for this product, or null where the subgroup kernel does not apply or pays. */
+function sgTile(M: number, N: number, batch: number): [number, number] | null {
+  if (!subgroupKernels()) return null;
+  for (const [TM, TN] of SG_TILES) {
+    // every lane of a workgroup should own columns (half-idle lanes measured slower than matmul_tn), and
+    // the cores need enough workgroups
+    if (N < TN * SG_LANES) continue;
+    if (Math.ceil(M / TM) * Math.ceil(N / TN) * batch >= MIN_INVOCATIONS) return [TM, TN];
+  }
+  return null;
+}
+
 export interface MatmulOperand {
   buffer: GPUBuffer;
   /** row stride in floats (multiple of 4) */
@@ -133,6 +194,13 @@ export function matmulTN(
     const spec = { key: 'mm_tiled', inputs: 2, outputs: 1, source: () => MATMUL_TILED.wgsl() };
     const grid: [number, number, number] = [Math.ceil(N / 64), Math.ceil(M / 64), batch];
     engine().dispatch(spec, [P.buffer, Q.buffer, C], MATMUL_TILED.pack(values), grid);
+    return;
+  }
+  const sg = sgTile(M, N, batch);
+  if (sg) {
+    const [TM, TN] = sg;
+    const grid: [number, number, number] = [Math.ceil(Math.ceil(N / TN) / SG_LANES), Math.ceil(M / TM), batch];
+    engine().dispatch(matmulSgSpec(TM, TN, N % 4 === 0), [P.buffer, Q.buffer, C], MATMUL_SG.pack(values), grid);
     return;
   }
   let choice = TILES[TILES.length - 1];

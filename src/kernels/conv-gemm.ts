@@ -1,0 +1,242 @@
+// The implicit-GEMM launch of conv2d (shaders/conv_gemm.wgsl): out[N, groups*M, OH, OW] from the prepared
+// input XS and weights P, for the forward pass and the input gradient of src/kernels/conv.ts. On CPU
+// adapters with subgroups of 8 lanes the lanes of a workgroup share their output channels and load the
+// weights once per SIMD group (see matmul_sg.wgsl for why that pays on lavapipe).
+import { engine } from '../device/engine.js';
+import { roundUp4 } from './matmul.js';
+import { defineKernel } from './define-kernel.js';
+import { fitWorkgroup, kernelVariant, subgroupKernels } from './launch.js';
+
+const CONV_GEMM = defineKernel('conv_gemm', {
+  M: 'u32', // output channels per group
+  Cg: 'u32', // contraction channels per group
+  KH: 'u32',
+  KW: 'u32',
+  rowStep: 'u32', // XS rows per output row (the vertical stride)
+  OH: 'u32',
+  OW: 'u32',
+  pitch4: 'u32', // output column groups (vec4) per row
+  groups: 'u32',
+  ldM4: 'u32', // row stride of P in vec4s
+  groupStrideP4: 'u32', // P group stride in vec4s
+  sampleStrideXS: 'u32',
+  channelStrideXS: 'u32',
+  Cout: 'u32',
+  hasBias: 'u32',
+  xsPitch: 'u32', // XS row pitch in floats
+});
+
+/** GEMM tiles (TM out channels x TN output columns per invocation), largest first. */
+const envTiles = typeof process !== 'undefined' ? process.env?.CONV_TILES : undefined; // tuning hook (Node only)
+const TILES: [number, number, number, number][] = envTiles
+  ? JSON.parse(envTiles)
+  : [
+      [16, 16, 8, 1],
+      [8, 8, 8, 2],
+      [4, 4, 8, 8],
+    ];
+const MIN_INVOCATIONS = 256;
+const GPU_TILES: [number, number, number, number][] = [[4, 4, 16, 16]];
+
+// Scalar stores with column guards (OW not a multiple of 4) ...
+const STORE_SCALAR = `fn store(n: u32, g: u32, co: u32, pg: u32, v: vec4<f32>) {
+  let M = U.M; let OH = U.OH; let OW = U.OW; let pitch4 = U.pitch4;
+  if (co >= M || pg >= OH * pitch4) { return; }
+  let oh = pg / pitch4;
+  let ow0 = (pg % pitch4) * 4u;
+  let ch = g * M + co;
+  var b = 0.0;
+  if (U.hasBias != 0u) { b = bias[ch]; }
+  let base = ((n * U.Cout + ch) * OH + oh) * OW;
+  for (var j = 0u; j < 4u; j++) {
+    if (ow0 + j < OW) { out[base + ow0 + j] = v[j] + b; }
+  }
+}`;
+// ... or one vec4 store when OW is a multiple of 4 (a column group never straddles a row): 3x faster on
+// short-K layers (1x1 convs), where stores are a large share of the work.
+const STORE_VEC4 = `fn store(n: u32, g: u32, co: u32, pg: u32, v: vec4<f32>) {
+  let M = U.M; let OH = U.OH; let pitch4 = U.pitch4;
+  if (co >= M || pg >= OH * pitch4) { return; }
+  let ch = g * M + co;
+  var b = 0.0;
+  if (U.hasBias != 0u) { b = bias[ch]; }
+  out[(n * U.Cout + ch) * OH * pitch4 + pg] = v + vec4<f32>(b);
+}`;
+
+/** Subgroup tiles [TM, TN]: a workgroup of SG_LANES lanes owns TM output channels, each lane TN columns. */
+const SG_TILES: [number, number][] = [
+  [32, 8],
+  [32, 4],
+  [16, 4],
+];
+const SG_LANES = 8;
+
+/** The subgroup tile for this launch, or null where the subgroup kernel does not apply or pays. */
+function sgTile(Mo: number, cols: number, workgroups: number): [number, number] | null {
+  if (!subgroupKernels()) return null;
+  for (const [TM, TN] of SG_TILES) {
+    if (cols < (TN / 4) * SG_LANES) continue; // every lane owns columns
+    if (Math.ceil(Mo / TM) * Math.ceil(cols / (TN / 4)) * workgroups >= MIN_INVOCATIONS) return [TM, TN];
+  }
+  return null;
+}
+
+function gemmSpec(TM: number, TN: number, WGX: number, WGY: number, vec4Out: boolean, sg: boolean) {
+  const TM4 = TM / 4,
+    TN4 = TN / 4;
+  return {
+    key: `conv_gemm${sg ? '_sg' : ''}:${TM}x${TN}:${WGX}x${WGY}:${vec4Out ? 'v4' : 's'}`,
+    inputs: 4,
+    outputs: 1,
+    source: () => {
+      const groups: string[] = [],
+        decl: string[] = [],
+        loads: string[] = [],
+        fmas: string[] = [],
+        stores: string[] = [];
+      for (let c = 0; c < TN4; c++) {
+        groups.push(`  let pgc${c} = min(pg0 + ${c}u, total - 1u);`);
+        groups.push(`  let qb${c} = (pgc${c} / pitch4) * rowStep * xsPitch + (pgc${c} % pitch4) * 4u;`);
+      }
+      for (let r = 0; r < TM; r++) for (let c = 0; c < TN4; c++) decl.push(`  var acc_${r}_${c} = vec4<f32>(0.0);`);
+      for (let c = 0; c < TN4; c++)
+        loads.push(
+          `        let o${c} = base + qb${c};\n        let q${c} = vec4<f32>(XS[o${c}], XS[o${c} + 1u], XS[o${c} + ` +
+            `2u], XS[o${c} + 3u]);`,
+        );
+      if (sg) {
+        for (let j = 0; j < Math.ceil(TM4 / SG_LANES); j++)
+          loads.push(`        let pl${j} = P[pk + min(row4 + ${j * SG_LANES}u + lane, ldM4 - 1u)];`);
+        for (let q = 0; q < TM4; q++)
+          loads.push(`        let p${q} = subgroupBroadcast(pl${Math.floor(q / SG_LANES)}, ${q % SG_LANES}u);`);
+      } else {
+        for (let q = 0; q < TM4; q++) loads.push(`        let p${q} = P[pk + min(row4 + ${q}u, ldM4 - 1u)];`);
+      }
+      for (let r = 0; r < TM; r++)
+        for (let c = 0; c < TN4; c++)
+          fmas.push(`        acc_${r}_${c} = fma(vec4<f32>(p${r >> 2}[${r & 3}]), q${c}, acc_${r}_${c});`);
+      for (let r = 0; r < TM; r++)
+        for (let c = 0; c < TN4; c++) stores.push(`  store(n, g, row4 * 4u + ${r}u, pg0 + ${c}u, acc_${r}_${c});`);
+      return CONV_GEMM.wgsl({
+        ENABLE: sg ? 'enable subgroups;' : '',
+        SUBGROUP_ARGS: sg ? ', @builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32' : '',
+        ROW_BLOCK: sg ? 'wid.y' : 'gid.y',
+        EXIT: sg
+          ? '  // no early return: every lane must reach the broadcasts'
+          : '  if (pg0 >= total || row4 >= ldM4) { return; }',
+        OUT_T: vec4Out ? 'vec4<f32>' : 'f32',
+        STORE_FN: vec4Out ? STORE_VEC4 : STORE_SCALAR,
+        WGX,
+        WGY,
+        TM4,
+        TN4,
+        GROUPS: groups.join('\n'),
+        DECL: decl.join('\n'),
+        LOADS: loads.join('\n'),
+        FMAS: fmas.join('\n'),
+        STORES: stores.join('\n'),
+      });
+    },
+  };
+}
+
+export interface PreparedInput {
+  buffer: GPUBuffer;
+  owned: boolean;
+  Hp: number;
+  pitch: number;
+  planes: number;
+  C: number;
+}
+
+const offsetTables = new Map<string, GPUBuffer>();
+
+/** XS offsets of k = (ci, kh, kw), uploaded once per geometry and kept for the process lifetime. */
+function offsetTable(Cg: number, KH: number, KW: number, chan: number, row: number, col: number): GPUBuffer {
+  const key = [Cg, KH, KW, chan, row, col].join(',');
+  let buf = offsetTables.get(key);
+  if (!buf) {
+    const t = new Uint32Array(Math.max(Cg * KH * KW, 4));
+    let k = 0;
+    for (let ci = 0; ci < Cg; ci++)
+      for (let kh = 0; kh < KH; kh++) for (let kw = 0; kw < KW; kw++) t[k++] = ci * chan + kh * row + kw * col;
+    buf = engine().device.createBuffer({
+      size: t.byteLength,
+      usage: 0x80 | 0x08 /* STORAGE | COPY_DST */,
+      label: `conv koff ${key}`,
+    });
+    engine().write(buf, t);
+    offsetTables.set(key, buf);
+  }
+  return buf;
+}
+
+/** One implicit-GEMM conv launch: out[N, groups*Mo, OH, OW] from XS and P. */
+export function gemmLaunch(
+  xs: PreparedInput,
+  p: { buffer: GPUBuffer; ld: number; Kg: number },
+  bias: GPUBuffer | null,
+  out: GPUBuffer,
+  o: {
+    N: number;
+    groups: number;
+    Mo: number;
+    Cg: number;
+    KH: number;
+    KW: number;
+    rowStep: number;
+    dH: number;
+    dW: number;
+    OH: number;
+    OW: number;
+  },
+): void {
+  const e = engine();
+  const pitch4 = roundUp4(o.OW) / 4,
+    ldM4 = p.ld / 4;
+  const cols = o.OH * pitch4; // vec4 column groups
+  // real GPUs: small per-invocation blocks in 256-invocation workgroups (lavapipe's 16 x 16 blocks would spill)
+  const tiles = kernelVariant() === 'gpu' ? GPU_TILES : TILES;
+  let choice = tiles[tiles.length - 1];
+  for (const t of tiles) {
+    if (Math.ceil(o.Mo / t[0]) * Math.ceil(cols / (t[1] / 4)) * o.N * o.groups >= MIN_INVOCATIONS) {
+      choice = t;
+      break;
+    }
+  }
+  const sg = sgTile(o.Mo, cols, o.N * o.groups);
+  const [TM, TN] = sg ?? choice;
+  const [WGX, WGY] = sg ? [SG_LANES, 1] : fitWorkgroup(Math.ceil(cols / (TN / 4)), choice[2], choice[3]);
+  const chan = xs.Hp * xs.pitch;
+  const plane = xs.C * chan;
+  const u = CONV_GEMM.pack({
+    M: o.Mo,
+    Cg: o.Cg,
+    KH: o.KH,
+    KW: o.KW,
+    rowStep: o.rowStep,
+    OH: o.OH,
+    OW: o.OW,
+    pitch4,
+    groups: o.groups,
+    ldM4,
+    groupStrideP4: (p.Kg * p.ld) / 4,
+    sampleStrideXS: plane * xs.planes,
+    channelStrideXS: chan,
+    Cout: o.groups * o.Mo,
+    hasBias: bias ? 1 : 0,
+    xsPitch: xs.pitch,
+  });
+  const gx = Math.ceil(Math.ceil(cols / (TN / 4)) / WGX);
+  const gy = Math.ceil(Math.ceil(ldM4 / (TM / 4)) / WGY);
+  const gz = o.N * o.groups;
+  if (gz > 65535) throw new Error(`conv2d: batch x groups = ${gz} exceeds 65535`);
+  // a tap (kh, kw) moves dH rows and either dW columns (one plane) or one plane (strided convs)
+  const koff = offsetTable(o.Cg, o.KH, o.KW, chan, o.dH * xs.pitch, xs.planes === 1 ? o.dW : plane);
+  e.dispatch(
+    gemmSpec(TM, TN, WGX, WGY, o.OW % 4 === 0, sg !== null),
+    [p.buffer, xs.buffer, bias ?? p.buffer, koff, out],
+    u,
+    [gx, gy, gz],
+  );
+}
