@@ -32,11 +32,6 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>{{SUBGROUP_ARGS}}) {
   let pBase = g * U.groupStrideP4;
 {{DECL}}
   let Kg = Cg * KH * KW;
-  for (var k = 0u; k < Kg; k++) {
-    let base = xsBase + koff[k];
-    let pk = pBase + k * ldM4;
-{{LOADS}}
-{{FMAS}}
-  }
+{{K_LOOP}}
 {{STORES}}
 }

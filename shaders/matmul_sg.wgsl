@@ -25,9 +25,6 @@ fn main(
   let row4 = wid.y * {{TM4}}u;
   let lastP = ldp4 - 1u; let lastQ = ldq4 - 1u;
 {{DECL}}
-  for (var k = 0u; k < K; k++) {
-{{LOADS}}
-{{FMAS}}
-  }
+{{K_LOOP}}
 {{STORES}}
 }

@@ -19,9 +19,6 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let row4 = gid.y * {{TM4}}u;
   if (col4 >= ldq4 || row4 >= ldp4) { return; }
 {{DECL}}
-  for (var k = 0u; k < K; k++) {
-{{LOADS}}
-{{FMAS}}
-  }
+{{K_LOOP}}
 {{STORES}}
 }
