@@ -1,4 +1,5 @@
-// npm run bench -- profile: where a wide ResNet-18 training step (batch 32) spends its GPU time, per kernel.
+// npm run bench -- profile: where a wide ResNet-18 training step (batch 32) spends its GPU time, per kernel
+// (PROFILE_MODE=infer: an inference pass instead).
 // One step is recorded dispatch by dispatch (buffers kept alive), then every recorded dispatch is replayed
 // on its own, a few times in one submit, and timed. The per-kernel sum is set against the real step time
 // measured in the same run, so a profile that stopped adding up would show.
@@ -8,9 +9,18 @@ import { timeGpu, trainingStep } from './harness.js';
 
 type Dispatch = Parameters<ReturnType<typeof engine>['dispatch']>;
 
-export async function benchProfile(name = 'ResNet_18', batch = 32): Promise<void> {
+export async function benchProfile(name = 'ResNet_18', batch = 32, mode = 'train'): Promise<void> {
   const e = engine();
-  const { step, dispose } = trainingStep(name, batch, new q.Random(0));
+  const rng = new q.Random(0);
+  const training = trainingStep(name, batch, rng);
+  const dispose = training.dispose;
+  let step = training.step;
+  if (mode === 'infer') {
+    // inference: the model in eval mode, forward only, as bench/harness.ts times it
+    training.model.eval();
+    const x = q.keep(q.randn(training.model.batchShape(batch), rng));
+    step = () => q.tidy(() => q.noGrad(() => void training.model.forward(x)));
+  }
   const stepMs = await timeGpu(step, 3, 1);
 
   const recorded: Dispatch[] = [];
@@ -62,8 +72,8 @@ export async function benchProfile(name = 'ResNet_18', batch = 32): Promise<void
   for (const b of held) release(b);
   const total = [...byKey.values()].reduce((a, s) => a + s.ms, 0);
   console.log(
-    `${name} training step b${batch}: ${stepMs.toFixed(0)} ms measured, ${total.toFixed(0)} ms summed over ` +
-      `${recorded.length} dispatches replayed one by one`,
+    `${name} ${mode === 'infer' ? 'inference' : 'training step'} b${batch}: ${stepMs.toFixed(0)} ms measured, ` +
+      `${total.toFixed(0)} ms summed over ${recorded.length} dispatches replayed one by one`,
   );
   for (const [key, s] of [...byKey].sort((a, b) => b[1].ms - a[1].ms)) {
     console.log(

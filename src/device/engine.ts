@@ -42,6 +42,9 @@ export class Engine {
   private errors: string[] = [];
   private counters = { dispatches: 0, submits: 0, readbacks: 0 };
   private stagingFree = new Map<number, GPUBuffer[]>();
+  // how often each buffer has been written: caches of data derived from a buffer check it (kernels/derived.ts)
+  private writeCounts = new WeakMap<GPUBuffer, number>();
+  private releaseHooks: ((buf: GPUBuffer) => void)[] = [];
 
   constructor(
     readonly device: GPUDevice,
@@ -80,15 +83,31 @@ export class Engine {
     return this.buffers.acquire(bytes);
   }
 
+  /** Call `hook` with every buffer released from now on (caches of derived data drop their entries). */
+  onRelease(hook: (buf: GPUBuffer) => void): void {
+    this.releaseHooks.push(hook);
+  }
+
   releaseBuffer(buf: GPUBuffer): void {
+    for (const hook of this.releaseHooks) hook(buf);
     if (this.buffers.release(buf)) return;
     // dropped from the full cache: recorded dispatches may still use it, so destroy it after their submit
     if (this.encoder) this.destroyAfterSubmit.push(buf);
     else buf.destroy();
   }
 
+  /** How many writes (uploads, copies, dispatches naming it as an output) `buf` has seen, in recording order. */
+  writeCount(buf: GPUBuffer): number {
+    return this.writeCounts.get(buf) ?? 0;
+  }
+
+  private wrote(buf: GPUBuffer): void {
+    this.writeCounts.set(buf, this.writeCount(buf) + 1);
+  }
+
   /** Upload host data. Pending dispatches are submitted first so the write cannot overtake them. */
   write(buf: GPUBuffer, data: ArrayBufferView, offset = 0): void {
+    this.wrote(buf);
     this.flush();
     this.device.queue.writeBuffer(buf, offset, data.buffer, data.byteOffset, data.byteLength);
   }
@@ -146,6 +165,7 @@ export class Engine {
       { binding: 0, resource: { buffer: this.uniformArena, offset, size: UNIFORM_SLOT } },
     ];
     buffers.forEach((buffer, i) => entries.push({ binding: i + 1, resource: { buffer } }));
+    for (let i = spec.inputs; i < buffers.length; i++) this.wrote(buffers[i]);
     const bindGroup = this.device.createBindGroup({ layout, entries });
     const pass = this.computePass();
     pass.setPipeline(pipeline);
@@ -171,6 +191,7 @@ export class Engine {
 
   copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void {
     this.checkAlive();
+    this.wrote(dst);
     this.endPass().copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
   }
 

@@ -96,6 +96,7 @@ const SG_TILES: [number, number][] = [
   [16, 4],
 ];
 const SG_LANES = 8;
+const SG_MIN_BUSY = 6; // lanes with columns
 // k steps per accumulator assignment (register-tile.ts): on ResNet_18's products (K 64-2048) 2 beat 1 by
 // 1.3x and 4 by 1.1x (4 won at 1024^3)
 const SG_CHAIN = 2;
@@ -139,9 +140,9 @@ function matmulSgSpec(TM: number, TN: number, vec4Out: boolean) {
 function sgTile(M: number, N: number, batch: number): [number, number] | null {
   if (!subgroupKernels()) return null;
   for (const [TM, TN] of SG_TILES) {
-    // every lane of a workgroup should own columns (half-idle lanes measured slower than matmul_tn), and
-    // the cores need enough workgroups
-    if (N < TN * SG_LANES) continue;
+    // at least 6 of a workgroup's 8 lanes should own columns (half-idle lanes measured slower than
+    // matmul_tn), and the cores need enough workgroups
+    if (Math.ceil(N / TN) < SG_MIN_BUSY) continue;
     if (Math.ceil(M / TM) * Math.ceil(N / TN) * batch >= MIN_INVOCATIONS) return [TM, TN];
   }
   return null;

@@ -15,6 +15,7 @@
 // Why: on lavapipe the best matmul reaches ~45-55 GFLOPS, below what the whole-model targets need with
 // direct/implicit-GEMM convolution (see bench/model.ts); fewer multiplies is the remaining lever.
 import { engine } from '../device/engine.js';
+import { derived } from './derived.js';
 import { matmulTN, roundUp4 } from './matmul.js';
 import { defineKernel, type KernelTemplate, type UniformFields } from './define-kernel.js';
 import { grid1d } from './launch.js';
@@ -465,21 +466,20 @@ function transformWeights(
   w: GPUBuffer,
   Cout: number,
   flip: boolean,
-): { buffer: GPUBuffer; ld: number; K: number } {
+): { buffer: GPUBuffer; ld: number; K: number; release: () => void } {
   const [K, M] = flip ? [Cout, P.Ct] : [P.Ct, Cout];
   const ld = roundUp4(M);
-  const buf = engine().createBuffer(positions(P.v) * K * ld * 4);
   // vec4 components pay for F(4x4, 2x2) (stage-4 downsampling layer: 7.6 -> 5.6 ms forward, 5.5 -> 4.5 ms
   // flipped) but not for the 36 positions of F(4x4, 3x3) (5.7 -> 6.6 and 4.7 -> 6.7 ms: register spills)
   const vector = M % 4 === 0 && positions(P.v) <= 25,
     n = vector ? (K * M) / 4 : K * M;
-  engine().dispatch(
-    weightSpec(P.v, flip, P.koff, vector),
-    [w, buf],
-    WEIGHT.pack({ n, Cout, Cin: P.Ct, sXi: K * ld, ld }),
-    grid1d(n),
+  const spec = weightSpec(P.v, flip, P.koff, vector);
+  const uniforms = WEIGHT.pack({ n, Cout, Cin: P.Ct, sXi: K * ld, ld });
+  // kept across passes while w is unchanged (inference, attacks): kernels/derived.ts
+  const { buffer, release } = derived(`${spec.key}:${uniforms.join(',')}`, w, positions(P.v) * K * ld * 4, (into) =>
+    engine().dispatch(spec, [w, into], uniforms, grid1d(n)),
   );
-  return { buffer: buf, ld, K };
+  return { buffer, ld, K, release };
 }
 
 /** Where a conv through the positions writes: Mo channels over a tile grid of gridH x gridW outputs,
@@ -573,7 +573,7 @@ export function winogradForward(
     { buffer: out, Mo: g.Cout, grid: [g.OH, g.OW], split: 1, H: g.OH, W: g.OW },
     g.N,
   );
-  engine().releaseBuffer(U.buffer);
+  U.release();
 }
 
 /** dX = conv(dY, flipped transposed filters): stride 1 with padding 2 - p; stride 2 into the phase planes. */
@@ -590,7 +590,7 @@ export function winogradInputGrad(dy: GPUBuffer, w: GPUBuffer, dx: GPUBuffer, g:
     { buffer: dx, Mo: P.Ct, grid: P.dxGrid, split: P.v.split, H: g.H, W: g.W },
     g.N,
   );
-  engine().releaseBuffer(U.buffer);
+  U.release();
 }
 
 /** dW[co][ci] = G^T (sum over tiles of (A dY A^T)[co] . (B^T d B)[ci]) G; image ranges accumulate.
