@@ -1,7 +1,8 @@
 // Engine core benchmark: matmul 1024^3 GFLOPS and a large elementwise op's GB/s, each next to a plain-JS
-// Float32Array baseline measured in the same run.
+// Float32Array baseline measured in the same run, and the matmul next to the WGSL probe's best (probe.ts).
 import * as q from '../src/index.js';
 import { timeGpu, timeCpu, row } from './harness.js';
+import { probeBest } from './probe.js';
 
 export async function benchCore(): Promise<void> {
   const N = 1024;
@@ -39,6 +40,17 @@ export async function benchCore(): Promise<void> {
     `plain JS ${jsGflops.toFixed(2)} GFLOPS`,
     gflops / jsGflops,
   );
+
+  // the yardstick of the performance issue: >= 1.5x the probe's best variant, measured in this run
+  const probe = probeBest();
+  if (typeof probe === 'string') console.log(`  matmul vs the WGSL probe: skipped (${probe})`);
+  else
+    row(
+      'matmul 1024^3 vs the WGSL probe',
+      `${gflops.toFixed(1)} GFLOPS`,
+      `probe ${probe.config} ${probe.gflops.toFixed(1)}`,
+      gflops / probe.gflops,
+    );
 
   const n = 1 << 24;
   const x = q.keep(q.rand([n])),

@@ -26,7 +26,7 @@ const MATMUL_TN = defineKernel('matmul_tn', MATMUL_TN_FIELDS);
 const MATMUL_TILED = defineKernel('matmul_tiled', MATMUL_TN_FIELDS);
 // lanes share their rows through subgroupBroadcast, on CPU adapters with subgroups of 8 or more
 const MATMUL_SG = defineKernel('matmul_sg', MATMUL_TN_FIELDS);
-const TRANSPOSE_PAD = defineKernel('transpose_pad', { n: 'u32', R: 'u32', C: 'u32', ld: 'u32', rows: 'u32' });
+const TRANSPOSE_PAD = defineKernel('transpose_pad', { n: 'u32' }); // the geometry is compiled in
 
 export const roundUp4 = (n: number) => Math.ceil(n / 4) * 4;
 
@@ -99,7 +99,7 @@ const SG_LANES = 8;
 const SG_MIN_BUSY = 6; // lanes with columns
 // k steps per accumulator assignment (register-tile.ts): on ResNet_18's products (K 64-2048) 2 beat 1 by
 // 1.3x and 4 by 1.1x (4 won at 1024^3)
-const SG_CHAIN = 2;
+const SG_CHAIN = Number(process.env.QS_CHAIN ?? 2);
 
 function matmulSgSpec(TM: number, TN: number, vec4Out: boolean) {
   const TM4 = TM / 4,
@@ -233,7 +233,13 @@ export function prepareOperand(
     mode === 'transpose'
       ? '  var v = 0.0;\n  if (col < R) { v = src[(b * R + col) * C + row]; }\n  dst[i] = v;'
       : '  var v = 0.0;\n  if (col < C) { v = src[(b * R + row) * C + col]; }\n  dst[i] = v;';
-  const spec = { key: `mmprep:${mode}`, inputs: 1, outputs: 1, source: () => TRANSPOSE_PAD.wgsl({ BODY: body }) };
-  engine().dispatch(spec, [src, dst], TRANSPOSE_PAD.pack({ n, R, C, ld, rows }), grid1d(n));
+  const GEOMETRY = `  const R = ${R}u; const C = ${C}u; const ld = ${ld}u; const rows = ${rows}u;`;
+  const spec = {
+    key: `mmprep:${mode}:${R}x${C}`,
+    inputs: 1,
+    outputs: 1,
+    source: () => TRANSPOSE_PAD.wgsl({ BODY: body, GEOMETRY }),
+  };
+  engine().dispatch(spec, [src, dst], TRANSPOSE_PAD.pack({ n }), grid1d(n));
   return ld;
 }
