@@ -6,9 +6,10 @@ enable subgroups;
 // all lanes, while each lane loads only its own TN columns of Q. Measured at 1024^3 on lavapipe (Intel
 // Xeon): 40 GFLOPS against matmul_tn's 25. No lane returns early, because every lane must reach the
 // broadcasts: reads are clamped into the operands and only the stores are guarded.
-// Uniforms: MATMUL_TN in src/kernels/matmul.ts.
-@group(0) @binding(1) var<storage, read> P: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> Q: array<vec4<f32>>;
+// P_T / Q_T: vec4<f32> for an operand laid out [K, ld], f32 for one with k contiguous (src/kernels/matmul-sg.ts).
+// Uniforms: MATMUL_SG in src/kernels/matmul-sg.ts.
+@group(0) @binding(1) var<storage, read> P: array<{{P_T}}>;
+@group(0) @binding(2) var<storage, read> Q: array<{{Q_T}}>;
 @group(0) @binding(3) var<storage, read_write> C: array<{{C_T}}>;
 {{STORE_FN}}
 @compute @workgroup_size({{WGX}}, 1, 1)
@@ -17,13 +18,13 @@ fn main(
   @builtin(workgroup_id) wid: vec3<u32>,
   @builtin(subgroup_invocation_id) lane: u32,
 ) {
-  let K = U.K; let ldp4 = U.ldp4; let ldq4 = U.ldq4;
-  let pb = U.startP + gid.z * U.batchP4;
-  let qb = U.startQ + gid.z * U.batchQ4;
+  let pb = U.startP + gid.z * U.batchP;
+  let qb = U.startQ + gid.z * U.batchQ;
   let cb = gid.z * U.batchC;
   let col4 = gid.x * {{TN4}}u;
   let row4 = wid.y * {{TM4}}u;
-  let lastP = ldp4 - 1u; let lastQ = ldq4 - 1u;
+{{LAST}}
+{{BASES}}
 {{DECL}}
 {{K_LOOP}}
 {{STORES}}

@@ -5,7 +5,9 @@
 // which is exactly the weight-gradient case of backward.
 import { engine } from '../device/engine.js';
 import { defineKernel } from './define-kernel.js';
-import { fitWorkgroup, grid1d, kernelVariant, subgroupKernels } from './launch.js';
+import { fitWorkgroup, grid1d, kernelVariant } from './launch.js';
+import { matmulSg, sgTile, type OperandLayout } from './matmul-sg.js';
+import { STORE_SCALAR, STORE_VEC4 } from './matmul-stores.js';
 import { kLoop, range, tileDecl, type StepLoads } from './register-tile.js';
 
 const MATMUL_TN_FIELDS = {
@@ -24,8 +26,6 @@ const MATMUL_TN_FIELDS = {
 const MATMUL_TN = defineKernel('matmul_tn', MATMUL_TN_FIELDS);
 // the same contract on workgroup-memory tiles (64 x 64 per workgroup), for real GPUs
 const MATMUL_TILED = defineKernel('matmul_tiled', MATMUL_TN_FIELDS);
-// lanes share their rows through subgroupBroadcast, on CPU adapters with subgroups of 8 or more
-const MATMUL_SG = defineKernel('matmul_sg', MATMUL_TN_FIELDS);
 const TRANSPOSE_PAD = defineKernel('transpose_pad', { n: 'u32' }); // the geometry is compiled in
 
 export const roundUp4 = (n: number) => Math.ceil(n / 4) * 4;
@@ -38,25 +38,6 @@ const TILES: [number, number, number, number][] = [
   [4, 4, 8, 8],
 ];
 const MIN_INVOCATIONS = 128; // below this a bigger tile leaves cores idle
-
-const STORE_SCALAR = `fn store(base: u32, row: u32, col: u32, v: vec4<f32>) {
-  let M = U.M; let N = U.N;
-  if (row >= M) { return; }
-  let acc = U.accumulate != 0u;
-  for (var j = 0u; j < 4u; j++) {
-    let c = col + j;
-    if (c < N) {
-      let k = base + row * N + c;
-      if (acc) { C[k] = C[k] + v[j]; } else { C[k] = v[j]; }
-    }
-  }
-}`;
-const STORE_VEC4 = `fn store(base: u32, row: u32, col: u32, v: vec4<f32>) {
-  let N = U.N;
-  if (row >= U.M || col >= N) { return; }
-  let k = (base + row * N + col) / 4u;
-  if (U.accumulate != 0u) { C[k] = C[k] + v; } else { C[k] = v; }
-}`;
 
 function matmulSpec(TM: number, TN: number, WGX: number, WGY: number, vec4Out: boolean) {
   const TM4 = TM / 4,
@@ -89,73 +70,42 @@ function matmulSpec(TM: number, TN: number, WGX: number, WGY: number, vec4Out: b
   };
 }
 
-/** Subgroup tiles [TM, TN]: one workgroup of SG_LANES lanes owns TM rows, each lane TN columns. */
-const SG_TILES: [number, number][] = [
-  [32, 8],
-  [32, 4],
-  [16, 4],
-];
-const SG_LANES = 8;
-const SG_MIN_BUSY = 6; // lanes with columns
-// k steps per accumulator assignment (register-tile.ts): on ResNet_18's products (K 64-2048) 2 beat 1 by
-// 1.3x and 4 by 1.1x (4 won at 1024^3)
-const SG_CHAIN = Number(process.env.QS_CHAIN ?? 2);
-
-function matmulSgSpec(TM: number, TN: number, vec4Out: boolean) {
-  const TM4 = TM / 4,
-    TN4 = TN / 4;
-  return {
-    key: `mm_sg:${TM}x${TN}:${vec4Out ? 'v4' : 's'}`,
-    inputs: 2,
-    outputs: 1,
-    source: () => {
-      const stores: string[] = [];
-      const loads: StepLoads = (k, s) => [
-        ...range(TN4).map((c) => `    let q${c}${s} = Q[qb + ${k} * ldq4 + min(col4 + ${c}u, lastQ)];`),
-        ...range(Math.ceil(TM4 / SG_LANES)).map(
-          (j) => `    let pl${j}${s} = P[pb + ${k} * ldp4 + min(row4 + ${j * SG_LANES}u + lane, lastP)];`,
-        ),
-        ...range(TM4).map(
-          (q) => `    let p${q}${s} = subgroupBroadcast(pl${Math.floor(q / SG_LANES)}${s}, ${q % SG_LANES}u);`,
-        ),
-      ];
-      for (let r = 0; r < TM; r++)
-        for (let c = 0; c < TN4; c++)
-          stores.push(`  store(cb, row4 * 4u + ${r}u, (col4 + ${c}u) * 4u, acc_${r}_${c});`);
-      return MATMUL_SG.wgsl({
-        C_T: vec4Out ? 'vec4<f32>' : 'f32',
-        STORE_FN: vec4Out ? STORE_VEC4 : STORE_SCALAR,
-        WGX: SG_LANES,
-        TM4,
-        TN4,
-        DECL: tileDecl(TM, TN4),
-        K_LOOP: kLoop('K', TM, TN4, loads, SG_CHAIN),
-        STORES: stores.join('\n'),
-      });
-    },
-  };
-}
-
-/** The subgroup tile for this product, or null where the subgroup kernel does not apply or pays. */
-function sgTile(M: number, N: number, batch: number): [number, number] | null {
-  if (!subgroupKernels()) return null;
-  for (const [TM, TN] of SG_TILES) {
-    // at least 6 of a workgroup's 8 lanes should own columns (half-idle lanes measured slower than
-    // matmul_tn), and the cores need enough workgroups
-    if (Math.ceil(N / TN) < SG_MIN_BUSY) continue;
-    if (Math.ceil(M / TM) * Math.ceil(N / TN) * batch >= MIN_INVOCATIONS) return [TM, TN];
-  }
-  return null;
-}
-
 export interface MatmulOperand {
   buffer: GPUBuffer;
-  /** row stride in floats (multiple of 4) */
+  /** row stride in floats (a multiple of 4 in the 'k-rows' layout; the contraction length in 'k-contiguous') */
   ld: number;
   /** batch stride in floats (0 to broadcast) */
   batchStride: number;
-  /** where the operand starts in the buffer, in floats (multiple of 4; default 0) */
+  /** where the operand starts in the buffer, in floats (multiple of 4; default 0; 0 for 'k-contiguous') */
   offset?: number;
+  /**
+   * 'k-rows' (default): [K, ld], one row per contraction index. 'k-contiguous': [M or N, K] row-major (a plain
+   * A of A·B): read in place by the subgroup kernel, transposed into a k-rows copy for the others.
+   */
+  layout?: OperandLayout;
+}
+
+/** A k-contiguous operand as a k-rows copy (the kernels other than the subgroup one read only k-rows). */
+function kRows(o: MatmulOperand, batch: number, rows: number, K: number, temps: GPUBuffer[]): MatmulOperand {
+  if (o.layout !== 'k-contiguous') return o;
+  const n = o.batchStride === 0 ? 1 : batch;
+  const buf = engine().createBuffer(n * K * roundUp4(rows) * 4);
+  temps.push(buf);
+  const ld = prepareOperand('transpose', o.buffer, buf, n, rows, K);
+  return { buffer: buf, ld, batchStride: o.batchStride === 0 ? 0 : K * ld };
+}
+
+function checkOperand(name: string, o: MatmulOperand, rows: number, K: number): void {
+  if (o.layout === 'k-contiguous') {
+    if (o.ld !== K || (o.offset ?? 0) !== 0 || (o.batchStride !== 0 && o.batchStride !== rows * K))
+      throw new Error(
+        `matmulTN: k-contiguous operand ${name} must be a whole [batch, ${rows}, ${K}] tensor (got ld ${o.ld}, ` +
+          `offset ${o.offset ?? 0}, batch stride ${o.batchStride})`,
+      );
+    return;
+  }
+  if (o.ld % 4) throw new Error('matmulTN: leading dimensions must be multiples of 4');
+  if ((o.offset ?? 0) % 4) throw new Error('matmulTN: operand offsets must be multiples of 4');
 }
 
 /** C[b] (M x N, contiguous, batch stride M·N) = P[b]^T Q[b], P: [K, ldp], Q: [K, ldq]. */
@@ -169,9 +119,34 @@ export function matmulTN(
   K: number,
   accumulate = false,
 ): void {
-  if (P.ld % 4 || Q.ld % 4) throw new Error('matmulTN: leading dimensions must be multiples of 4');
-  if ((P.offset ?? 0) % 4 || (Q.offset ?? 0) % 4) throw new Error('matmulTN: operand offsets must be multiples of 4');
+  checkOperand('P', P, M, K);
+  checkOperand('Q', Q, N, K);
   if (batch > 65535) throw new Error(`matmul: batch ${batch} exceeds 65535`);
+  const sg = sgTile(M, N, batch);
+  if (sg) {
+    const sgOperand = (o: MatmulOperand) => ({ ...o, layout: o.layout ?? 'k-rows', offset: o.offset ?? 0 });
+    matmulSg(sg, sgOperand(P), sgOperand(Q), C, batch, M, N, K, accumulate);
+    return;
+  }
+  const temps: GPUBuffer[] = [];
+  try {
+    plainMatmul(kRows(P, batch, M, K, temps), kRows(Q, batch, N, K, temps), C, batch, M, N, K, accumulate);
+  } finally {
+    for (const b of temps) engine().releaseBuffer(b);
+  }
+}
+
+/** matmulTN on k-rows operands: the workgroup-memory tiles (GPUs) or the register-blocked kernel. */
+function plainMatmul(
+  P: MatmulOperand,
+  Q: MatmulOperand,
+  C: GPUBuffer,
+  batch: number,
+  M: number,
+  N: number,
+  K: number,
+  accumulate: boolean,
+): void {
   const values = {
     M,
     N,
@@ -189,13 +164,6 @@ export function matmulTN(
     const spec = { key: 'mm_tiled', inputs: 2, outputs: 1, source: () => MATMUL_TILED.wgsl() };
     const grid: [number, number, number] = [Math.ceil(N / 64), Math.ceil(M / 64), batch];
     engine().dispatch(spec, [P.buffer, Q.buffer, C], MATMUL_TILED.pack(values), grid);
-    return;
-  }
-  const sg = sgTile(M, N, batch);
-  if (sg) {
-    const [TM, TN] = sg;
-    const grid: [number, number, number] = [Math.ceil(Math.ceil(N / TN) / SG_LANES), Math.ceil(M / TM), batch];
-    engine().dispatch(matmulSgSpec(TM, TN, N % 4 === 0), [P.buffer, Q.buffer, C], MATMUL_SG.pack(values), grid);
     return;
   }
   let choice = TILES[TILES.length - 1];

@@ -17,12 +17,9 @@ function rowsOperand(x: GPUBuffer, batch: number, R: number, C: number, temps: G
   return { buffer: buf, ld, batchStride: R * ld };
 }
 
-/** An operand whose rows are `x`'s columns ([batch, R, C] transposed to [batch, C, ld(R)]). */
-function colsOperand(x: GPUBuffer, batch: number, R: number, C: number, temps: GPUBuffer[]): MatmulOperand {
-  const buf = engine().createBuffer(batch * C * roundUp4(R) * 4);
-  temps.push(buf);
-  const ld = prepareOperand('transpose', x, buf, batch, R, C);
-  return { buffer: buf, ld, batchStride: C * ld };
+/** `x` [batch, R, C] as an operand contracted over its columns (the matmul kernels transpose it if they must). */
+function colsOperand(x: GPUBuffer, R: number, C: number): MatmulOperand {
+  return { buffer: x, ld: C, batchStride: R * C, layout: 'k-contiguous' };
 }
 
 function release(temps: GPUBuffer[]): void {
@@ -33,7 +30,7 @@ function release(temps: GPUBuffer[]): void {
 export function bmmRaw(a: Tensor, b: Tensor, batch: number, M: number, K: number, N: number, out: Tensor): void {
   const temps: GPUBuffer[] = [];
   matmulTN(
-    colsOperand(a.buffer, batch, M, K, temps),
+    colsOperand(a.buffer, M, K),
     rowsOperand(b.buffer, batch, K, N, temps),
     out.buffer,
     batch,
@@ -49,8 +46,8 @@ export function bmmGradA(g: Tensor, b: Tensor, batch: number, M: number, K: numb
   const out = empty([batch, M, K]);
   const temps: GPUBuffer[] = [];
   matmulTN(
-    colsOperand(g.buffer, batch, M, N, temps),
-    colsOperand(b.buffer, batch, K, N, temps),
+    colsOperand(g.buffer, M, N),
+    colsOperand(b.buffer, K, N),
     out.buffer,
     batch,
     M,

@@ -1,0 +1,164 @@
+// The subgroup matmul (shaders/matmul_sg.wgsl) for CPU adapters with subgroups of 8 or more lanes: the 8 lanes
+// of a workgroup share its rows of C and load each row group once, broadcasting it (see the shader for why
+// that pays on lavapipe). It computes the matmulTN contract, C[b] = P[b]^T Q[b], and reads either operand in
+// one of two layouts:
+//   'k-rows':       [K, ld] (the matmulTN layout; read as vec4s, ld a multiple of 4);
+//   'k-contiguous': [rows, ld] with k contiguous, as a row-major A of A·B or both operands of A·B^T, read as
+//                   scalars, so plain products need no transposed copy (on lavapipe every lane reads its
+//                   values one scalar at a time either way).
+import { engine } from '../device/engine.js';
+import { defineKernel } from './define-kernel.js';
+import { subgroupKernels } from './launch.js';
+import { STORE_SCALAR, STORE_VEC4 } from './matmul-stores.js';
+import { kLoop, range, tileDecl, type StepLoads } from './register-tile.js';
+
+export type OperandLayout = 'k-rows' | 'k-contiguous';
+
+/** One operand as the subgroup kernel reads it; ld, batchStride and offset count floats. */
+export interface SgOperand {
+  buffer: GPUBuffer;
+  layout: OperandLayout;
+  ld: number;
+  batchStride: number;
+  offset: number;
+}
+
+// strides and starts in the operand's array elements: vec4s for 'k-rows', floats for 'k-contiguous'
+const MATMUL_SG = defineKernel('matmul_sg', {
+  M: 'u32',
+  N: 'u32',
+  K: 'u32',
+  ldP: 'u32',
+  ldQ: 'u32',
+  batchP: 'u32',
+  batchQ: 'u32',
+  batchC: 'u32', // in floats
+  accumulate: 'u32', // 1: C += P^T Q
+  startP: 'u32',
+  startQ: 'u32',
+});
+
+/** Subgroup tiles [TM, TN]: one workgroup of SG_LANES lanes owns TM rows, each lane TN columns. */
+const SG_TILES: [number, number][] = [
+  [32, 8],
+  [32, 4],
+  [16, 4],
+];
+const SG_LANES = 8;
+const SG_MIN_BUSY = 6; // lanes with columns
+const MIN_INVOCATIONS = 128; // below this a bigger tile leaves cores idle
+// k steps per accumulator assignment (register-tile.ts): on ResNet_18's products (K 64-2048) 2 beat 1 by
+// 1.3x and 4 by 1.1x; at 1024^3 2 beat 4 too (34 vs 31 GFLOPS)
+const SG_CHAIN = 2;
+
+function spec(TM: number, TN: number, vec4Out: boolean, pLayout: OperandLayout, qLayout: OperandLayout) {
+  const TM4 = TM / 4,
+    TN4 = TN / 4;
+  const groups = Math.ceil(TM4 / SG_LANES);
+  const pRows = pLayout === 'k-rows',
+    qRows = qLayout === 'k-rows';
+  // k-contiguous operands: each lane's row (column) starts, found once outside the k loop
+  const bases: string[] = [];
+  if (!pRows)
+    for (let j = 0; j < groups; j++)
+      for (let i = 0; i < 4; i++)
+        bases.push(`  let pr${j}_${i} = pb + min((row4 + ${j * SG_LANES}u + lane) * 4u + ${i}u, U.M - 1u) * U.ldP;`);
+  if (!qRows)
+    for (let c = 0; c < TN4; c++)
+      for (let i = 0; i < 4; i++)
+        bases.push(`  let qc${c}_${i} = qb + min((col4 + ${c}u) * 4u + ${i}u, U.N - 1u) * U.ldQ;`);
+  const vec = (name: string, base: string, k: string) =>
+    `vec4<f32>(${range(4)
+      .map((i) => `${name}[${base}_${i} + ${k}]`)
+      .join(', ')})`;
+  const loads: StepLoads = (k, s) => [
+    ...range(TN4).map((c) =>
+      qRows
+        ? `    let q${c}${s} = Q[qb + ${k} * U.ldQ + min(col4 + ${c}u, lastQ)];`
+        : `    let q${c}${s} = ${vec('Q', `qc${c}`, k)};`,
+    ),
+    ...range(groups).map((j) =>
+      pRows
+        ? `    let pl${j}${s} = P[pb + ${k} * U.ldP + min(row4 + ${j * SG_LANES}u + lane, lastP)];`
+        : `    let pl${j}${s} = ${vec('P', `pr${j}`, k)};`,
+    ),
+    ...range(TM4).map(
+      (q) => `    let p${q}${s} = subgroupBroadcast(pl${Math.floor(q / SG_LANES)}${s}, ${q % SG_LANES}u);`,
+    ),
+  ];
+  const stores: string[] = [];
+  for (let r = 0; r < TM; r++)
+    for (let c = 0; c < TN4; c++) stores.push(`  store(cb, row4 * 4u + ${r}u, (col4 + ${c}u) * 4u, acc_${r}_${c});`);
+  return {
+    key: `mm_sg:${TM}x${TN}:${vec4Out ? 'v4' : 's'}:${pRows ? 'p' : 'pT'}${qRows ? 'q' : 'qT'}`,
+    inputs: 2,
+    outputs: 1,
+    source: () =>
+      MATMUL_SG.wgsl({
+        P_T: pRows ? 'vec4<f32>' : 'f32',
+        Q_T: qRows ? 'vec4<f32>' : 'f32',
+        C_T: vec4Out ? 'vec4<f32>' : 'f32',
+        STORE_FN: vec4Out ? STORE_VEC4 : STORE_SCALAR,
+        WGX: SG_LANES,
+        TM4,
+        TN4,
+        // the last vec4 of a k-rows operand's rows (k-contiguous operands clamp in their bases)
+        LAST: `  let lastP = ${pRows ? 'U.ldP - 1u' : '0u'}; let lastQ = ${qRows ? 'U.ldQ - 1u' : '0u'};`,
+        BASES: bases.join('\n'),
+        DECL: tileDecl(TM, TN4),
+        K_LOOP: kLoop('U.K', TM, TN4, loads, SG_CHAIN),
+        STORES: stores.join('\n'),
+      }),
+  };
+}
+
+/** The subgroup tile for this product, or null where the subgroup kernel does not apply or pays. */
+export function sgTile(M: number, N: number, batch: number): [number, number] | null {
+  if (!subgroupKernels()) return null;
+  for (const [TM, TN] of SG_TILES) {
+    // at least 6 of a workgroup's 8 lanes should own columns (half-idle lanes measured slower than
+    // matmul_tn), and the cores need enough workgroups
+    if (Math.ceil(N / TN) < SG_MIN_BUSY) continue;
+    if (Math.ceil(M / TM) * Math.ceil(N / TN) * batch >= MIN_INVOCATIONS) return [TM, TN];
+  }
+  return null;
+}
+
+/** C[b] = P[b]^T Q[b] on the subgroup kernel with tile `tile` (from sgTile). */
+export function matmulSg(
+  tile: [number, number],
+  P: SgOperand,
+  Q: SgOperand,
+  C: GPUBuffer,
+  batch: number,
+  M: number,
+  N: number,
+  K: number,
+  accumulate: boolean,
+): void {
+  const [TM, TN] = tile;
+  const unit = (o: SgOperand) => (o.layout === 'k-rows' ? 4 : 1);
+  for (const [name, o] of [['P', P] as const, ['Q', Q] as const])
+    if (o.layout === 'k-rows' && (o.ld % 4 || o.batchStride % 4 || o.offset % 4))
+      throw new Error(`matmulSg: operand ${name} in k-rows layout needs ld, batch stride and offset in vec4s`);
+  const values = {
+    M,
+    N,
+    K,
+    ldP: P.ld / unit(P),
+    ldQ: Q.ld / unit(Q),
+    batchP: P.batchStride / unit(P),
+    batchQ: Q.batchStride / unit(Q),
+    batchC: M * N,
+    accumulate: accumulate ? 1 : 0,
+    startP: P.offset / unit(P),
+    startQ: Q.offset / unit(Q),
+  };
+  const grid: [number, number, number] = [Math.ceil(Math.ceil(N / TN) / SG_LANES), Math.ceil(M / TM), batch];
+  engine().dispatch(
+    spec(TM, TN, N % 4 === 0, P.layout, Q.layout),
+    [P.buffer, Q.buffer, C],
+    MATMUL_SG.pack(values),
+    grid,
+  );
+}
