@@ -2,6 +2,7 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import { readFileSync } from 'node:fs';
 import * as q from '../src/index.js';
 import { ready } from './helpers.js';
+import { engine } from '../src/device/engine.js';
 // @ts-expect-error plain .mjs script without types
 import { bundle } from '../scripts/gen-shaders.mjs';
 
@@ -45,6 +46,12 @@ describe('bad input gets an error that names the problem', () => {
     const x = q.ones([3]).requiresGrad_();
     expect(() => q.exp(x).backward()).toThrow(/not a scalar/);
     expect(() => q.sum(q.ones([3])).backward()).toThrow(/does not require grad/);
+  });
+  it("a tensor larger than the adapter's storage-binding limit is refused by size when it is made", () => {
+    const limit = engine().device.limits.maxStorageBufferBindingSize;
+    const floats = Math.floor(limit / 4) + 1;
+    expect(() => q.zeros([floats])).toThrow(/MiB tensor exceeds this adapter's storage-binding limit of .* MiB/);
+    expect(q.zeros([1024]).shape).toEqual([1024]); // and smaller ones are still made
   });
 });
 

@@ -80,6 +80,16 @@ export class Engine {
 
   createBuffer(bytes: number): GPUBuffer {
     this.checkAlive();
+    // kernels bind whole buffers, so a larger one could be created but never used: say so here, by size,
+    // instead of a WebGPU validation error at its first dispatch (Inception_BN at batch 128 on lavapipe)
+    const limit = this.device.limits.maxStorageBufferBindingSize;
+    if (bytes > limit) {
+      const mib = (b: number) => (b / 2 ** 20).toFixed(1);
+      throw new Error(
+        `a ${mib(bytes)} MiB tensor exceeds this adapter's storage-binding limit of ${mib(limit)} MiB ` +
+          `(${this.adapterInfo}); use a smaller batch size`,
+      );
+    }
     return this.buffers.acquire(bytes);
   }
 
