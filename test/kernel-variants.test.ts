@@ -167,4 +167,39 @@ describe('kernel variants by adapter', () => {
         .some((k) => k.startsWith('conv_gemm_sg:')),
     ).toBe(engine().subgroupSize >= 8);
   });
+
+  it("a 1x1 conv's weight gradient read in place (k over images and pixels) equals the copies'", async () => {
+    // Cout x Cin large enough for the subgroup kernel at batch 1; odd H·W and Cin off the tile edges
+    for (const [N, Cin, Cout, H] of [
+      [2, 130, 128, 5],
+      [3, 96, 136, 4],
+    ]) {
+      const x = q.fromArray(
+        Array.from({ length: N * Cin * H * H }, (_, i) => Math.sin(i * 0.37)),
+        [N, Cin, H, H],
+      );
+      const w = q.fromArray(
+        Array.from({ length: Cout * Cin }, (_, i) => Math.cos(i * 0.53)),
+        [Cout, Cin, 1, 1],
+      );
+      w.requiresGrad = true;
+      const run = async () => {
+        const [gw] = q.grad(q.sum(q.mul(q.conv2d(x, w, null, { impl: 'gemm' }), 1.5)), [w]);
+        const v = (await gw.toArray()) as Float32Array;
+        gw.dispose();
+        return v;
+      };
+      const inPlace = await run();
+      kernelVariants.subgroups = false;
+      const copies = await run();
+      kernelVariants.subgroups = true;
+      expectClose(inPlace, copies, 1e-4, 1e-4);
+      x.dispose();
+      w.dispose();
+    }
+    const used = engine()
+      .pipelineKeys()
+      .some((k) => /^mm_sg:.*pTqT:k/.test(k));
+    expect(used).toBe(engine().subgroupSize >= 8);
+  });
 });

@@ -21,6 +21,11 @@ export interface SgOperand {
   ld: number;
   batchStride: number;
   offset: number;
+  /**
+   * k-contiguous only: k runs over `inner` contiguous values, then jumps `outerStride` floats (a 1x1 conv's
+   * weight gradient contracts over pixels and images at once: k = (n, p), p contiguous, n a sample stride).
+   */
+  kSplit?: { inner: number; outerStride: number };
 }
 
 // strides and starts in the operand's array elements: vec4s for 'k-rows', floats for 'k-contiguous'
@@ -51,7 +56,14 @@ const MIN_INVOCATIONS = 128; // below this a bigger tile leaves cores idle
 // 1.3x and 4 by 1.1x; at 1024^3 2 beat 4 too (34 vs 31 GFLOPS)
 const SG_CHAIN = 2;
 
-function spec(TM: number, TN: number, vec4Out: boolean, pLayout: OperandLayout, qLayout: OperandLayout) {
+function spec(TM: number, TN: number, vec4Out: boolean, P: SgOperand, Q: SgOperand) {
+  const pLayout = P.layout,
+    qLayout = Q.layout;
+  // where step k sits in each operand's rows: k itself, or (k / inner) * outerStride + k % inner (constants)
+  const kAt = (o: SgOperand, k: string) =>
+    o.kSplit ? `(${k} / ${o.kSplit.inner}u) * ${o.kSplit.outerStride}u + ${k} % ${o.kSplit.inner}u` : k;
+  const split = (o: SgOperand) => (o.kSplit ? `${o.kSplit.inner}x${o.kSplit.outerStride}` : '-');
+  const splitKey = P.kSplit || Q.kSplit ? `:k${split(P)},${split(Q)}` : '';
   const TM4 = TM / 4,
     TN4 = TN / 4;
   const groups = Math.ceil(TM4 / SG_LANES);
@@ -72,15 +84,17 @@ function spec(TM: number, TN: number, vec4Out: boolean, pLayout: OperandLayout, 
       .map((i) => `${name}[${base}_${i} + ${k}]`)
       .join(', ')})`;
   const loads: StepLoads = (k, s) => [
+    ...(qRows ? [] : [`    let kq${s} = ${kAt(Q, k)};`]),
+    ...(pRows ? [] : [`    let kp${s} = ${kAt(P, k)};`]),
     ...range(TN4).map((c) =>
       qRows
         ? `    let q${c}${s} = Q[qb + ${k} * U.ldQ + min(col4 + ${c}u, lastQ)];`
-        : `    let q${c}${s} = ${vec('Q', `qc${c}`, k)};`,
+        : `    let q${c}${s} = ${vec('Q', `qc${c}`, `kq${s}`)};`,
     ),
     ...range(groups).map((j) =>
       pRows
         ? `    let pl${j}${s} = P[pb + ${k} * U.ldP + min(row4 + ${j * SG_LANES}u + lane, lastP)];`
-        : `    let pl${j}${s} = ${vec('P', `pr${j}`, k)};`,
+        : `    let pl${j}${s} = ${vec('P', `pr${j}`, `kp${s}`)};`,
     ),
     ...range(TM4).map(
       (q) => `    let p${q}${s} = subgroupBroadcast(pl${Math.floor(q / SG_LANES)}${s}, ${q % SG_LANES}u);`,
@@ -90,7 +104,7 @@ function spec(TM: number, TN: number, vec4Out: boolean, pLayout: OperandLayout, 
   for (let r = 0; r < TM; r++)
     for (let c = 0; c < TN4; c++) stores.push(`  store(cb, row4 * 4u + ${r}u, (col4 + ${c}u) * 4u, acc_${r}_${c});`);
   return {
-    key: `mm_sg:${TM}x${TN}:${vec4Out ? 'v4' : 's'}:${pRows ? 'p' : 'pT'}${qRows ? 'q' : 'qT'}`,
+    key: `mm_sg:${TM}x${TN}:${vec4Out ? 'v4' : 's'}:${pRows ? 'p' : 'pT'}${qRows ? 'q' : 'qT'}${splitKey}`,
     inputs: 2,
     outputs: 1,
     source: () =>
@@ -138,9 +152,11 @@ export function matmulSg(
 ): void {
   const [TM, TN] = tile;
   const unit = (o: SgOperand) => (o.layout === 'k-rows' ? 4 : 1);
-  for (const [name, o] of [['P', P] as const, ['Q', Q] as const])
+  for (const [name, o] of [['P', P] as const, ['Q', Q] as const]) {
     if (o.layout === 'k-rows' && (o.ld % 4 || o.batchStride % 4 || o.offset % 4))
       throw new Error(`matmulSg: operand ${name} in k-rows layout needs ld, batch stride and offset in vec4s`);
+    if (o.kSplit && o.layout !== 'k-contiguous') throw new Error(`matmulSg: kSplit needs a k-contiguous ${name}`);
+  }
   const values = {
     M,
     N,
@@ -155,10 +171,5 @@ export function matmulSg(
     startQ: Q.offset / unit(Q),
   };
   const grid: [number, number, number] = [Math.ceil(Math.ceil(N / TN) / SG_LANES), Math.ceil(M / TM), batch];
-  engine().dispatch(
-    spec(TM, TN, N % 4 === 0, P.layout, Q.layout),
-    [P.buffer, Q.buffer, C],
-    MATMUL_SG.pack(values),
-    grid,
-  );
+  engine().dispatch(spec(TM, TN, N % 4 === 0, P, Q), [P.buffer, Q.buffer, C], MATMUL_SG.pack(values), grid);
 }

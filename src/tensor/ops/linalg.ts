@@ -29,15 +29,7 @@ function release(temps: GPUBuffer[]): void {
 /** C = A·B for A [batch, M, K], B [batch, K, N] (raw buffers, no autograd). */
 export function bmmRaw(a: Tensor, b: Tensor, batch: number, M: number, K: number, N: number, out: Tensor): void {
   const temps: GPUBuffer[] = [];
-  matmulTN(
-    colsOperand(a.buffer, M, K),
-    rowsOperand(b.buffer, batch, K, N, temps),
-    out.buffer,
-    batch,
-    M,
-    N,
-    K,
-  );
+  matmulTN(colsOperand(a.buffer, M, K), rowsOperand(b.buffer, batch, K, N, temps), out.buffer, batch, M, N, K);
   release(temps);
 }
 
@@ -45,15 +37,7 @@ export function bmmRaw(a: Tensor, b: Tensor, batch: number, M: number, K: number
 export function bmmGradA(g: Tensor, b: Tensor, batch: number, M: number, K: number, N: number): Tensor {
   const out = empty([batch, M, K]);
   const temps: GPUBuffer[] = [];
-  matmulTN(
-    colsOperand(g.buffer, M, N),
-    colsOperand(b.buffer, K, N),
-    out.buffer,
-    batch,
-    M,
-    K,
-    N,
-  );
+  matmulTN(colsOperand(g.buffer, M, N), colsOperand(b.buffer, K, N), out.buffer, batch, M, K, N);
   release(temps);
   return out;
 }
