@@ -41,6 +41,8 @@ const MATMUL_SG = defineKernel('matmul_sg', {
   accumulate: 'u32', // 1: C += P^T Q
   startP: 'u32',
   startQ: 'u32',
+  outerP: 'u32', // k-split operands: the jump after `inner` values of k, in floats
+  outerQ: 'u32',
 });
 
 /** Subgroup tiles [TM, TN]: one workgroup of SG_LANES lanes owns TM rows, each lane TN columns. */
@@ -59,10 +61,12 @@ const SG_CHAIN = 2;
 function spec(TM: number, TN: number, vec4Out: boolean, P: SgOperand, Q: SgOperand) {
   const pLayout = P.layout,
     qLayout = Q.layout;
-  // where step k sits in each operand's rows: k itself, or (k / inner) * outerStride + k % inner (constants)
-  const kAt = (o: SgOperand, k: string) =>
-    o.kSplit ? `(${k} / ${o.kSplit.inner}u) * ${o.kSplit.outerStride}u + ${k} % ${o.kSplit.inner}u` : k;
-  const split = (o: SgOperand) => (o.kSplit ? `${o.kSplit.inner}x${o.kSplit.outerStride}` : '-');
+  // where step k sits in each operand's rows: k itself, or (k / inner) * outer + k % inner. inner is compiled
+  // in (a division by a constant is a multiply; a runtime one is scalarised per lane), the outer stride is a
+  // uniform: every 32x8 kernel costs ~10 s to compile, and a model's layers share few pixel counts
+  const kAt = (o: SgOperand, outer: string, k: string) =>
+    o.kSplit ? `(${k} / ${o.kSplit.inner}u) * ${outer} + ${k} % ${o.kSplit.inner}u` : k;
+  const split = (o: SgOperand) => (o.kSplit ? `${o.kSplit.inner}` : '-');
   const splitKey = P.kSplit || Q.kSplit ? `:k${split(P)},${split(Q)}` : '';
   const TM4 = TM / 4,
     TN4 = TN / 4;
@@ -84,8 +88,8 @@ function spec(TM: number, TN: number, vec4Out: boolean, P: SgOperand, Q: SgOpera
       .map((i) => `${name}[${base}_${i} + ${k}]`)
       .join(', ')})`;
   const loads: StepLoads = (k, s) => [
-    ...(qRows ? [] : [`    let kq${s} = ${kAt(Q, k)};`]),
-    ...(pRows ? [] : [`    let kp${s} = ${kAt(P, k)};`]),
+    ...(qRows ? [] : [`    let kq${s} = ${kAt(Q, 'U.outerQ', k)};`]),
+    ...(pRows ? [] : [`    let kp${s} = ${kAt(P, 'U.outerP', k)};`]),
     ...range(TN4).map((c) =>
       qRows
         ? `    let q${c}${s} = Q[qb + ${k} * U.ldQ + min(col4 + ${c}u, lastQ)];`
@@ -169,6 +173,8 @@ export function matmulSg(
     accumulate: accumulate ? 1 : 0,
     startP: P.offset / unit(P),
     startQ: Q.offset / unit(Q),
+    outerP: P.kSplit?.outerStride ?? 0,
+    outerQ: Q.kSplit?.outerStride ?? 0,
   };
   const grid: [number, number, number] = [Math.ceil(Math.ceil(N / TN) / SG_LANES), Math.ceil(M / TM), batch];
   engine().dispatch(spec(TM, TN, N % 4 === 0, P, Q), [P.buffer, Q.buffer, C], MATMUL_SG.pack(values), grid);
