@@ -5,8 +5,9 @@
 import { engine } from '../device/engine.js';
 import { roundUp4 } from './matmul.js';
 import { defineKernel } from './define-kernel.js';
-import { fitWorkgroup, kernelVariant, subgroupKernels } from './launch.js';
+import { fitWorkgroup, kernelVariant } from './launch.js';
 import { kLoop, range, tileDecl, type StepLoads } from './register-tile.js';
+import { broadcastRows, pickSgTile, SG_LANES } from './matmul-sg.js';
 
 const CONV_GEMM = defineKernel('conv_gemm', {
   M: 'u32', // output channels per group
@@ -64,28 +65,8 @@ const STORE_VEC4 = `fn store(n: u32, g: u32, co: u32, pg: u32, v: vec4<f32>) {
   out[(n * U.Cout + ch) * OH * pitch4 + pg] = v + vec4<f32>(b);
 }`;
 
-/** Subgroup tiles [TM, TN]: a workgroup of SG_LANES lanes owns TM output channels, each lane TN columns. */
-const SG_TILES: [number, number][] = [
-  [32, 8],
-  [32, 4],
-  [16, 4],
-];
-const SG_LANES = 8;
-const SG_MIN_BUSY = 6; // lanes with columns
 // k steps per accumulator assignment (register-tile.ts): 2 and 4 tied on ResNet_50's convs, both ~12% over 1
 const SG_CHAIN = 2;
-
-/** The subgroup tile for this launch, or null where the subgroup kernel does not apply or pays. */
-function sgTile(Mo: number, cols: number, workgroups: number): [number, number] | null {
-  if (!subgroupKernels()) return null;
-  for (const [TM, TN] of SG_TILES) {
-    // at least 6 of the 8 lanes own columns: MobileNetV2's 5x5 maps (7 column groups) gain 2x over the plain
-    // kernel; with half the lanes idle the plain kernel wins
-    if (Math.ceil(cols / (TN / 4)) < SG_MIN_BUSY) continue;
-    if (Math.ceil(Mo / TM) * Math.ceil(cols / (TN / 4)) * workgroups >= MIN_INVOCATIONS) return [TM, TN];
-  }
-  return null;
-}
 
 function gemmSpec(TM: number, TN: number, WGX: number, WGY: number, vec4Out: boolean, sg: boolean) {
   const TM4 = TM / 4,
@@ -104,14 +85,7 @@ function gemmSpec(TM: number, TN: number, WGX: number, WGY: number, vec4Out: boo
       const I = '    ';
       const weights: StepLoads = (k, s) =>
         sg
-          ? [
-              ...range(Math.ceil(TM4 / SG_LANES)).map(
-                (j) => `${I}let pl${j}${s} = P[pk${s} + min(row4 + ${j * SG_LANES}u + lane, ldM4 - 1u)];`,
-              ),
-              ...range(TM4).map(
-                (q) => `${I}let p${q}${s} = subgroupBroadcast(pl${Math.floor(q / SG_LANES)}${s}, ${q % SG_LANES}u);`,
-              ),
-            ]
+          ? broadcastRows(TM4, s, I, (j) => `P[pk${s} + min(row4 + ${j * SG_LANES}u + lane, ldM4 - 1u)]`)
           : range(TM4).map((q) => `${I}let p${q}${s} = P[pk${s} + min(row4 + ${q}u, ldM4 - 1u)];`);
       const loads: StepLoads = (k, s) => [
         `${I}let base${s} = xsBase + koff[${k}];`,
@@ -211,7 +185,7 @@ export function gemmLaunch(
       break;
     }
   }
-  const sg = sgTile(o.Mo, cols, o.N * o.groups);
+  const sg = pickSgTile(o.Mo, cols * 4, o.N * o.groups, MIN_INVOCATIONS); // cols: vec4 column groups
   const [TM, TN] = sg ?? choice;
   const [WGX, WGY] = sg ? [SG_LANES, 1] : fitWorkgroup(Math.ceil(cols / (TN / 4)), choice[2], choice[3]);
   const chan = xs.Hp * xs.pitch;

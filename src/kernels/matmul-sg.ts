@@ -51,7 +51,7 @@ const SG_TILES: [number, number][] = [
   [32, 4],
   [16, 4],
 ];
-const SG_LANES = 8;
+export const SG_LANES = 8;
 const SG_MIN_BUSY = 6; // lanes with columns
 const MIN_INVOCATIONS = 128; // below this a bigger tile leaves cores idle
 // k steps per accumulator assignment (register-tile.ts): on ResNet_18's products (K 64-2048) 2 beat 1 by
@@ -95,13 +95,8 @@ function spec(TM: number, TN: number, vec4Out: boolean, P: SgOperand, Q: SgOpera
         ? `    let q${c}${s} = Q[qb + ${k} * U.ldQ + min(col4 + ${c}u, lastQ)];`
         : `    let q${c}${s} = ${vec('Q', `qc${c}`, `kq${s}`)};`,
     ),
-    ...range(groups).map((j) =>
-      pRows
-        ? `    let pl${j}${s} = P[pb + ${k} * U.ldP + min(row4 + ${j * SG_LANES}u + lane, lastP)];`
-        : `    let pl${j}${s} = ${vec('P', `pr${j}`, `kp${s}`)};`,
-    ),
-    ...range(TM4).map(
-      (q) => `    let p${q}${s} = subgroupBroadcast(pl${Math.floor(q / SG_LANES)}${s}, ${q % SG_LANES}u);`,
+    ...broadcastRows(TM4, s, '    ', (j) =>
+      pRows ? `P[pb + ${k} * U.ldP + min(row4 + ${j * SG_LANES}u + lane, lastP)]` : vec('P', `pr${j}`, `kp${s}`),
     ),
   ];
   const stores: string[] = [];
@@ -130,16 +125,35 @@ function spec(TM: number, TN: number, vec4Out: boolean, P: SgOperand, Q: SgOpera
   };
 }
 
-/** The subgroup tile for this product, or null where the subgroup kernel does not apply or pays. */
-export function sgTile(M: number, N: number, batch: number): [number, number] | null {
+/**
+ * The subgroup tile for `rows` x `columns` outputs in `groups` independent products (batch, images), or null
+ * where the subgroup kernel does not apply or pays. At least 6 of a workgroup's 8 lanes must own columns:
+ * MobileNetV2's 5x5 maps (7 column groups) gain 2x over the plain kernels, while half-idle lanes measured
+ * slower than them; and the cores need `minInvocations` workgroups.
+ */
+export function pickSgTile(rows: number, columns: number, groups: number, minInvocations: number) {
   if (!subgroupKernels()) return null;
   for (const [TM, TN] of SG_TILES) {
-    // at least 6 of a workgroup's 8 lanes should own columns (half-idle lanes measured slower than
-    // matmul_tn), and the cores need enough workgroups
-    if (Math.ceil(N / TN) < SG_MIN_BUSY) continue;
-    if (Math.ceil(M / TM) * Math.ceil(N / TN) * batch >= MIN_INVOCATIONS) return [TM, TN];
+    if (Math.ceil(columns / TN) < SG_MIN_BUSY) continue;
+    if (Math.ceil(rows / TM) * Math.ceil(columns / TN) * groups >= minInvocations) return [TM, TN] as [number, number];
   }
   return null;
+}
+
+/** The subgroup tile for a matmulTN product, or null (pickSgTile). */
+export const sgTile = (M: number, N: number, batch: number) => pickSgTile(M, N, batch, MIN_INVOCATIONS);
+
+/**
+ * One k step's row operands, shared by broadcast: lane l loads row group l of each block of SG_LANES
+ * (`load(j)`: the vec4 of block j), then p{q}{s} = that group from its lane, for q < TM4.
+ */
+export function broadcastRows(TM4: number, s: string, indent: string, load: (j: number) => string): string[] {
+  return [
+    ...range(Math.ceil(TM4 / SG_LANES)).map((j) => `${indent}let pl${j}${s} = ${load(j)};`),
+    ...range(TM4).map(
+      (q) => `${indent}let p${q}${s} = subgroupBroadcast(pl${Math.floor(q / SG_LANES)}${s}, ${q % SG_LANES}u);`,
+    ),
+  ];
 }
 
 /** C[b] = P[b]^T Q[b] on the subgroup kernel with tile `tile` (from sgTile). */
