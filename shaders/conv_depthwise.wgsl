@@ -3,6 +3,7 @@
 // loop walks ow with the geometry (kernel, strides, paddings, dilations) compiled in as constants, so the
 // per-output work is a few compares and multiply-adds (the generic direct kernel divides by runtime values
 // per tap, which CPU SIMD scalarises). A network has few distinct depthwise geometries, so few pipelines.
+// ACT: the activation of the store (src/kernels/activation.ts).
 // Uniforms: U, declared with the kernel in src/kernels/conv-depthwise.ts.
 const KH = {{KH}}u; const KW = {{KW}}u; const SH = {{SH}}; const SW = {{SW}};
 const PH = {{PH}}; const PW = {{PW}}; const DH = {{DH}}; const DW = {{DW}};
@@ -10,6 +11,7 @@ const PH = {{PH}}; const PW = {{PW}}; const DH = {{DH}}; const DW = {{DW}};
 @group(0) @binding(2) var<storage, read> Wt: array<f32>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
+{{ACT}}
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let row = linear_id(gid, nwg);
@@ -40,6 +42,6 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
         if (rowOff[kh] >= 0) { s += X[u32(rowOff[kh] + iw)] * w[kh * KW + kw]; }
       }
     }
-    out[o + ow] = s;
+    out[o + ow] = act(s);
   }
 }

@@ -1,10 +1,12 @@
 // Direct convolution, one invocation per output element: the path for grouped convs with few output
 // channels per group (depthwise), where a GEMM tile would be mostly padding.
+// ACT: the activation of the store (src/kernels/activation.ts).
 // Uniforms: U, declared with the kernel in src/kernels/conv.ts.
 @group(0) @binding(1) var<storage, read> X: array<f32>;
 @group(0) @binding(2) var<storage, read> Wt: array<f32>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
+{{ACT}}
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = linear_id(gid, nwg);
@@ -33,5 +35,5 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
       }
     }
   }
-  out[i] = s;
+  out[i] = act(s);
 }

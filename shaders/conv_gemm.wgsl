@@ -26,6 +26,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>{{SUBGROUP_ARGS}}) {
   let row4 = {{ROW_BLOCK}} * {{TM4}}u;
   let pg0 = gid.x * {{TN4}}u;
   let total = U.OH * pitch4;
+  let span = total * U.images; // column groups of the product (all images' when batch-folded)
 {{EXIT}}
 {{GROUPS}}
   let xsBase = n * U.sampleStrideXS + g * Cg * U.channelStrideXS;

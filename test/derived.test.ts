@@ -9,6 +9,7 @@ import { expectClose, ready } from './helpers.js';
 
 beforeAll(async () => {
   await ready;
+  clearDerived(); // the files of the suite share one engine: start from an empty cache
 });
 afterEach(() => {
   derivedSettings.enabled = true;

@@ -168,6 +168,40 @@ describe('kernel variants by adapter', () => {
     ).toBe(engine().subgroupSize >= 8);
   });
 
+  it('small maps span the columns of all images (batch-folded subgroup GEMM), forward and input gradient', async () => {
+    // 4x4 and 2x2 maps: 4 and 1 column groups per image, too few for 8 lanes; 9 images leave a ragged end.
+    // Enough rows and columns for the 256 workgroups the launch wants (in channels too: the input gradient)
+    for (const [N, Cin, Cout, H, stride] of [
+      [8, 136, 264, 4, 1],
+      [9, 24, 520, 2, 1],
+      [4, 36, 260, 8, 2],
+    ]) {
+      const x = q.fromArray(
+        Array.from({ length: N * Cin * H * H }, (_, i) => Math.sin(i * 0.37)),
+        [N, Cin, H, H],
+      );
+      const w = q.fromArray(
+        Array.from({ length: Cout * Cin }, (_, i) => Math.cos(i * 0.53)),
+        [Cout, Cin, 1, 1],
+      );
+      x.requiresGrad = true;
+      const run = async () => {
+        const y = q.conv2d(x, w, null, { stride, impl: 'gemm' });
+        const [gx] = q.grad(q.sum(q.mul(y, y)), [x]);
+        return Promise.all([y, gx].map(async (t) => (await t.toArray()) as Float32Array));
+      };
+      const folded = await run();
+      kernelVariants.subgroups = false;
+      const plain = await run();
+      kernelVariants.subgroups = true;
+      folded.forEach((v, i) => expectClose(v, plain[i], 1e-4, 1e-4));
+    }
+    const used = engine()
+      .pipelineKeys()
+      .some((k) => /^conv_gemm_sg:.*:fold/.test(k));
+    expect(used).toBe(engine().subgroupSize >= 8);
+  });
+
   it("a 1x1 conv's weight gradient read in place (k over images and pixels) equals the copies'", async () => {
     // Cout x Cin large enough for the subgroup kernel at batch 1; odd H·W and Cin off the tile edges
     for (const [N, Cin, Cout, H] of [

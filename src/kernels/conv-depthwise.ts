@@ -5,6 +5,7 @@ import { engine } from '../device/engine.js';
 import { defineKernel } from './define-kernel.js';
 import { grid1d } from './launch.js';
 import type { ConvGeometry } from './conv.js';
+import { actKey, actWgsl, type Activation } from './activation.js';
 
 const FIELDS = { rows: 'u32', C: 'u32', H: 'u32', W: 'u32', OH: 'u32', OW: 'u32', hasBias: 'u32' } as const;
 const FORWARD = defineKernel('conv_depthwise', FIELDS);
@@ -18,9 +19,21 @@ function geometry(g: ConvGeometry) {
 }
 const keyOf = (name: string, g: ConvGeometry) => `${name}:${Object.values(geometry(g)).join(',')}`;
 
-export function depthwiseForward(x: GPUBuffer, w: GPUBuffer, bias: GPUBuffer | null, out: GPUBuffer, g: ConvGeometry) {
+export function depthwiseForward(
+  x: GPUBuffer,
+  w: GPUBuffer,
+  bias: GPUBuffer | null,
+  out: GPUBuffer,
+  g: ConvGeometry,
+  act: Activation = 'none',
+) {
   const rows = g.N * g.Cin * g.OH;
-  const spec = { key: keyOf('conv_depthwise', g), inputs: 3, outputs: 1, source: () => FORWARD.wgsl(geometry(g)) };
+  const spec = {
+    key: keyOf('conv_depthwise', g) + actKey(act),
+    inputs: 3,
+    outputs: 1,
+    source: () => FORWARD.wgsl({ ...geometry(g), ACT: actWgsl(act) }),
+  };
   const u = FORWARD.pack({ rows, C: g.Cin, H: g.H, W: g.W, OH: g.OH, OW: g.OW, hasBias: bias ? 1 : 0 });
   engine().dispatch(spec, [x, w, bias ?? w, out], u, grid1d(rows));
 }

@@ -8,6 +8,7 @@ import { defineKernel } from './define-kernel.js';
 import { fitWorkgroup, kernelVariant } from './launch.js';
 import { kLoop, range, tileDecl, type StepLoads } from './register-tile.js';
 import { broadcastRows, pickSgTile, SG_LANES } from './matmul-sg.js';
+import { actKey, actWgsl, type Activation } from './activation.js';
 
 const CONV_GEMM = defineKernel('conv_gemm', {
   M: 'u32', // output channels per group
@@ -26,6 +27,7 @@ const CONV_GEMM = defineKernel('conv_gemm', {
   Cout: 'u32',
   hasBias: 'u32',
   xsPitch: 'u32', // XS row pitch in floats
+  images: 'u32', // images whose columns one product spans (batch-folded launches), else 1
 });
 
 /** GEMM tiles (TM out channels x TN output columns per invocation), largest first. */
@@ -51,7 +53,7 @@ const STORE_SCALAR = `fn store(n: u32, g: u32, co: u32, pg: u32, v: vec4<f32>) {
   if (U.hasBias != 0u) { b = bias[ch]; }
   let base = ((n * U.Cout + ch) * OH + oh) * OW;
   for (var j = 0u; j < 4u; j++) {
-    if (ow0 + j < OW) { out[base + ow0 + j] = v[j] + b; }
+    if (ow0 + j < OW) { out[base + ow0 + j] = act(v[j] + b); }
   }
 }`;
 // ... or one vec4 store when OW is a multiple of 4 (a column group never straddles a row): 3x faster on
@@ -62,25 +64,46 @@ const STORE_VEC4 = `fn store(n: u32, g: u32, co: u32, pg: u32, v: vec4<f32>) {
   let ch = g * M + co;
   var b = 0.0;
   if (U.hasBias != 0u) { b = bias[ch]; }
-  out[(n * U.Cout + ch) * OH * pitch4 + pg] = v + vec4<f32>(b);
+  out[(n * U.Cout + ch) * OH * pitch4 + pg] = act4(v + vec4<f32>(b));
 }`;
 
 // k steps per accumulator assignment (register-tile.ts): 2 and 4 tied on ResNet_50's convs, both ~12% over 1
 const SG_CHAIN = 2;
 
-function gemmSpec(TM: number, TN: number, WGX: number, WGY: number, vec4Out: boolean, sg: boolean) {
+/** The launch's kernel: `fold` spans the columns of all images (small maps, see gemmLaunch). */
+function gemmSpec(
+  TM: number,
+  TN: number,
+  WGX: number,
+  WGY: number,
+  vec4Out: boolean,
+  sg: boolean,
+  act: Activation,
+  fold: boolean,
+) {
   const TM4 = TM / 4,
     TN4 = TN / 4;
   return {
-    key: `conv_gemm${sg ? '_sg' : ''}:${TM}x${TN}:${WGX}x${WGY}:${vec4Out ? 'v4' : 's'}`,
+    key:
+      `conv_gemm${sg ? '_sg' : ''}:${TM}x${TN}:${WGX}x${WGY}:${vec4Out ? 'v4' : 's'}` +
+      `${fold ? ':fold' : ''}${actKey(act)}`,
     inputs: 4,
     outputs: 1,
     source: () => {
       const groups: string[] = [],
         stores: string[] = [];
       for (let c = 0; c < TN4; c++) {
-        groups.push(`  let pgc${c} = min(pg0 + ${c}u, total - 1u);`);
-        groups.push(`  let qb${c} = (pgc${c} / pitch4) * rowStep * xsPitch + (pgc${c} % pitch4) * 4u;`);
+        if (fold) {
+          // column group -> (image, group in the image); past the end: clamped reads, a store position
+          // (total) that the store skips
+          groups.push(`  let cg${c} = min(pg0 + ${c}u, span - 1u);`);
+          groups.push(`  let n${c} = cg${c} / total; let pgc${c} = cg${c} % total;`);
+          groups.push(`  let sp${c} = select(total, pgc${c}, pg0 + ${c}u < span);`);
+        } else groups.push(`  let pgc${c} = min(pg0 + ${c}u, total - 1u);`);
+        groups.push(
+          `  let qb${c} = ${fold ? `n${c} * U.sampleStrideXS + ` : ''}(pgc${c} / pitch4) * rowStep * xsPitch + ` +
+            `(pgc${c} % pitch4) * 4u;`,
+        );
       }
       const I = '    ';
       const weights: StepLoads = (k, s) =>
@@ -98,7 +121,12 @@ function gemmSpec(TM: number, TN: number, WGX: number, WGY: number, vec4Out: boo
         ...weights(k, s),
       ];
       for (let r = 0; r < TM; r++)
-        for (let c = 0; c < TN4; c++) stores.push(`  store(n, g, row4 * 4u + ${r}u, pg0 + ${c}u, acc_${r}_${c});`);
+        for (let c = 0; c < TN4; c++)
+          stores.push(
+            fold
+              ? `  store(n${c}, g, row4 * 4u + ${r}u, sp${c}, acc_${r}_${c});`
+              : `  store(n, g, row4 * 4u + ${r}u, pg0 + ${c}u, acc_${r}_${c});`,
+          );
       return CONV_GEMM.wgsl({
         ENABLE: sg ? 'enable subgroups;' : '',
         SUBGROUP_ARGS: sg ? ', @builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32' : '',
@@ -107,7 +135,7 @@ function gemmSpec(TM: number, TN: number, WGX: number, WGY: number, vec4Out: boo
           ? '  // no early return: every lane must reach the broadcasts'
           : '  if (pg0 >= total || row4 >= ldM4) { return; }',
         OUT_T: vec4Out ? 'vec4<f32>' : 'f32',
-        STORE_FN: vec4Out ? STORE_VEC4 : STORE_SCALAR,
+        STORE_FN: `${actWgsl(act)}\n${vec4Out ? STORE_VEC4 : STORE_SCALAR}`,
         WGX,
         WGY,
         TM4,
@@ -152,7 +180,7 @@ function offsetTable(Cg: number, KH: number, KW: number, chan: number, row: numb
   return buf;
 }
 
-/** One implicit-GEMM conv launch: out[N, groups*Mo, OH, OW] from XS and P. */
+/** One implicit-GEMM conv launch: out[N, groups*Mo, OH, OW] = act(bias + P^T XS). */
 export function gemmLaunch(
   xs: PreparedInput,
   p: { buffer: GPUBuffer; ld: number; Kg: number },
@@ -171,6 +199,7 @@ export function gemmLaunch(
     OH: number;
     OW: number;
   },
+  act: Activation = 'none',
 ): void {
   const e = engine();
   const pitch4 = roundUp4(o.OW) / 4,
@@ -185,7 +214,10 @@ export function gemmLaunch(
       break;
     }
   }
-  const sg = pickSgTile(o.Mo, cols * 4, o.N * o.groups, MIN_INVOCATIONS); // cols: vec4 column groups
+  let sg = pickSgTile(o.Mo, cols * 4, o.N * o.groups, MIN_INVOCATIONS); // cols: vec4 column groups
+  // maps too small for the lanes of one image (ResNet_50's 4x4 stage, 16 columns: 2 of 8 lanes busy) span
+  // the columns of all images instead: ResNet_50 inference b32, the 6 such layers 291 -> 149 ms
+  const fold = !sg && o.groups === 1 && (sg = pickSgTile(o.Mo, o.N * cols * 4, 1, MIN_INVOCATIONS)) !== null;
   const [TM, TN] = sg ?? choice;
   const [WGX, WGY] = sg ? [SG_LANES, 1] : fitWorkgroup(Math.ceil(cols / (TN / 4)), choice[2], choice[3]);
   const chan = xs.Hp * xs.pitch;
@@ -207,15 +239,16 @@ export function gemmLaunch(
     Cout: o.groups * o.Mo,
     hasBias: bias ? 1 : 0,
     xsPitch: xs.pitch,
+    images: fold ? o.N : 1,
   });
-  const gx = Math.ceil(Math.ceil(cols / (TN / 4)) / WGX);
+  const gx = Math.ceil(Math.ceil((fold ? o.N * cols : cols) / (TN / 4)) / WGX);
   const gy = Math.ceil(Math.ceil(ldM4 / (TM / 4)) / WGY);
-  const gz = o.N * o.groups;
+  const gz = fold ? 1 : o.N * o.groups;
   if (gz > 65535) throw new Error(`conv2d: batch x groups = ${gz} exceeds 65535`);
   // a tap (kh, kw) moves dH rows and either dW columns (one plane) or one plane (strided convs)
   const koff = offsetTable(o.Cg, o.KH, o.KW, chan, o.dH * xs.pitch, xs.planes === 1 ? o.dW : plane);
   e.dispatch(
-    gemmSpec(TM, TN, WGX, WGY, o.OW % 4 === 0, sg !== null),
+    gemmSpec(TM, TN, WGX, WGY, o.OW % 4 === 0, sg !== null, act, fold),
     [p.buffer, xs.buffer, bias ?? p.buffer, koff, out],
     u,
     [gx, gy, gz],

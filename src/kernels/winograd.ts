@@ -16,6 +16,7 @@
 // direct/implicit-GEMM convolution (see bench/model.ts); fewer multiplies is the remaining lever.
 import { engine } from '../device/engine.js';
 import { derived } from './derived.js';
+import { actKey, actWgsl, type Activation } from './activation.js';
 import { matmulTN, roundUp4 } from './matmul.js';
 import { defineKernel, type KernelTemplate, type UniformFields } from './define-kernel.js';
 import { grid1d } from './launch.js';
@@ -303,21 +304,32 @@ const VECTOR_STORER = `@group(0) @binding(3) var<storage, read_write> Y: array<v
 fn put4(base: u32, r: u32, c: u32, v: vec4<f32>) {
   if (r < U.OH) { Y[(base + r * U.OW + c) / 4u] = v; }
 }`;
-const scatterSpec = (name: string, T: number[][], layout: Layout, split: Split, vector = false) => {
+const scatterSpec = (
+  name: string,
+  T: number[][],
+  layout: Layout,
+  split: Split,
+  vector = false,
+  act: Activation = 'none',
+) => {
   const last = T.length - 1,
     row = (a: number) => T.map((_, b) => `y${a}_${b}`).join(', ');
   const store = vector
     ? (a: number, b: number, e: string) =>
-        `let y${a}_${b} = ${e};${b === last ? ` put4(base, oh0 + ${a}u, ow0, vec4<f32>(${row(a)}) + b);` : ''}`
-    : (a: number, b: number, e: string) => `put(base, oh0 + ${a}u, ow0 + ${b}u, ph, pw, ${e} + b);`;
+        `let y${a}_${b} = ${e};${b === last ? ` put4(base, oh0 + ${a}u, ow0, act4(vec4<f32>(${row(a)}) + b));` : ''}`
+    : (a: number, b: number, e: string) => `put(base, oh0 + ${a}u, ow0 + ${b}u, ph, pw, act(${e} + b));`;
   return spec(
-    `winograd_scatter:${name}:${layout}:s${split}${vector ? ':v' : ''}`,
+    `winograd_scatter:${name}:${layout}:s${split}${vector ? ':v' : ''}${actKey(act)}`,
     SCATTER,
     T,
     (i, j) => `IN[o + ${i * T[0].length + j}u * sXi]`,
     store,
     2,
-    { ORDER: ORDER[layout], SPLIT: split, STORER: vector ? VECTOR_STORER : SCALAR_STORER },
+    {
+      ORDER: ORDER[layout],
+      SPLIT: split,
+      STORER: `${actWgsl(act)}\n${vector ? VECTOR_STORER : SCALAR_STORER}`,
+    },
   );
 };
 // G g G^T, g the 3x3 filter (F43) or a 2x2 phase filter (F42); flip: the input gradient's filters.
@@ -506,6 +518,7 @@ function convThroughPositions(
   bias: GPUBuffer | null,
   out: Target,
   N: number,
+  act: Activation = 'none',
 ): void {
   const e = engine();
   const POS = positions(v),
@@ -545,7 +558,7 @@ function convThroughPositions(
     });
     const vector = out.split === 1 && out.W % 4 === 0;
     e.dispatch(
-      scatterSpec(`${v.name}:output`, v.AT, tileRows ? 'tile-major' : 'channel-major', out.split, vector),
+      scatterSpec(`${v.name}:output`, v.AT, tileRows ? 'tile-major' : 'channel-major', out.split, vector, act),
       [prod, bias ?? prod, out.buffer],
       u,
       grid1d(Mo * tiles),
@@ -560,6 +573,7 @@ export function winogradForward(
   bias: GPUBuffer | null,
   out: GPUBuffer,
   g: ConvGeometry,
+  act: Activation = 'none',
 ): void {
   const P = plan(g);
   const U = transformWeights(P, w, g.Cout, false);
@@ -572,6 +586,7 @@ export function winogradForward(
     bias,
     { buffer: out, Mo: g.Cout, grid: [g.OH, g.OW], split: 1, H: g.OH, W: g.OW },
     g.N,
+    act,
   );
   U.release();
 }

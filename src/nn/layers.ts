@@ -15,6 +15,7 @@ import { matmul } from '../tensor/ops/linalg.js';
 import { softmax } from '../tensor/ops/nn-core.js';
 import { flatten, reshape, transpose } from '../tensor/ops/shape-ops.js';
 import type { Tensor } from '../tensor/tensor.js';
+import type { Activation } from '../tensor/ops/cnn.js';
 import { Module, run, type ForwardContext } from './module.js';
 
 function uniform(n: number, bound: number, rng: Random): Float32Array {
@@ -58,12 +59,13 @@ export class Conv2d extends Module {
   }
   forward(x: Tensor, ctx: ForwardContext): Tensor {
     const input = ctx.inputHook ? ctx.inputHook(this.path, this, x) : x;
-    const y = conv2d(input, this.param('weight'), this.hasBias ? this.param('bias') : null, {
-      stride: this.spec.stride,
-      padding: this.spec.padding,
-      groups: this.spec.groups,
-    });
+    const y = this.convolve(input, this.param('weight'), this.hasBias ? this.param('bias') : null);
     return ctx.layerHook ? ctx.layerHook(this.path, this, input, y) : y;
+  }
+  /** This layer's conv with other weights (a folded BatchNorm) and an activation in its store (inference). */
+  convolve(x: Tensor, weight: Tensor, bias: Tensor | null, activation: Activation = 'none'): Tensor {
+    const { stride, padding, groups } = this.spec;
+    return conv2d(x, weight, bias, { stride, padding, groups, activation });
   }
 }
 

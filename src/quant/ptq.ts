@@ -10,14 +10,15 @@
 // (upstream quantization shifts downstream ranges) and then runs integer arithmetic; here calibration
 // runs once on the folded full-precision model and inference is fake-quant simulation in float32.
 import { keep, tidy } from '../tensor/scope.js';
-import { abs, add, div, maximum, mul, sqrt, sub } from '../tensor/ops/elementwise.js';
+import { abs, maximum } from '../tensor/ops/elementwise.js';
 import { max } from '../tensor/ops/reduce-ops.js';
-import { reshape, clone } from '../tensor/ops/shape-ops.js';
+import { clone } from '../tensor/ops/shape-ops.js';
 import { fromArray } from '../tensor/ops/creation.js';
 import { noGrad } from '../autograd/tape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { Conv2d, Linear } from '../nn/layers.js';
 import { ConvUnit, type Classifier } from '../nn/models/modules.js';
+import { foldedConvParams } from '../nn/bn-fold.js';
 import type { ForwardContext } from '../nn/module.js';
 import type { Batch } from '../data/batches.js';
 import { fakeQuant, absMax } from './fakequant.js';
@@ -31,20 +32,8 @@ export function foldBatchNorms(model: Classifier): number {
   let folded = 0;
   for (const [, m] of model.modules()) {
     if (!(m instanceof ConvUnit) || !m.bn) continue;
-    const bn = m.bn,
-      conv = m.conv;
-    const C = conv.spec.out;
-    const [w, b] = noGrad(() =>
-      tidy(() => {
-        const gamma = bn.affine ? bn.param('weight') : fromArray(new Float32Array(C).fill(1));
-        const beta = bn.affine ? bn.param('bias') : fromArray(new Float32Array(C));
-        const k = div(gamma, sqrt(add(bn.buffer('running_var'), bn.eps)));
-        const w2 = mul(conv.param('weight'), reshape(k, [C, 1, 1, 1]));
-        let b2 = sub(beta, mul(k, bn.buffer('running_mean')));
-        if (conv.hasBias) b2 = add(b2, mul(conv.param('bias'), k));
-        return [w2, b2];
-      }),
-    );
+    const conv = m.conv;
+    const [w, b] = foldedConvParams(conv, m.bn);
     conv.setTensor('weight', w);
     conv.ensureBias();
     conv.setTensor('bias', b);

@@ -7,6 +7,9 @@ import type { Tensor } from '../../tensor/tensor.js';
 import { Module, run, type ForwardContext } from '../module.js';
 import { BatchNorm2d, Conv2d, Linear, Sequential } from '../layers.js';
 import type { InputShape } from './architectures.js';
+import { InferenceFold, inferenceFusion } from '../bn-fold.js';
+import { isGradEnabled } from '../../autograd/tape.js';
+import type { Activation } from '../../tensor/ops/cnn.js';
 
 /** conv [+ bn] [+ activation]: the unit BN folding works on. */
 export class ConvUnit extends Module {
@@ -22,8 +25,38 @@ export class ConvUnit extends Module {
   get kind(): string {
     return 'conv_unit';
   }
+  private readonly fold = new InferenceFold();
+
+  /**
+   * Inference as one conv: the eval-mode BatchNorm folded into the weights (kept while they are unchanged)
+   * and a ReLU / ReLU6 applied in the conv's store. Only where nothing looks inside the unit (hooks, BN
+   * statistics, a trace) and no parameter needs a gradient; the activation runs on its own when the input
+   * needs one (attacks). Null: take the module-by-module path. ResNet_50 inference b32: see README.
+   */
+  private inferencePass(x: Tensor, ctx: ForwardContext): Tensor | null {
+    if (!inferenceFusion.enabled || ctx.trace || ctx.bnStats || ctx.inputHook || ctx.layerHook) return null;
+    if (this.bn?.training) return null;
+    const params = [...this.conv.namedParameters(), ...(this.bn ? this.bn.namedParameters() : [])];
+    const gradients = isGradEnabled();
+    if (gradients && params.some(([, t]) => t.requiresGrad)) return null;
+    const kind = this.act?.kind;
+    const inStore = (kind === 'relu' || kind === 'relu6') && !(gradients && x.requiresGrad);
+    if (!this.bn && !inStore) return null; // nothing to gain over the plain path
+    const [weight, bias] = this.bn
+      ? this.fold.get(this.conv, this.bn)
+      : [this.conv.param('weight'), this.conv.hasBias ? this.conv.param('bias') : null];
+    const y = this.conv.convolve(x, weight, bias, inStore ? (kind as Activation) : 'none');
+    return this.act && !inStore ? run(this.act, y, ctx) : y;
+  }
+
+  dispose(): void {
+    this.fold.dispose();
+    super.dispose();
+  }
+
   /** Remove the BatchNorm after its statistics were folded into the conv (PTQ). */
   dropBatchNorm(): void {
+    this.fold.dispose();
     if (this.bn) {
       this.bn.dispose();
       this.children.delete('bn');
@@ -31,6 +64,9 @@ export class ConvUnit extends Module {
     }
   }
   forward(x: Tensor, ctx: ForwardContext): Tensor {
+    if (this.bn?.training) this.fold.dispose(); // training writes the weights every step: keep nothing
+    const fused = this.inferencePass(x, ctx);
+    if (fused) return ctx.unitHook ? ctx.unitHook(this.conv.path, fused) : fused;
     let y = run(this.conv, x, ctx);
     // BN + ReLU as one pass forward and backward; a trace (FLOP counting) must see each module on its own
     if (this.bn && this.act?.kind === 'relu' && !ctx.trace) y = this.bn.forwardRelu(y, ctx);

@@ -3,7 +3,9 @@
 import { conv2dForward, type ConvGeometry, type ConvImpl } from '../../kernels/conv.js';
 import { poolForward, type PoolGeometry, type PoolMode } from '../../kernels/pool.js';
 import { upsampleNearest } from '../../kernels/pool.js';
-import { defineOp } from '../../autograd/tape.js';
+import { defineOp, isGradEnabled } from '../../autograd/tape.js';
+import { ACTIVATIONS, type Activation } from '../../kernels/activation.js';
+export type { Activation };
 import { fmt, ShapeError } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { empty, expectFloat } from './alloc.js';
@@ -30,6 +32,9 @@ export interface Conv2dOptions {
   dilation?: Pair;
   groups?: number;
   impl?: ConvImpl;
+  /** applied in the conv's store (inference: one pass instead of two). It has no gradient, so it is refused
+   *  where the output would need one. */
+  activation?: Activation;
 }
 
 export function convGeometry(x: readonly number[], w: readonly number[], o: Conv2dOptions): ConvGeometry {
@@ -71,8 +76,12 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, o:
   const g = convGeometry(x.shape, weight.shape, o);
   if (bias && (bias.rank !== 1 || bias.shape[0] !== g.Cout))
     throw new ShapeError(`conv2d: bias must be [${g.Cout}], got ${fmt(bias.shape)}`);
+  const act = o.activation ?? 'none';
+  if (!ACTIVATIONS.includes(act)) throw new Error(`conv2d: unknown activation '${act}' (${ACTIVATIONS.join(', ')})`);
+  if (act !== 'none' && isGradEnabled() && [x, weight, bias].some((t) => t?.requiresGrad))
+    throw new Error(`conv2d: the fused activation '${act}' has no gradient; apply it as its own op when training`);
   const out = empty([g.N, g.Cout, g.OH, g.OW]);
-  conv2dForward(x.buffer, weight.buffer, bias?.buffer ?? null, out.buffer, g, o.impl ?? 'auto');
+  conv2dForward(x.buffer, weight.buffer, bias?.buffer ?? null, out.buffer, g, o.impl ?? 'auto', act);
   return CONV2D.record(out, bias ? [x, weight, bias] : [x, weight], { g, impl: o.impl ?? 'auto' });
 }
 
