@@ -15,7 +15,9 @@
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 // XS offset of each contraction index k = (ci, kh, kw): one flat k loop instead of three nested ones
 @group(0) @binding(4) var<storage, read> koff: array<u32>;
-@group(0) @binding(5) var<storage, read_write> out: array<{{OUT_T}}>;
+// RESIDUAL: nothing, or binding 5 `RES` (added before the activation; the output then binds at 6)
+{{RESIDUAL}}
+@group(0) @binding({{OUT_BINDING}}) var<storage, read_write> out: array<{{OUT_T}}>;
 {{STORE_FN}}
 @compute @workgroup_size({{WGX}}, {{WGY}}, 1)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>{{SUBGROUP_ARGS}}) {

@@ -8,6 +8,7 @@ import { BatchNorm2d, Conv2d, ReLU, ReLU6 } from '../src/nn/layers.js';
 import { ConvUnit } from '../src/nn/models/modules.js';
 import { inferenceFusion } from '../src/nn/bn-fold.js';
 import { engine } from '../src/device/engine.js';
+import { buildModel } from '../src/nn/models/build.js';
 import { arr, conv2d as refConv } from './ref.js';
 import { expectClose, ready } from './helpers.js';
 
@@ -52,6 +53,42 @@ describe('conv2d with an activation in its store', () => {
         if (act === 'relu6') expect(want.some((v) => v === 6)).toBe(true);
         expectClose(await y.toArray(), want, 1e-4, 1e-4);
       });
+
+  for (const c of cases)
+    it(`${c.name}: a residual added in the store before the ReLU`, async () => {
+      const xs = values(2 * c.C * 9 * 9, 0.37, 3),
+        ws = values((c.Cout * c.C * c.k * c.k) / c.groups, 0.71);
+      const wShape = [c.Cout, c.C / c.groups, c.k, c.k];
+      const ref = refConv(arr(xs, [2, c.C, 9, 9]), arr(ws, wShape), null, {
+        stride: [c.stride, c.stride],
+        padding: [c.pad, c.pad],
+        dilation: [1, 1],
+        groups: c.groups,
+      });
+      const rs = values(ref.data.length, 0.13, 5);
+      const y = q.conv2d(q.fromArray(xs, [2, c.C, 9, 9]), q.fromArray(ws, wShape), null, {
+        stride: c.stride,
+        padding: c.pad,
+        groups: c.groups,
+        impl: c.impl,
+        activation: 'relu',
+        residual: q.fromArray(rs, ref.shape),
+      });
+      expectClose(
+        await y.toArray(),
+        ref.data.map((v, i) => Math.max(v + rs[i], 0)),
+        1e-4,
+        1e-4,
+      );
+    });
+
+  it('refuses a residual of another shape, naming both', () => {
+    const x = q.fromArray(values(2 * 4 * 6 * 6, 0.3), [2, 4, 6, 6]);
+    const w = q.fromArray(values(8 * 4, 0.5), [8, 4, 1, 1]);
+    expect(() => q.conv2d(x, w, null, { residual: q.zeros([2, 8, 6, 5]) })).toThrow(
+      /residual must be the output's shape \[2, 8, 6, 6\], got \[2, 8, 6, 5\]/,
+    );
+  });
 
   it('refuses a fused activation where a gradient is needed, names unknown ones, and runs under noGrad', async () => {
     const x = q.fromArray(values(2 * 4 * 6 * 6, 0.3), [2, 4, 6, 6]);
@@ -117,6 +154,26 @@ describe('conv unit inference as one conv', () => {
       expect(fusedDispatches).toBeLessThanOrEqual(plainDispatches - (act ? 5 : 4));
       m.dispose();
     });
+
+  it('residual blocks (basic, bottleneck, inverted) give the plain output with the sum in the last conv', async () => {
+    for (const name of ['ResNet_8_demo', 'MobileNetV2']) {
+      const m = buildModel(name, { seed: 2 });
+      const x = q.fromArray(values(2 * 3 * 32 * 32, 0.11, 2), [2, 3, 32, 32]);
+      q.tidy(() => void m.forward(x)); // training mode: running statistics away from 0 / 1
+      m.eval();
+      const fused = (await q.noGrad(() => m.forward(x)).toArray()) as Float32Array;
+      inferenceFusion.enabled = false;
+      const plain = (await q.noGrad(() => m.forward(x)).toArray()) as Float32Array;
+      inferenceFusion.enabled = true;
+      expectClose(fused, plain, 1e-5, 1e-4);
+      m.dispose();
+    }
+    expect(
+      engine()
+        .pipelineKeys()
+        .some((k) => k.includes(':res')),
+    ).toBe(true);
+  });
 
   it('follows a change of the running statistics and of the weights (the folded pair is remade)', async () => {
     const m = unit('relu', { C: 8, Cout: 12, k: 3 });

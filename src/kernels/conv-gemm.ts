@@ -53,7 +53,7 @@ const STORE_SCALAR = `fn store(n: u32, g: u32, co: u32, pg: u32, v: vec4<f32>) {
   if (U.hasBias != 0u) { b = bias[ch]; }
   let base = ((n * U.Cout + ch) * OH + oh) * OW;
   for (var j = 0u; j < 4u; j++) {
-    if (ow0 + j < OW) { out[base + ow0 + j] = act(v[j] + b); }
+    if (ow0 + j < OW) { out[base + ow0 + j] = act(v[j] + b{{RES_S}}); }
   }
 }`;
 // ... or one vec4 store when OW is a multiple of 4 (a column group never straddles a row): 3x faster on
@@ -64,11 +64,20 @@ const STORE_VEC4 = `fn store(n: u32, g: u32, co: u32, pg: u32, v: vec4<f32>) {
   let ch = g * M + co;
   var b = 0.0;
   if (U.hasBias != 0u) { b = bias[ch]; }
-  out[(n * U.Cout + ch) * OH * pitch4 + pg] = act4(v + vec4<f32>(b));
+  let at = (n * U.Cout + ch) * OH * pitch4 + pg;
+  out[at] = act4(v + vec4<f32>(b){{RES_V}});
 }`;
 
 // k steps per accumulator assignment (register-tile.ts): 2 and 4 tied on ResNet_50's convs, both ~12% over 1
 const SG_CHAIN = 2;
+
+/** The store function, with the residual's value at the output's index added where there is one. */
+function storeFn(vec4Out: boolean, residual: boolean): string {
+  const res = (e: string) => (residual ? ` + RES[${e}]` : '');
+  return vec4Out
+    ? STORE_VEC4.replace('{{RES_V}}', res('at'))
+    : STORE_SCALAR.replace('{{RES_S}}', res('base + ow0 + j'));
+}
 
 /** The launch's kernel: `fold` spans the columns of all images (small maps, see gemmLaunch). */
 function gemmSpec(
@@ -80,14 +89,16 @@ function gemmSpec(
   sg: boolean,
   act: Activation,
   fold: boolean,
+  residual: boolean,
 ) {
   const TM4 = TM / 4,
     TN4 = TN / 4;
+  const OUT_T = vec4Out ? 'vec4<f32>' : 'f32';
   return {
     key:
       `conv_gemm${sg ? '_sg' : ''}:${TM}x${TN}:${WGX}x${WGY}:${vec4Out ? 'v4' : 's'}` +
-      `${fold ? ':fold' : ''}${actKey(act)}`,
-    inputs: 4,
+      `${fold ? ':fold' : ''}${residual ? ':res' : ''}${actKey(act)}`,
+    inputs: residual ? 5 : 4,
     outputs: 1,
     source: () => {
       const groups: string[] = [],
@@ -134,8 +145,10 @@ function gemmSpec(
         EXIT: sg
           ? '  // no early return: every lane must reach the broadcasts'
           : '  if (pg0 >= total || row4 >= ldM4) { return; }',
-        OUT_T: vec4Out ? 'vec4<f32>' : 'f32',
-        STORE_FN: `${actWgsl(act)}\n${vec4Out ? STORE_VEC4 : STORE_SCALAR}`,
+        OUT_T,
+        STORE_FN: `${actWgsl(act)}\n${storeFn(vec4Out, residual)}`,
+        RESIDUAL: residual ? `@group(0) @binding(5) var<storage, read> RES: array<${OUT_T}>;` : '',
+        OUT_BINDING: residual ? 6 : 5,
         WGX,
         WGY,
         TM4,
@@ -180,7 +193,7 @@ function offsetTable(Cg: number, KH: number, KW: number, chan: number, row: numb
   return buf;
 }
 
-/** One implicit-GEMM conv launch: out[N, groups*Mo, OH, OW] = act(bias + P^T XS). */
+/** One implicit-GEMM conv launch: out[N, groups*Mo, OH, OW] = act(bias + P^T XS [+ residual]). */
 export function gemmLaunch(
   xs: PreparedInput,
   p: { buffer: GPUBuffer; ld: number; Kg: number },
@@ -200,6 +213,7 @@ export function gemmLaunch(
     OW: number;
   },
   act: Activation = 'none',
+  residual: GPUBuffer | null = null,
 ): void {
   const e = engine();
   const pitch4 = roundUp4(o.OW) / 4,
@@ -248,8 +262,8 @@ export function gemmLaunch(
   // a tap (kh, kw) moves dH rows and either dW columns (one plane) or one plane (strided convs)
   const koff = offsetTable(o.Cg, o.KH, o.KW, chan, o.dH * xs.pitch, xs.planes === 1 ? o.dW : plane);
   e.dispatch(
-    gemmSpec(TM, TN, WGX, WGY, o.OW % 4 === 0, sg !== null, act, fold),
-    [p.buffer, xs.buffer, bias ?? p.buffer, koff, out],
+    gemmSpec(TM, TN, WGX, WGY, o.OW % 4 === 0, sg !== null, act, fold, residual !== null),
+    [p.buffer, xs.buffer, bias ?? p.buffer, koff, ...(residual ? [residual] : []), out],
     u,
     [gx, gy, gz],
   );

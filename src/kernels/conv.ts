@@ -162,6 +162,11 @@ export function useGemm(g: ConvGeometry, impl: ConvImpl, outChannelsPerGroup: nu
   return outChannelsPerGroup >= 8;
 }
 
+/** Whether conv2dForward can add a residual in its store: the Winograd and implicit-GEMM paths can. */
+export function storesResidual(g: ConvGeometry, impl: ConvImpl): boolean {
+  return useWinograd(g, impl) || (!useDepthwise(g, impl) && useGemm(g, impl, g.Cout / g.groups));
+}
+
 interface PrepOptions {
   /** copies of the input, one per kernel column (strided convs), or 1 (stride 1: taps shift columns) */
   planes: number;
@@ -342,12 +347,13 @@ function gemmWithWeights(
   out: GPUBuffer,
   o: Parameters<typeof gemmLaunch>[4],
   act: Activation = 'none',
+  residual: GPUBuffer | null = null,
 ): void {
   const e = engine();
   try {
     const p = prepWeight(w, g, mode);
     try {
-      gemmLaunch(xs, p, bias, out, o, act);
+      gemmLaunch(xs, p, bias, out, o, act, residual);
     } finally {
       p.release();
     }
@@ -388,11 +394,14 @@ export function conv2dForward(
   g: ConvGeometry,
   impl: ConvImpl = 'auto',
   act: Activation = 'none',
+  residual: GPUBuffer | null = null,
 ): void {
   const e = engine();
   const M = g.Cout / g.groups;
+  if (residual && !storesResidual(g, impl))
+    throw new Error('conv2dForward: this conv path has no residual in its store (see storesResidual)');
   if (useWinograd(g, impl)) {
-    winogradForward(x, w, bias, out, g, act);
+    winogradForward(x, w, bias, out, g, act, residual);
     return;
   }
   if (useDepthwise(g, impl)) {
@@ -445,6 +454,7 @@ export function conv2dForward(
       OW: g.OW,
     },
     act,
+    residual,
   );
 }
 

@@ -295,15 +295,25 @@ const gatherSpec = (v: Variant, kind: GatherKind, layout: Layout, split: Split, 
   };
 };
 // Output stores: scalar put() per value, or one vec4 per output row when rows are whole vec4s (no split).
-const SCALAR_STORER = `@group(0) @binding(3) var<storage, read_write> Y: array<f32>;
+// With a residual (RES, binding 3; Y moves to 4) its value at the output's index is added before act().
+const SCALAR_STORER = `{{RES}}@group(0) @binding({{Y}}) var<storage, read_write> Y: array<f32>;
 fn put(base: u32, r: u32, c: u32, ph: u32, pw: u32, v: f32) {
   let rr = r * SPLIT + ph; let cc = c * SPLIT + pw;
-  if (rr < U.OH && cc < U.OW) { Y[base + rr * U.OW + cc] = v; }
+  let at = base + rr * U.OW + cc;
+  if (rr < U.OH && cc < U.OW) { Y[at] = act(v{{ADD}}); }
 }`;
-const VECTOR_STORER = `@group(0) @binding(3) var<storage, read_write> Y: array<vec4<f32>>;
+const VECTOR_STORER = `{{RES}}@group(0) @binding({{Y}}) var<storage, read_write> Y: array<vec4<f32>>;
 fn put4(base: u32, r: u32, c: u32, v: vec4<f32>) {
-  if (r < U.OH) { Y[(base + r * U.OW + c) / 4u] = v; }
+  let at = (base + r * U.OW + c) / 4u;
+  if (r < U.OH) { Y[at] = act4(v{{ADD}}); }
 }`;
+function storer(vector: boolean, residual: boolean): string {
+  const t = vector ? 'vec4<f32>' : 'f32';
+  return (vector ? VECTOR_STORER : SCALAR_STORER)
+    .replace('{{RES}}', residual ? `@group(0) @binding(3) var<storage, read> RES: array<${t}>;\n` : '')
+    .replace('{{Y}}', residual ? '4' : '3')
+    .replace('{{ADD}}', residual ? ' + RES[at]' : '');
+}
 const scatterSpec = (
   name: string,
   T: number[][],
@@ -311,24 +321,25 @@ const scatterSpec = (
   split: Split,
   vector = false,
   act: Activation = 'none',
+  residual = false,
 ) => {
   const last = T.length - 1,
     row = (a: number) => T.map((_, b) => `y${a}_${b}`).join(', ');
   const store = vector
     ? (a: number, b: number, e: string) =>
-        `let y${a}_${b} = ${e};${b === last ? ` put4(base, oh0 + ${a}u, ow0, act4(vec4<f32>(${row(a)}) + b));` : ''}`
-    : (a: number, b: number, e: string) => `put(base, oh0 + ${a}u, ow0 + ${b}u, ph, pw, act(${e} + b));`;
+        `let y${a}_${b} = ${e};${b === last ? ` put4(base, oh0 + ${a}u, ow0, vec4<f32>(${row(a)}) + b);` : ''}`
+    : (a: number, b: number, e: string) => `put(base, oh0 + ${a}u, ow0 + ${b}u, ph, pw, ${e} + b);`;
   return spec(
-    `winograd_scatter:${name}:${layout}:s${split}${vector ? ':v' : ''}${actKey(act)}`,
+    `winograd_scatter:${name}:${layout}:s${split}${vector ? ':v' : ''}${residual ? ':res' : ''}${actKey(act)}`,
     SCATTER,
     T,
     (i, j) => `IN[o + ${i * T[0].length + j}u * sXi]`,
     store,
-    2,
+    residual ? 3 : 2,
     {
       ORDER: ORDER[layout],
       SPLIT: split,
-      STORER: `${actWgsl(act)}\n${vector ? VECTOR_STORER : SCALAR_STORER}`,
+      STORER: `${actWgsl(act)}\n${storer(vector, residual)}`,
     },
   );
 };
@@ -519,6 +530,7 @@ function convThroughPositions(
   out: Target,
   N: number,
   act: Activation = 'none',
+  residual: GPUBuffer | null = null,
 ): void {
   const e = engine();
   const POS = positions(v),
@@ -558,8 +570,16 @@ function convThroughPositions(
     });
     const vector = out.split === 1 && out.W % 4 === 0;
     e.dispatch(
-      scatterSpec(`${v.name}:output`, v.AT, tileRows ? 'tile-major' : 'channel-major', out.split, vector, act),
-      [prod, bias ?? prod, out.buffer],
+      scatterSpec(
+        `${v.name}:output`,
+        v.AT,
+        tileRows ? 'tile-major' : 'channel-major',
+        out.split,
+        vector,
+        act,
+        residual !== null,
+      ),
+      residual ? [prod, bias ?? prod, residual, out.buffer] : [prod, bias ?? prod, out.buffer],
       u,
       grid1d(Mo * tiles),
     );
@@ -574,6 +594,7 @@ export function winogradForward(
   out: GPUBuffer,
   g: ConvGeometry,
   act: Activation = 'none',
+  residual: GPUBuffer | null = null,
 ): void {
   const P = plan(g);
   const U = transformWeights(P, w, g.Cout, false);
@@ -587,6 +608,7 @@ export function winogradForward(
     { buffer: out, Mo: g.Cout, grid: [g.OH, g.OW], split: 1, H: g.OH, W: g.OW },
     g.N,
     act,
+    residual,
   );
   U.release();
 }

@@ -62,10 +62,16 @@ export class Conv2d extends Module {
     const y = this.convolve(input, this.param('weight'), this.hasBias ? this.param('bias') : null);
     return ctx.layerHook ? ctx.layerHook(this.path, this, input, y) : y;
   }
-  /** This layer's conv with other weights (a folded BatchNorm) and an activation in its store (inference). */
-  convolve(x: Tensor, weight: Tensor, bias: Tensor | null, activation: Activation = 'none'): Tensor {
+  /** This layer's conv with other weights (a folded BatchNorm), an activation and a residual in its store. */
+  convolve(
+    x: Tensor,
+    weight: Tensor,
+    bias: Tensor | null,
+    activation: Activation = 'none',
+    residual: Tensor | null = null,
+  ): Tensor {
     const { stride, padding, groups } = this.spec;
-    return conv2d(x, weight, bias, { stride, padding, groups, activation });
+    return conv2d(x, weight, bias, { stride, padding, groups, activation, residual: residual ?? undefined });
   }
 }
 

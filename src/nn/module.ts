@@ -163,9 +163,14 @@ export abstract class Module {
     return this.parameters().reduce((s, t) => s + t.size, 0);
   }
 
+  /** Free the parameters and buffers of the whole tree, and what any module of it keeps besides them. */
   dispose(): void {
     for (const [, t] of [...this.namedParameters(), ...this.namedBuffers()]) t.dispose();
+    for (const [, m] of this.modules()) m.releaseKept();
   }
+
+  /** Tensors a module keeps besides its parameters and buffers (a conv unit's folded weights). */
+  protected releaseKept(): void {}
 }
 
 export function isTensor(v: unknown): v is Tensor {

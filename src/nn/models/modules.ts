@@ -28,30 +28,58 @@ export class ConvUnit extends Module {
   private readonly fold = new InferenceFold();
 
   /**
-   * Inference as one conv: the eval-mode BatchNorm folded into the weights (kept while they are unchanged)
-   * and a ReLU / ReLU6 applied in the conv's store. Only where nothing looks inside the unit (hooks, BN
-   * statistics, a trace) and no parameter needs a gradient; the activation runs on its own when the input
-   * needs one (attacks). Null: take the module-by-module path. ResNet_50 inference b32: see README.
+   * Inference as one conv: the eval-mode BatchNorm folded into the weights (kept while they are unchanged),
+   * a ReLU / ReLU6 and a residual block's sum applied in the conv's store. Only where nothing looks inside
+   * the unit (hooks, BN statistics, a trace) and no parameter needs a gradient; where the input needs one
+   * (attacks) the activation runs on its own and the sum is not fused. Null: the module-by-module path.
    */
   private inferencePass(x: Tensor, ctx: ForwardContext): Tensor | null {
+    const plan = this.fusion(x, ctx, this.act, false);
+    return plan ? this.fusedConv(x, ctx, this.act, null, plan.inStore) : null;
+  }
+
+  /** Whether `post(this(x) + residual)` can run as one conv (a residual block's last unit, see Residual). */
+  fusesResidual(x: Tensor, ctx: ForwardContext, post: Module | null): boolean {
+    return !this.act && this.fusion(x, ctx, post, true) !== null;
+  }
+
+  /** post(this(x) + residual) as one conv; only after fusesResidual said yes for the block's input. */
+  withResidual(x: Tensor, residual: Tensor, post: Module | null, ctx: ForwardContext): Tensor {
+    const plan = this.fusion(x, ctx, post, true);
+    if (!plan) throw new Error(`${this.path}: the residual sum cannot be fused here (check fusesResidual first)`);
+    return this.fusedConv(x, ctx, post, residual, plan.inStore);
+  }
+
+  private fusion(x: Tensor, ctx: ForwardContext, act: Module | null, residual: boolean): { inStore: boolean } | null {
     if (!inferenceFusion.enabled || ctx.trace || ctx.bnStats || ctx.inputHook || ctx.layerHook) return null;
     if (this.bn?.training) return null;
     const params = [...this.conv.namedParameters(), ...(this.bn ? this.bn.namedParameters() : [])];
     const gradients = isGradEnabled();
     if (gradients && params.some(([, t]) => t.requiresGrad)) return null;
-    const kind = this.act?.kind;
-    const inStore = (kind === 'relu' || kind === 'relu6') && !(gradients && x.requiresGrad);
-    if (!this.bn && !inStore) return null; // nothing to gain over the plain path
+    const inputGradient = gradients && x.requiresGrad;
+    if (residual && inputGradient) return null; // the sum would ride in a store without a gradient
+    const kind = act?.kind;
+    const inStore = (kind === 'relu' || kind === 'relu6') && !inputGradient;
+    if (!this.bn && !inStore && !residual) return null; // nothing to gain over the plain path
+    return { inStore };
+  }
+
+  private fusedConv(
+    x: Tensor,
+    ctx: ForwardContext,
+    act: Module | null,
+    residual: Tensor | null,
+    inStore: boolean,
+  ): Tensor {
     const [weight, bias] = this.bn
       ? this.fold.get(this.conv, this.bn)
       : [this.conv.param('weight'), this.conv.hasBias ? this.conv.param('bias') : null];
-    const y = this.conv.convolve(x, weight, bias, inStore ? (kind as Activation) : 'none');
-    return this.act && !inStore ? run(this.act, y, ctx) : y;
+    const y = this.conv.convolve(x, weight, bias, inStore ? (act?.kind as Activation) : 'none', residual);
+    return act && !inStore ? run(act, y, ctx) : y;
   }
 
-  dispose(): void {
+  protected releaseKept(): void {
     this.fold.dispose();
-    super.dispose();
   }
 
   /** Remove the BatchNorm after its statistics were folded into the conv (PTQ). */
@@ -96,7 +124,12 @@ export class Residual extends Module {
   }
   /** the seed's name of the add (ml{S}_blk{b}_add0), where its quantizer sits */
   joinName = '';
+  private inferencePass(x: Tensor, ctx: ForwardContext): Tensor | null {
+    return residualInference(this, x, ctx);
+  }
   forward(x: Tensor, ctx: ForwardContext): Tensor {
+    const fused = this.inferencePass(x, ctx);
+    if (fused) return fused;
     const y = run(this.body, x, ctx);
     const other = this.shortcut ? run(this.shortcut, x, ctx) : this.identity ? x : null;
     if (!other) return this.post ? run(this.post, y, ctx) : y;
@@ -106,6 +139,18 @@ export class Residual extends Module {
     if (ctx.joinHook) sum = ctx.joinHook(this.joinName, 'add', sum, [y, other]);
     return this.post ? run(this.post, sum, ctx) : sum;
   }
+}
+
+/** Inference: the sum (and post activation) in the store of the body's last conv unit, where it can run. */
+function residualInference(block: Residual, x: Tensor, ctx: ForwardContext): Tensor | null {
+  if (ctx.joinHook || ctx.unitHook || ctx.trace || (!block.shortcut && !block.identity)) return null;
+  const n = block.body.length;
+  const last = n ? block.body.at(n - 1) : null;
+  if (!(last instanceof ConvUnit) || !last.fusesResidual(x, ctx, block.post)) return null;
+  const other = block.shortcut ? run(block.shortcut, x, ctx) : x;
+  let y = x;
+  for (let i = 0; i < n - 1; i++) y = run(block.body.at(i), y, ctx);
+  return last.withResidual(y, other, block.post, ctx);
 }
 
 /** Parallel branches joined by channel concat. */

@@ -1,6 +1,6 @@
 // CNN ops: conv2d, batch_norm2d, pooling, nearest upsampling, dropout (PyTorch semantics), each declared with
 // its gradient rule.
-import { conv2dForward, type ConvGeometry, type ConvImpl } from '../../kernels/conv.js';
+import { conv2dForward, storesResidual, type ConvGeometry, type ConvImpl } from '../../kernels/conv.js';
 import { poolForward, type PoolGeometry, type PoolMode } from '../../kernels/pool.js';
 import { upsampleNearest } from '../../kernels/pool.js';
 import { defineOp, isGradEnabled } from '../../autograd/tape.js';
@@ -9,7 +9,7 @@ export type { Activation };
 import { fmt, ShapeError } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { empty, expectFloat } from './alloc.js';
-import { ewRaw, mul, neg, relu, rsqrt, scaleShift } from './elementwise.js';
+import { add, ewRaw, mul, neg, relu, relu6, rsqrt, scaleShift } from './elementwise.js';
 import { reshape, slice } from './shape-ops.js';
 import { full } from './creation.js';
 import { reduceRaw } from './reduce-raw.js';
@@ -35,6 +35,8 @@ export interface Conv2dOptions {
   /** applied in the conv's store (inference: one pass instead of two). It has no gradient, so it is refused
    *  where the output would need one. */
   activation?: Activation;
+  /** added to the output before the activation (a residual block's shortcut, inference only, like activation) */
+  residual?: Tensor;
 }
 
 export function convGeometry(x: readonly number[], w: readonly number[], o: Conv2dOptions): ConvGeometry {
@@ -76,12 +78,26 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, o:
   const g = convGeometry(x.shape, weight.shape, o);
   if (bias && (bias.rank !== 1 || bias.shape[0] !== g.Cout))
     throw new ShapeError(`conv2d: bias must be [${g.Cout}], got ${fmt(bias.shape)}`);
-  const act = o.activation ?? 'none';
+  const act = o.activation ?? 'none',
+    res = o.residual ?? null,
+    impl = o.impl ?? 'auto';
   if (!ACTIVATIONS.includes(act)) throw new Error(`conv2d: unknown activation '${act}' (${ACTIVATIONS.join(', ')})`);
-  if (act !== 'none' && isGradEnabled() && [x, weight, bias].some((t) => t?.requiresGrad))
-    throw new Error(`conv2d: the fused activation '${act}' has no gradient; apply it as its own op when training`);
-  const out = empty([g.N, g.Cout, g.OH, g.OW]);
-  conv2dForward(x.buffer, weight.buffer, bias?.buffer ?? null, out.buffer, g, o.impl ?? 'auto', act);
+  const fused = act !== 'none' ? `activation '${act}'` : res ? 'residual' : null;
+  if (fused && isGradEnabled() && [x, weight, bias, res].some((t) => t?.requiresGrad))
+    throw new Error(`conv2d: the fused ${fused} has no gradient; apply it as its own op when training`);
+  const outShape = [g.N, g.Cout, g.OH, g.OW];
+  if (res) {
+    expectFloat('conv2d', res);
+    if (res.shape.join() !== outShape.join())
+      throw new ShapeError(`conv2d: residual must be the output's shape ${fmt(outShape)}, got ${fmt(res.shape)}`);
+    if (!storesResidual(g, impl)) {
+      // paths without a residual in their store (depthwise, direct): the sum and activation as their own ops
+      const sum = add(conv2d(x, weight, bias, { ...o, activation: 'none', residual: undefined }), res);
+      return act === 'relu' ? relu(sum) : act === 'relu6' ? relu6(sum) : sum;
+    }
+  }
+  const out = empty(outShape);
+  conv2dForward(x.buffer, weight.buffer, bias?.buffer ?? null, out.buffer, g, impl, act, res?.buffer ?? null);
   return CONV2D.record(out, bias ? [x, weight, bias] : [x, weight], { g, impl: o.impl ?? 'auto' });
 }
 
