@@ -16,6 +16,19 @@ afterEach(() => {
   kernelVariants.subgroups = true;
 });
 
+/** Deterministic input [N, Cin, H, H] and 1x1 weights [Cout, Cin, 1, 1] for the pointwise-conv cases. */
+function pointwiseOperands(N: number, Cin: number, Cout: number, H: number): { x: q.Tensor; w: q.Tensor } {
+  const x = q.fromArray(
+    Array.from({ length: N * Cin * H * H }, (_, i) => Math.sin(i * 0.37)),
+    [N, Cin, H, H],
+  );
+  const w = q.fromArray(
+    Array.from({ length: Cout * Cin }, (_, i) => Math.cos(i * 0.53)),
+    [Cout, Cin, 1, 1],
+  );
+  return { x, w };
+}
+
 describe('kernel variants by adapter', () => {
   it('auto picks the CPU variants on a software adapter (lavapipe, SwiftShader), the GPU ones otherwise', () => {
     if (/llvmpipe|swiftshader/i.test(engine().adapterInfo)) expect(engine().cpuAdapter).toBe(true);
@@ -176,14 +189,7 @@ describe('kernel variants by adapter', () => {
       [9, 24, 520, 2, 1],
       [4, 36, 260, 8, 2],
     ]) {
-      const x = q.fromArray(
-        Array.from({ length: N * Cin * H * H }, (_, i) => Math.sin(i * 0.37)),
-        [N, Cin, H, H],
-      );
-      const w = q.fromArray(
-        Array.from({ length: Cout * Cin }, (_, i) => Math.cos(i * 0.53)),
-        [Cout, Cin, 1, 1],
-      );
+      const { x, w } = pointwiseOperands(N, Cin, Cout, H);
       x.requiresGrad = true;
       const run = async () => {
         const y = q.conv2d(x, w, null, { stride, impl: 'gemm' });
@@ -208,14 +214,7 @@ describe('kernel variants by adapter', () => {
       [2, 130, 128, 5],
       [3, 96, 136, 4],
     ]) {
-      const x = q.fromArray(
-        Array.from({ length: N * Cin * H * H }, (_, i) => Math.sin(i * 0.37)),
-        [N, Cin, H, H],
-      );
-      const w = q.fromArray(
-        Array.from({ length: Cout * Cin }, (_, i) => Math.cos(i * 0.53)),
-        [Cout, Cin, 1, 1],
-      );
+      const { x, w } = pointwiseOperands(N, Cin, Cout, H);
       w.requiresGrad = true;
       const run = async () => {
         const [gw] = q.grad(q.sum(q.mul(q.conv2d(x, w, null, { impl: 'gemm' }), 1.5)), [w]);
