@@ -1,4 +1,5 @@
-// Input gradient of a depthwise convolution, one invocation per input row (n, c, ih), no atomics: each
+// Input gradient of a strided depthwise convolution (stride 1 takes the forward window kernel with the flipped
+// filter, src/kernels/conv-depthwise.ts), one invocation per input row (n, c, ih), no atomics: each
 // dX element gathers the dY elements whose windows hold it, dx[ih, iw] = sum over taps (kh, kw) with
 // ih = oh SH + kh DH - PH and iw = ow SW + kw DW - PW of dy[oh, ow] w[kh, kw]. The rows each kh reaches are
 // found once per invocation; the geometry is compiled in, so the stride tests are constant masks and shifts.

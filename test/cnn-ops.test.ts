@@ -190,44 +190,62 @@ describe('batch_norm', () => {
     },
   );
 
-  it('with a fused ReLU (training fused op, differentiable-statistics path, eval): forward and gradients', async () => {
-    const shape = [3, 2, 4, 4],
-      C = 2;
-    const x = data(size(shape)),
-      gamma = [1.5, -0.7],
-      beta = [0.2, -0.1];
-    const ref = (rx: ArrayLike<number>, rg: ArrayLike<number>, rb: ArrayLike<number>) =>
-      refBatchNorm(Array.from(rx), shape, Array.from(rg), Array.from(rb), 1e-5).out.map((v) => Math.max(v, 0));
-    for (const statsGrad of [true, false]) {
-      const out = q.batchNorm(q.fromArray(x, shape), null, null, q.fromArray(gamma), q.fromArray(beta), {
-        training: true,
-        statsGrad,
-        relu: true,
+  // ReLU6's upper kink needs outputs above 6: a larger gamma there; planes of 16 (vec4 kernels) and 9 (scalar)
+  const fusedCases = [
+    { act: 'relu', shape: [3, 2, 4, 4], gamma: [1.5, -0.7] },
+    { act: 'relu6', shape: [3, 2, 4, 4], gamma: [4.5, -0.7] },
+    { act: 'relu6', shape: [3, 2, 3, 3], gamma: [4.5, 3.1] },
+  ] as const;
+  for (const { act, shape, gamma } of fusedCases) {
+    it(`with a fused ${act} (training fused op, differentiable-statistics path, eval), planes of ${shape[2] * shape[3]}: forward and gradients`, async () => {
+      const C = shape[1],
+        plane = shape[2] * shape[3];
+      const x = data(size(shape)),
+        beta = [0.2, -0.1];
+      const f = (v: number) => (act === 'relu' ? Math.max(v, 0) : Math.min(Math.max(v, 0), 6));
+      const opts = act === 'relu' ? { relu: true } : { relu6: true };
+      const ref = (rx: ArrayLike<number>, rg: ArrayLike<number>, rb: ArrayLike<number>) =>
+        refBatchNorm(Array.from(rx), [...shape], Array.from(rg), Array.from(rb), 1e-5).out.map(f);
+      const expected = ref(x, gamma, beta);
+      if (act === 'relu6') expect(expected.some((v) => v === 6)).toBe(true); // the upper clamp is reached
+      for (const statsGrad of [true, false]) {
+        const out = q.batchNorm(q.fromArray(x, [...shape]), null, null, q.fromArray([...gamma]), q.fromArray(beta), {
+          training: true,
+          statsGrad,
+          ...opts,
+        }).out;
+        expectClose(await out.toArray(), expected, 1e-4, 1e-3);
+        const r = await q.gradcheck(
+          ([tx, tg, tb]) => q.batchNorm(tx, null, null, tg, tb, { training: true, statsGrad, ...opts }).out,
+          [
+            { data: x, shape: [...shape] },
+            { data: [...gamma], shape: [C] },
+            { data: beta, shape: [C] },
+          ],
+          { reference: ([rx, rg, rb]) => ref(rx, rg, rb), rtol: 3e-3, atol: 3e-3 },
+        );
+        expect(r.ok, `statsGrad ${statsGrad}: ${r.worst}`).toBe(true);
+      }
+      const ev = q.batchNorm(q.fromArray(x, [...shape]), q.fromArray([0.1, -0.2]), q.fromArray([1, 2]), null, null, {
+        training: false,
+        ...opts,
       }).out;
-      expectClose(await out.toArray(), ref(x, gamma, beta), 1e-4, 1e-3);
-      const r = await q.gradcheck(
-        ([tx, tg, tb]) => q.batchNorm(tx, null, null, tg, tb, { training: true, statsGrad, relu: true }).out,
-        [
-          { data: x, shape },
-          { data: gamma, shape: [C] },
-          { data: beta, shape: [C] },
-        ],
-        { reference: ([rx, rg, rb]) => ref(rx, rg, rb), rtol: 3e-3, atol: 3e-3 },
+      expectClose(
+        await ev.toArray(),
+        x.map((v, i) => {
+          const c = Math.floor(i / plane) % 2;
+          return f((v - [0.1, -0.2][c]) / Math.sqrt([1, 2][c] + 1e-5));
+        }),
+        1e-5,
+        1e-4,
       );
-      expect(r.ok, `statsGrad ${statsGrad}: ${r.worst}`).toBe(true);
-    }
-    const ev = q.batchNorm(q.fromArray(x, shape), q.fromArray([0.1, -0.2]), q.fromArray([1, 2]), null, null, {
-      training: false,
-      relu: true,
-    }).out;
-    expectClose(
-      await ev.toArray(),
-      x.map((v, i) => {
-        const c = Math.floor(i / 16) % 2;
-        return Math.max(0, (v - [0.1, -0.2][c]) / Math.sqrt([1, 2][c] + 1e-5));
-      }),
-      1e-5,
-      1e-4,
+    });
+  }
+
+  it('relu and relu6 together are refused', () => {
+    const x = q.fromArray(data(32), [2, 2, 2, 4]);
+    expect(() => q.batchNorm(x, null, null, null, null, { training: true, relu: true, relu6: true })).toThrow(
+      'relu and relu6 are both set',
     );
   });
 

@@ -36,16 +36,21 @@ const vars = (v4: boolean) => ({
   HSUM: v4 ? 'v.x + v.y + v.z + v.w' : 'v',
   WIDTH: v4 ? '4.0' : '1.0',
 });
-/** Binding `out` after G, X and a third input, optionally preceded by the forward output Y for a ReLU mask;
- *  GRAD reads the (masked) upstream gradient at index `k`. */
-function maskVars(v4: boolean, relu: boolean, out: string, k: string) {
+/** The activation a fused BatchNorm applies to its output (and whose mask its backward applies to G). */
+export type BnActivation = 'none' | 'relu' | 'relu6';
+/** Binding `out` after G, X and a third input, optionally preceded by the forward output Y for an activation's
+ *  mask; GRAD reads the (masked) upstream gradient at index `k`: ReLU passes it where Y > 0, ReLU6 where
+ *  0 < Y < 6 (PyTorch's relu6 backward, strict at both ends, read from the clamped output). */
+function maskVars(v4: boolean, act: BnActivation, out: string, k: string) {
   const elem = v4 ? 'vec4<f32>' : 'f32';
+  const pass = act === 'relu6' ? `(Y[${k}] > ${elem}(0.0)) & (Y[${k}] < ${elem}(6.0))` : `Y[${k}] > ${elem}(0.0)`;
   return {
-    TAIL: relu
-      ? `@group(0) @binding(4) var<storage, read> Y: array<${elem}>;\n@group(0) @binding(5) var<storage, ` +
-        `read_write> ${out};`
-      : `@group(0) @binding(4) var<storage, read_write> ${out};`,
-    GRAD: relu ? `select(${elem}(0.0), G[${k}], Y[${k}] > ${elem}(0.0))` : `G[${k}]`,
+    TAIL:
+      act !== 'none'
+        ? `@group(0) @binding(4) var<storage, read> Y: array<${elem}>;\n@group(0) @binding(5) var<storage, ` +
+          `read_write> ${out};`
+        : `@group(0) @binding(4) var<storage, read_write> ${out};`,
+    GRAD: act !== 'none' ? `select(${elem}(0.0), G[${k}], ${pass})` : `G[${k}]`,
   };
 }
 /** Per-plane runs for elementwise channel kernels: ELEMs per invocation and invocations per plane. */
@@ -176,13 +181,18 @@ export function channelAffine(
   C: number,
   P: number,
   offsets: [number, number, number] = [0, 0, 0],
-  relu = false,
+  activation: BnActivation = 'none',
 ): void {
   const v4 = P % 4 === 0;
   const elem = v4 ? 'vec4<f32>' : 'f32';
-  const act = relu ? `max((X[i] - m) * s + b, ${elem}(0.0))` : '(X[i] - m) * s + b';
+  const affine = '(X[i] - m) * s + b';
+  const act = {
+    none: affine,
+    relu: `max(${affine}, ${elem}(0.0))`,
+    relu6: `clamp(${affine}, ${elem}(0.0), ${elem}(6.0))`,
+  }[activation];
   const spec = {
-    key: `channel_affine:${v4 ? 'v4' : 's'}:${relu ? 'relu' : 'id'}`,
+    key: `channel_affine:${v4 ? 'v4' : 's'}:${activation === 'none' ? 'id' : activation}`,
     inputs: 4,
     outputs: 1,
     source: () => CHANNEL_AFFINE.wgsl({ ...vars(v4), ACT: act }),
@@ -205,7 +215,8 @@ export function channelAffine(
   );
 }
 
-/** out [2, C] = (sum g (x - m[c]), sum g) per channel; g masked by y > 0 when a ReLU followed (reluOut). */
+/** out [2, C] = (sum g (x - m[c]), sum g) per channel; g masked by the activation that followed (its output
+ *  actOut: y > 0 for a ReLU, 0 < y < 6 for a ReLU6). */
 export function channelAffineGrad(
   g: GPUBuffer,
   x: GPUBuffer,
@@ -214,28 +225,29 @@ export function channelAffineGrad(
   N: number,
   C: number,
   P: number,
-  reluOut: GPUBuffer | null = null,
+  actOut: GPUBuffer | null = null,
+  act: BnActivation = 'relu',
 ): void {
   checkChannels(C);
   const v4 = P % 4 === 0;
-  const relu = !!reluOut;
+  const mask: BnActivation = actOut ? act : 'none';
   const spec = {
-    key: `channel_affine_grad:${v4 ? 'v4' : 's'}:${relu ? 'relu' : 'id'}`,
-    inputs: relu ? 4 : 3,
+    key: `channel_affine_grad:${v4 ? 'v4' : 's'}:${mask === 'none' ? 'id' : mask}`,
+    inputs: actOut ? 4 : 3,
     outputs: 1,
-    source: () => CHANNEL_AFFINE_GRAD.wgsl({ ...vars(v4), ...maskVars(v4, relu, 'OUT: array<f32>', 'k') }),
+    source: () => CHANNEL_AFFINE_GRAD.wgsl({ ...vars(v4), ...maskVars(v4, mask, 'OUT: array<f32>', 'k') }),
   };
   engine().dispatch(
     spec,
-    relu ? [g, x, m, reluOut, out] : [g, x, m, out],
+    actOut ? [g, x, m, actOut, out] : [g, x, m, out],
     CHANNEL_AFFINE_GRAD.pack({ N, C, P: v4 ? P / 4 : P }),
     [C, 1, 1],
   );
 }
 
 /**
- * dx = g * A[c] + (x - m[c]) * B[c] + D[c], params [4, C] = (m, A, B, D); g masked by y > 0 when a ReLU followed
- * (reluOut).
+ * dx = g * A[c] + (x - m[c]) * B[c] + D[c], params [4, C] = (m, A, B, D); g masked by the activation that
+ * followed (its output actOut, as in channelAffineGrad).
  */
 export function bnBackward(
   g: GPUBuffer,
@@ -245,21 +257,22 @@ export function bnBackward(
   N: number,
   C: number,
   P: number,
-  reluOut: GPUBuffer | null = null,
+  actOut: GPUBuffer | null = null,
+  act: BnActivation = 'relu',
 ): void {
   const v4 = P % 4 === 0;
-  const relu = !!reluOut;
+  const mask: BnActivation = actOut ? act : 'none';
   const spec = {
-    key: `bn_backward:${v4 ? 'v4' : 's'}:${relu ? 'relu' : 'id'}`,
-    inputs: relu ? 4 : 3,
+    key: `bn_backward:${v4 ? 'v4' : 's'}:${mask === 'none' ? 'id' : mask}`,
+    inputs: actOut ? 4 : 3,
     outputs: 1,
     source: () =>
-      BN_BACKWARD.wgsl({ ...vars(v4), ...maskVars(v4, relu, `DX: array<${v4 ? 'vec4<f32>' : 'f32'}>`, 'i') }),
+      BN_BACKWARD.wgsl({ ...vars(v4), ...maskVars(v4, mask, `DX: array<${v4 ? 'vec4<f32>' : 'f32'}>`, 'i') }),
   };
   const r = runs(N, C, v4 ? P / 4 : P);
   engine().dispatch(
     spec,
-    relu ? [g, x, params, reluOut, dx] : [g, x, params, dx],
+    actOut ? [g, x, params, actOut, dx] : [g, x, params, dx],
     BN_BACKWARD.pack({ n: r.invocations, C, P: v4 ? P / 4 : P, per: r.per, chunks: r.chunks }),
     grid1d(r.invocations),
   );

@@ -10,7 +10,7 @@ import { gemmLaunch, type PreparedInput } from './conv-gemm.js';
 import { grid1d } from './launch.js';
 import { derived } from './derived.js';
 import { actKey, actWgsl, type Activation } from './activation.js';
-import { depthwiseForward, depthwiseInputGrad, isDepthwise } from './conv-depthwise.js';
+import { depthwiseForward, depthwiseInputGrad, depthwiseWeightGrad, isDepthwise } from './conv-depthwise.js';
 import { winogradApplies, winogradPays, winogradForward, winogradInputGrad, winogradWeightGrad } from './winograd.js';
 
 export interface ConvGeometry {
@@ -601,6 +601,10 @@ export function conv2dWeightGrad(
     Cg = g.Cin / g.groups;
   if (useWinograd(g, impl)) {
     winogradWeightGrad(dy, x, dw, g);
+    return;
+  }
+  if (useDepthwise(g, impl)) {
+    depthwiseWeightGrad(dy, x, dw, g);
     return;
   }
   if (!useGemm(g, impl, M)) {

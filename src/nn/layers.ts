@@ -121,15 +121,17 @@ export class BatchNorm2d extends Module {
     return 'bn';
   }
   forward(x: Tensor, ctx: ForwardContext): Tensor {
-    return this.normalize(x, ctx, false);
+    return this.normalize(x, ctx, null);
   }
 
-  /** BatchNorm then ReLU, fused into one pass where the fused training op runs (a conv unit's bn + act). */
-  forwardRelu(x: Tensor, ctx: ForwardContext): Tensor {
-    return this.normalize(x, ctx, true);
+  /** BatchNorm then ReLU or ReLU6, fused into one pass where the fused training op runs (a conv unit's
+   *  bn + act). */
+  forwardActivated(x: Tensor, ctx: ForwardContext, act: 'relu' | 'relu6'): Tensor {
+    return this.normalize(x, ctx, act);
   }
 
-  private normalize(x: Tensor, ctx: ForwardContext, fuseRelu: boolean): Tensor {
+  private normalize(x: Tensor, ctx: ForwardContext, act: 'relu' | 'relu6' | null): Tensor {
+    const fused = { relu: act === 'relu', relu6: act === 'relu6' };
     const rm = this.buffer('running_mean'),
       rv = this.buffer('running_var');
     const w = this.affine ? this.param('weight') : null,
@@ -144,14 +146,14 @@ export class BatchNorm2d extends Module {
         runningMean: rm,
         runningVar: rv,
       });
-      return batchNorm(x, rm, rv, w, b, { training: false, eps: this.eps, relu: fuseRelu }).out;
+      return batchNorm(x, rm, rv, w, b, { training: false, eps: this.eps, ...fused }).out;
     }
     const r = batchNorm(x, rm, rv, w, b, {
       training: this.training,
       momentum: this.momentum,
       eps: this.eps,
       statsGrad: !!ctx.bnStats,
-      relu: fuseRelu,
+      ...fused,
     });
     if (ctx.bnStats && r.batchMean && r.batchVar)
       ctx.bnStats.push({ name: this.path, mean: r.batchMean, variance: r.batchVar, runningMean: rm, runningVar: rv });

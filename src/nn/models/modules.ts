@@ -96,8 +96,9 @@ export class ConvUnit extends Module {
     const fused = this.inferencePass(x, ctx);
     if (fused) return ctx.unitHook ? ctx.unitHook(this.conv.path, fused) : fused;
     let y = run(this.conv, x, ctx);
-    // BN + ReLU as one pass forward and backward; a trace (FLOP counting) must see each module on its own
-    if (this.bn && this.act?.kind === 'relu' && !ctx.trace) y = this.bn.forwardRelu(y, ctx);
+    // BN + ReLU (or ReLU6) as one pass forward and backward; a trace (FLOP counting) must see each module
+    const kind = this.act?.kind;
+    if (this.bn && (kind === 'relu' || kind === 'relu6') && !ctx.trace) y = this.bn.forwardActivated(y, ctx, kind);
     else {
       if (this.bn) y = run(this.bn, y, ctx);
       if (this.act) y = run(this.act, y, ctx);

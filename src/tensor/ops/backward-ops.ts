@@ -6,7 +6,7 @@ import { empty } from './alloc.js';
 import { gatherBackwardMiddle } from '../../kernels/copy.js';
 import { conv2dInputGrad, conv2dWeightGrad, type ConvGeometry, type ConvImpl } from '../../kernels/conv.js';
 import { poolBackward, upsampleNearest, type PoolGeometry } from '../../kernels/pool.js';
-import { bnBackward, bnTrainBackwardParams, channelAffineGrad } from '../../kernels/batchnorm.js';
+import { bnBackward, bnTrainBackwardParams, channelAffineGrad, type BnActivation } from '../../kernels/batchnorm.js';
 
 export type { ConvGeometry, ConvImpl, PoolGeometry };
 
@@ -45,9 +45,10 @@ export function channelAffineSums(
   C: number,
   P: number,
   mask: Tensor | null = null,
+  maskKind: BnActivation = 'relu',
 ): Tensor {
   const sums = empty([2, C]);
-  channelAffineGrad(g.buffer, x.buffer, m.buffer, sums.buffer, N, C, P, mask ? mask.buffer : null);
+  channelAffineGrad(g.buffer, x.buffer, m.buffer, sums.buffer, N, C, P, mask ? mask.buffer : null, maskKind);
   return sums;
 }
 
@@ -59,9 +60,10 @@ export function batchNormTrainGradients(
   dims: { N: number; C: number; P: number },
   mask: Tensor | null,
   needDx: boolean,
+  maskKind: BnActivation = 'relu',
 ): { dx: Tensor | null; dw: Tensor; db: Tensor } {
   const { N, C, P } = dims;
-  const sums = channelAffineSums(g, x, stats, N, C, P, mask);
+  const sums = channelAffineSums(g, x, stats, N, C, P, mask, maskKind);
   const params = empty([4, C]),
     dw = empty([C]),
     db = empty([C]);
@@ -69,7 +71,7 @@ export function batchNormTrainGradients(
   let dx: Tensor | null = null;
   if (needDx) {
     dx = empty(x.shape);
-    bnBackward(g.buffer, x.buffer, params.buffer, dx.buffer, N, C, P, mask ? mask.buffer : null);
+    bnBackward(g.buffer, x.buffer, params.buffer, dx.buffer, N, C, P, mask ? mask.buffer : null, maskKind);
   }
   return { dx, dw, db };
 }

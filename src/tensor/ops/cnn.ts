@@ -21,7 +21,7 @@ import {
   poolGradient,
   upsampleGradient,
 } from './backward-ops.js';
-import { bnStats, channelAffine as channelAffineKernel } from '../../kernels/batchnorm.js';
+import { bnStats, channelAffine as channelAffineKernel, type BnActivation } from '../../kernels/batchnorm.js';
 
 export type Pair = number | [number, number];
 const pair = (v: Pair): [number, number] => (typeof v === 'number' ? [v, v] : v);
@@ -110,6 +110,8 @@ export interface BatchNormOptions {
   statsGrad?: boolean;
   /** apply a ReLU to the output (fused into the normalisation pass in the fused training op) */
   relu?: boolean;
+  /** apply a ReLU6 to the output instead, fused the same way (MobileNetV2's units) */
+  relu6?: boolean;
 }
 export interface BatchNormResult {
   out: Tensor;
@@ -154,14 +156,15 @@ interface BatchNormSaved extends Planes {
   stats: Tensor;
   hasWeight: boolean;
   hasBias: boolean;
-  relu: boolean;
+  act: BnActivation;
 }
 // dx = w rstd (g - mean(g) - xhat mean(g xhat)) with xhat = (x - m) rstd: one reduction, one per-channel step,
-// one pass over x and g (g masked by out > 0 inside both when a ReLU was fused)
+// one pass over x and g (g masked by the fused activation's output inside both: out > 0, or 0 < out < 6)
 const BATCH_NORM = defineOp<BatchNormSaved>(
   'batch_norm',
-  (g, { N, C, P, stats, hasWeight, hasBias, relu }, [x], out) => {
-    const { dx, dw, db } = batchNormTrainGradients(g, x, stats, { N, C, P }, relu ? out : null, x.requiresGrad);
+  (g, { N, C, P, stats, hasWeight, hasBias, act }, [x], out) => {
+    const mask = act === 'none' ? null : out;
+    const { dx, dw, db } = batchNormTrainGradients(g, x, stats, { N, C, P }, mask, x.requiresGrad, act);
     return [dx, ...(hasWeight ? [dw] : []), ...(hasBias ? [db] : [])];
   },
 );
@@ -222,7 +225,7 @@ function batchNormTrain(
   runningVar: Tensor | null,
   momentum: number,
   eps: number,
-  relu: boolean,
+  act: BnActivation,
 ): BatchNormResult {
   const d = channelPlanes(x);
   const stats = empty([5, d.C]); // mean, biased variance, scale = w rstd, bias, rstd
@@ -248,10 +251,10 @@ function batchNormTrain(
     d.C,
     d.P,
     [0, 2 * d.C, 3 * d.C],
-    relu,
+    act,
   );
   const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
-  const y = BATCH_NORM.record(out, inputs, { ...d, stats, hasWeight: !!weight, hasBias: !!bias, relu });
+  const y = BATCH_NORM.record(out, inputs, { ...d, stats, hasWeight: !!weight, hasBias: !!bias, act });
   const row = (r: number) => {
     let t: Tensor | null = null;
     return () => (t ??= channelRow(stats, r));
@@ -299,6 +302,8 @@ export function batchNorm(
   }
   const eps = o.eps ?? 1e-5,
     momentum = o.momentum ?? 0.1;
+  if (o.relu && o.relu6) throw new Error('batch_norm: relu and relu6 are both set; choose one activation');
+  const act: BnActivation = o.relu6 ? 'relu6' : o.relu ? 'relu' : 'none';
   let m: Tensor,
     v: Tensor,
     bm: Tensor | null = null,
@@ -308,7 +313,7 @@ export function batchNorm(
     if (count < 2)
       throw new ShapeError(`batch_norm: training needs more than one value per channel, got ${fmt(x.shape)}`);
     if (!(o.statsGrad ?? true))
-      return batchNormTrain(x, weight, bias, runningMean, runningVar, momentum, eps, !!o.relu);
+      return batchNormTrain(x, weight, bias, runningMean, runningVar, momentum, eps, act);
     const stats = batchStats(
       x,
       runningMean && runningVar ? { mean: runningMean, variance: runningVar, momentum } : null,
@@ -324,7 +329,7 @@ export function batchNorm(
   }
   const rstd = rsqrt(scaleShift(v, 1, eps));
   const y = channelAffine(x, m, weight ? mul(rstd, weight) : rstd, bias ?? full([C], 0));
-  return { out: o.relu ? relu(y) : y, batchMean: bm, batchVar: bv };
+  return { out: act === 'relu6' ? relu6(y) : act === 'relu' ? relu(y) : y, batchMean: bm, batchVar: bv };
 }
 
 function poolGeometry(x: Tensor, op: string, k: Pair, s: Pair | undefined, p: Pair, mode: PoolMode): PoolGeometry {
