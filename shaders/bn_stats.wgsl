@@ -19,17 +19,22 @@ fn total(v: {{ELEM}}) -> f32 { return {{HSUM}}; }
 @compute @workgroup_size(64)
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
   let C = U.C; let P = U.P; let c = wid.x; let l = lid.x;
-  let n = U.N * P;
   // one pass over the channel: sums of (x - k) and (x - k)^2 around k, taken from the channel's first values, so
   // the variance does not cancel the way E[x^2] - mean^2 does when |mean| >> std
   let ks = total(X[c * P]) / {{WIDTH}};
   let k = {{ELEM}}(ks);
   var acc = 0.0;
   var acc2 = 0.0;
-  for (var e = l; e < n; e += 64u) {
-    let d = X[((e / P) * C + c) * P + e % P] - k;
+  // lane l walks elements l, l + 64, ... of the channel as (image, offset) pairs stepped without a division
+  // per element (a division by a runtime value is eight scalar divisions on CPU SIMD)
+  let dImg = 64u / P; let dOff = 64u % P;
+  var img = l / P; var off = l % P;
+  while (img < U.N) {
+    let d = X[(img * C + c) * P + off] - k;
     acc += total(d);
     acc2 += total(d * d);
+    off += dOff; img += dImg;
+    if (off >= P) { off -= P; img += 1u; }
   }
   part[l] = acc;
   part2[l] = acc2;

@@ -13,15 +13,19 @@ fn total(v: {{ELEM}}) -> f32 { return {{HSUM}}; }
 @compute @workgroup_size(64)
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
   let C = U.C; let P = U.P; let c = wid.x; let l = lid.x;
-  let n = U.N * P;
   let m = {{ELEM}}(M[c]);
   var a = 0.0;
   var b = 0.0;
-  for (var e = l; e < n; e += 64u) {
-    let k = ((e / P) * C + c) * P + e % P;
+  // (image, offset) stepped without a per-element division, as in bn_stats.wgsl
+  let dImg = 64u / P; let dOff = 64u % P;
+  var img = l / P; var off = l % P;
+  while (img < U.N) {
+    let k = (img * C + c) * P + off;
     let g = {{GRAD}};
     a += total(g * (X[k] - m));
     b += total(g);
+    off += dOff; img += dImg;
+    if (off >= P) { off -= P; img += 1u; }
   }
   partA[l] = a;
   partB[l] = b;
