@@ -197,7 +197,8 @@ describe('batch_norm', () => {
     { act: 'relu6', shape: [3, 2, 3, 3], gamma: [4.5, 3.1] },
   ] as const;
   for (const { act, shape, gamma } of fusedCases) {
-    it(`with a fused ${act} (training fused op, differentiable-statistics path, eval), planes of ${shape[2] * shape[3]}: forward and gradients`, async () => {
+    const what = `training fused op, differentiable-statistics path, eval; planes of ${shape[2] * shape[3]}`;
+    it(`with a fused ${act} (${what}): forward and gradients`, async () => {
       const C = shape[1],
         plane = shape[2] * shape[3];
       const x = data(size(shape)),

@@ -20,7 +20,7 @@ export interface WindowGeometry {
 
 /** Output rows per invocation: at most 4, spread so the last block of a short map is not mostly empty. */
 export function rowsPerInvocation(OH: number): number {
-  const blocks = Math.ceil(OH / Number(process.env.DWR ?? 4));
+  const blocks = Math.ceil(OH / 4);
   return Math.ceil(OH / blocks);
 }
 
@@ -55,7 +55,11 @@ export function slidingWindow(g: WindowGeometry, R: number, src: string) {
       )
       .join('\n');
   const declare = range(IR)
-    .map((j) => range(IWN).map((t) => `var x${j}_${t} = 0.0;`).join(' '))
+    .map((j) =>
+      range(IWN)
+        .map((t) => `var x${j}_${t} = 0.0;`)
+        .join(' '),
+    )
     .join('\n');
   // the carried columns t = SW..IWN-1, as they stand before the first step shifts them down
   const prime = range(IWN)

@@ -312,8 +312,7 @@ export function batchNorm(
     const count = x.size / C;
     if (count < 2)
       throw new ShapeError(`batch_norm: training needs more than one value per channel, got ${fmt(x.shape)}`);
-    if (!(o.statsGrad ?? true))
-      return batchNormTrain(x, weight, bias, runningMean, runningVar, momentum, eps, act);
+    if (!(o.statsGrad ?? true)) return batchNormTrain(x, weight, bias, runningMean, runningVar, momentum, eps, act);
     const stats = batchStats(
       x,
       runningMean && runningVar ? { mean: runningMean, variance: runningVar, momentum } : null,
