@@ -206,6 +206,12 @@ describe('kernel variants by adapter', () => {
       .pipelineKeys()
       .some((k) => /^conv_gemm_sg:.*:fold/.test(k));
     expect(used).toBe(engine().subgroupSize >= 8);
+    // 1x1 taps step whole planes by arithmetic rather than through the offset table
+    expect(
+      engine()
+        .pipelineKeys()
+        .some((k) => /^conv_gemm(_sg)?:.*:pw/.test(k)),
+    ).toBe(true);
   });
 
   it("a 1x1 conv's weight gradient read in place (k over images and pixels) equals the copies'", async () => {

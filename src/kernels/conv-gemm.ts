@@ -90,6 +90,7 @@ function gemmSpec(
   act: Activation,
   fold: boolean,
   residual: boolean,
+  pointwise = false,
 ) {
   const TM4 = TM / 4,
     TN4 = TN / 4;
@@ -97,7 +98,7 @@ function gemmSpec(
   return {
     key:
       `conv_gemm${sg ? '_sg' : ''}:${TM}x${TN}:${WGX}x${WGY}:${vec4Out ? 'v4' : 's'}` +
-      `${fold ? ':fold' : ''}${residual ? ':res' : ''}${actKey(act)}`,
+      `${fold ? ':fold' : ''}${residual ? ':res' : ''}${pointwise ? ':pw' : ''}${actKey(act)}`,
     inputs: residual ? 5 : 4,
     outputs: 1,
     source: () => {
@@ -122,7 +123,8 @@ function gemmSpec(
           ? broadcastRows(TM4, s, I, (j) => `P[pk${s} + min(row4 + ${j * SG_LANES}u + lane, ldM4 - 1u)]`)
           : range(TM4).map((q) => `${I}let p${q}${s} = P[pk${s} + min(row4 + ${q}u, ldM4 - 1u)];`);
       const loads: StepLoads = (k, s) => [
-        `${I}let base${s} = xsBase + koff[${k}];`,
+        // a 1x1 tap's offset is k planes: computed, not read (lavapipe loads koff[k] once per lane)
+        pointwise ? `${I}let base${s} = xsBase + ${k} * U.channelStrideXS;` : `${I}let base${s} = xsBase + koff[${k}];`,
         `${I}let pk${s} = pBase + ${k} * ldM4;`,
         ...range(TN4).map(
           (c) =>
@@ -261,8 +263,9 @@ export function gemmLaunch(
   if (gz > 65535) throw new Error(`conv2d: batch x groups = ${gz} exceeds 65535`);
   // a tap (kh, kw) moves dH rows and either dW columns (one plane) or one plane (strided convs)
   const koff = offsetTable(o.Cg, o.KH, o.KW, chan, o.dH * xs.pitch, xs.planes === 1 ? o.dW : plane);
+  const pointwiseTaps = o.KH === 1 && o.KW === 1;
   e.dispatch(
-    gemmSpec(TM, TN, WGX, WGY, o.OW % 4 === 0, sg !== null, act, fold, residual !== null),
+    gemmSpec(TM, TN, WGX, WGY, o.OW % 4 === 0, sg !== null, act, fold, residual !== null, pointwiseTaps),
     [p.buffer, xs.buffer, bias ?? p.buffer, koff, ...(residual ? [residual] : []), out],
     u,
     [gx, gy, gz],
