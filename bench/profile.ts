@@ -1,5 +1,5 @@
 // npm run bench -- profile: where a wide ResNet-18 training step (batch 32) spends its GPU time, per kernel
-// (PROFILE_MODE=infer: an inference pass instead).
+// (PROFILE_MODE=infer: an inference pass instead; PROFILE_MODEL=MobileNetV2: another seed model).
 // One step is recorded dispatch by dispatch (buffers kept alive), then every recorded dispatch is replayed
 // on its own, a few times in one submit, and timed. The per-kernel sum is set against the real step time
 // measured in the same run, so a profile that stopped adding up would show.

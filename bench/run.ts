@@ -17,7 +17,7 @@ const suites: Record<string, () => Promise<void>> = {
   'seed-models': benchSeedModels,
   quant: benchQuant,
   robust: benchRobust,
-  profile: () => benchProfile('ResNet_18', 32, process.env.PROFILE_MODE),
+  profile: () => benchProfile(process.env.PROFILE_MODEL ?? 'ResNet_18', 32, process.env.PROFILE_MODE),
   peer: benchPeer,
 };
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -214,6 +214,37 @@ describe('kernel variants by adapter', () => {
     ).toBe(true);
   });
 
+  it('16- and 24-channel convs on the tiles fitted to them (16 x 16, 24 x 8) equal the plain kernels', async () => {
+    // 1x1 and 3x3 (padded), forward and input gradient; 8 images of 32x32 keep 256 lanes busy
+    for (const [Cin, Cout, KH] of [
+      [12, 16, 1],
+      [5, 24, 3],
+    ]) {
+      const x = q.fromArray(
+        Array.from({ length: 8 * Cin * 32 * 32 }, (_, i) => Math.sin(i * 0.29)),
+        [8, Cin, 32, 32],
+      );
+      const w = q.fromArray(
+        Array.from({ length: Cout * Cin * KH * KH }, (_, i) => Math.cos(i * 0.41)),
+        [Cout, Cin, KH, KH],
+      );
+      x.requiresGrad = true;
+      const run = async () => {
+        const y = q.conv2d(x, w, null, { padding: (KH - 1) / 2, impl: 'gemm' });
+        const [gx] = q.grad(q.sum(q.mul(y, y)), [x]);
+        return Promise.all([y, gx].map(async (t) => (await t.toArray()) as Float32Array));
+      };
+      const fitted = await run();
+      kernelVariants.subgroups = false;
+      const plain = await run();
+      kernelVariants.subgroups = true;
+      fitted.forEach((v, i) => expectClose(v, plain[i], 1e-4, 1e-4));
+    }
+    const keys = engine().pipelineKeys();
+    for (const tile of ['16x16', '24x8'])
+      expect(keys.some((k) => k.startsWith(`conv_gemm_sg:${tile}:`))).toBe(engine().subgroupSize >= 8);
+  });
+
   it("a 1x1 conv's weight gradient read in place (k over images and pixels) equals the copies'", async () => {
     // Cout x Cin large enough for the subgroup kernel at batch 1; odd H·W and Cin off the tile edges
     for (const [N, Cin, Cout, H] of [

@@ -5,9 +5,10 @@
 import { engine } from '../device/engine.js';
 import { roundUp4 } from './matmul.js';
 import { defineKernel } from './define-kernel.js';
-import { fitWorkgroup, kernelVariant } from './launch.js';
+import { fitWorkgroup, kernelVariant, subgroupKernels } from './launch.js';
 import { kLoop, range, tileDecl, type StepLoads } from './register-tile.js';
-import { broadcastRows, pickSgTile, SG_LANES } from './matmul-sg.js';
+import { broadcastRows, SG_LANES } from './matmul-sg.js';
+import { pickSgLaunch } from './conv-gemm-tiles.js';
 import { actKey, actWgsl, type Activation } from './activation.js';
 
 const CONV_GEMM = defineKernel('conv_gemm', {
@@ -230,10 +231,11 @@ export function gemmLaunch(
       break;
     }
   }
-  let sg = pickSgTile(o.Mo, cols * 4, o.N * o.groups, MIN_INVOCATIONS); // cols: vec4 column groups
   // maps too small for the lanes of one image (ResNet_50's 4x4 stage, 16 columns: 2 of 8 lanes busy) span
-  // the columns of all images instead: ResNet_50 inference b32, the 6 such layers 291 -> 149 ms
-  const fold = !sg && o.groups === 1 && (sg = pickSgTile(o.Mo, o.N * cols * 4, 1, MIN_INVOCATIONS)) !== null;
+  // the columns of all images instead (fold): ResNet_50 inference b32, the 6 such layers 291 -> 149 ms
+  const launch = subgroupKernels() ? pickSgLaunch(o.Mo, cols, o.N, o.groups, MIN_INVOCATIONS) : null;
+  const sg = launch?.tile ?? null;
+  const fold = launch?.fold ?? false;
   const [TM, TN] = sg ?? choice;
   const [WGX, WGY] = sg ? [SG_LANES, 1] : fitWorkgroup(Math.ceil(cols / (TN / 4)), choice[2], choice[3]);
   const chan = xs.Hp * xs.pitch;
