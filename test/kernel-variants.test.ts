@@ -16,17 +16,32 @@ afterEach(() => {
   kernelVariants.subgroups = true;
 });
 
-/** Deterministic input [N, Cin, H, H] and 1x1 weights [Cout, Cin, 1, 1] for the pointwise-conv cases. */
-function pointwiseOperands(N: number, Cin: number, Cout: number, H: number): { x: q.Tensor; w: q.Tensor } {
+/** Deterministic input [N, Cin, H, H] and weights [Cout, Cin, K, K] (1x1 unless K is given). */
+function convOperands(N: number, Cin: number, Cout: number, H: number, K = 1): { x: q.Tensor; w: q.Tensor } {
   const x = q.fromArray(
     Array.from({ length: N * Cin * H * H }, (_, i) => Math.sin(i * 0.37)),
     [N, Cin, H, H],
   );
   const w = q.fromArray(
-    Array.from({ length: Cout * Cin }, (_, i) => Math.cos(i * 0.53)),
-    [Cout, Cin, 1, 1],
+    Array.from({ length: Cout * Cin * K * K }, (_, i) => Math.cos(i * 0.53)),
+    [Cout, Cin, K, K],
   );
   return { x, w };
+}
+
+/** A GEMM conv's output and input gradient through the subgroup kernels equal those through the plain ones. */
+async function expectSubgroupsMatchPlain(x: q.Tensor, w: q.Tensor, opts: { stride?: number; padding?: number }) {
+  x.requiresGrad = true;
+  const run = async () => {
+    const y = q.conv2d(x, w, null, { ...opts, impl: 'gemm' });
+    const [gx] = q.grad(q.sum(q.mul(y, y)), [x]);
+    return Promise.all([y, gx].map(async (t) => (await t.toArray()) as Float32Array));
+  };
+  const subgroup = await run();
+  kernelVariants.subgroups = false;
+  const plain = await run();
+  kernelVariants.subgroups = true;
+  subgroup.forEach((v, i) => expectClose(v, plain[i], 1e-4, 1e-4));
 }
 
 describe('kernel variants by adapter', () => {
@@ -189,18 +204,8 @@ describe('kernel variants by adapter', () => {
       [9, 24, 520, 2, 1],
       [4, 36, 260, 8, 2],
     ]) {
-      const { x, w } = pointwiseOperands(N, Cin, Cout, H);
-      x.requiresGrad = true;
-      const run = async () => {
-        const y = q.conv2d(x, w, null, { stride, impl: 'gemm' });
-        const [gx] = q.grad(q.sum(q.mul(y, y)), [x]);
-        return Promise.all([y, gx].map(async (t) => (await t.toArray()) as Float32Array));
-      };
-      const folded = await run();
-      kernelVariants.subgroups = false;
-      const plain = await run();
-      kernelVariants.subgroups = true;
-      folded.forEach((v, i) => expectClose(v, plain[i], 1e-4, 1e-4));
+      const { x, w } = convOperands(N, Cin, Cout, H);
+      await expectSubgroupsMatchPlain(x, w, { stride });
     }
     const used = engine()
       .pipelineKeys()
@@ -220,25 +225,8 @@ describe('kernel variants by adapter', () => {
       [12, 16, 1],
       [5, 24, 3],
     ]) {
-      const x = q.fromArray(
-        Array.from({ length: 8 * Cin * 32 * 32 }, (_, i) => Math.sin(i * 0.29)),
-        [8, Cin, 32, 32],
-      );
-      const w = q.fromArray(
-        Array.from({ length: Cout * Cin * KH * KH }, (_, i) => Math.cos(i * 0.41)),
-        [Cout, Cin, KH, KH],
-      );
-      x.requiresGrad = true;
-      const run = async () => {
-        const y = q.conv2d(x, w, null, { padding: (KH - 1) / 2, impl: 'gemm' });
-        const [gx] = q.grad(q.sum(q.mul(y, y)), [x]);
-        return Promise.all([y, gx].map(async (t) => (await t.toArray()) as Float32Array));
-      };
-      const fitted = await run();
-      kernelVariants.subgroups = false;
-      const plain = await run();
-      kernelVariants.subgroups = true;
-      fitted.forEach((v, i) => expectClose(v, plain[i], 1e-4, 1e-4));
+      const { x, w } = convOperands(8, Cin, Cout, 32, KH);
+      await expectSubgroupsMatchPlain(x, w, { padding: (KH - 1) / 2 });
     }
     const keys = engine().pipelineKeys();
     for (const tile of ['16x16', '24x8'])
@@ -251,7 +239,7 @@ describe('kernel variants by adapter', () => {
       [2, 130, 128, 5],
       [3, 96, 136, 4],
     ]) {
-      const { x, w } = pointwiseOperands(N, Cin, Cout, H);
+      const { x, w } = convOperands(N, Cin, Cout, H);
       w.requiresGrad = true;
       const run = async () => {
         const [gw] = q.grad(q.sum(q.mul(q.conv2d(x, w, null, { impl: 'gemm' }), 1.5)), [w]);
