@@ -56,7 +56,11 @@ export async function benchProfile(name = 'ResNet_18', batch = 32, mode = 'train
     const key = process.env.PROFILE_FULL_KEYS ? d[0].key : d[0].key.split(':')[0];
     if (process.env.PROFILE_DETAIL === key) {
       const u = new Uint32Array((d[2] as Uint8Array).slice().buffer);
-      const flops = key === 'mm_tn' || key === 'mm_sg' ? 2 * u[0] * u[1] * u[2] * d[3][2] : 0;
+      // conv_gemm: 2 x Cout x (Cg KH KW) x OH OW x images (grid z = images x groups, or 1 with all images folded)
+      const conv = key.startsWith('conv_gemm')
+        ? 2 * u[13] * u[1] * u[2] * u[3] * u[5] * u[6] * (d[3][2] / u[8]) * u[16]
+        : 0;
+      const flops = key === 'mm_tn' || key === 'mm_sg' ? 2 * u[0] * u[1] * u[2] * d[3][2] : conv;
       console.log(
         `    ${d[0].key} u=[${[...u.slice(0, 14)].join(',')}] grid=${d[3].join('x')} ` +
           `${((ms - emptyMs) / reps).toFixed(2)} ` +
