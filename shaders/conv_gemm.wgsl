@@ -3,15 +3,15 @@
 // P[g, k, co] * XS[n, g*Cg + ci, oh*rowStep, ow] shifted by koff[k] (XS from conv_prep_input: the padded
 // input, with one column-strided plane per kw for strided convs).
 // Register-blocked like matmul_tn: each invocation owns TM output channels x TN4 groups of 4 output
-// columns, in named vec4 accumulators, no shared memory, no barriers. XS is read as 4 scalars: a tap's
-// column shift breaks vec4 alignment, and measured on lavapipe the scalar reads cost ~5% while a single
-// padded plane saves two thirds of the preparation.
+// columns, in named vec4 accumulators, no shared memory, no barriers. XS is read as 4 scalars where a tap's
+// column shift breaks vec4 alignment (a single padded plane saves two thirds of the preparation), and as
+// vec4s (XS_T) by 1x1 convs whose rows, planes and samples all start on a vec4 (src/kernels/conv-gemm.ts).
 // The subgroup variant (src/kernels/conv-gemm.ts) gives the lanes of a workgroup the same output channels
 // (ROW_BLOCK = workgroup_id.y): lane l loads weight group l and subgroupBroadcast shares it, and no lane
 // returns early, because all must reach the broadcasts (reads are clamped, stores guarded).
 // Uniforms: U, declared with the kernel in src/kernels/conv-gemm.ts.
 @group(0) @binding(1) var<storage, read> P: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> XS: array<f32>;
+@group(0) @binding(2) var<storage, read> XS: array<{{XS_T}}>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 // XS offset of each contraction index k = (ci, kh, kw): one flat k loop instead of three nested ones
 @group(0) @binding(4) var<storage, read> koff: array<u32>;

@@ -5,6 +5,7 @@ import { ready, expectClose, checkOp, RUNS } from './helpers.js';
 import { conv2d as refConv, size, arr, type ConvParams } from './ref.js';
 import { convLimits } from '../src/kernels/conv.js';
 import { winogradLimits } from '../src/kernels/winograd.js';
+import { engine } from '../src/device/engine.js';
 
 beforeAll(async () => {
   await ready;
@@ -273,6 +274,45 @@ describe('conv2d', () => {
         1e-4,
       );
     }
+  });
+
+  it('1x1 convs read vec4-aligned inputs as vec4s (strides 1, 2, batch-folded maps): forward, input grad', async () => {
+    // [N, Cin, Cout, H, stride]: 12x12 and 8x8 planes start on vec4s; 4x4 maps over 9 images take the folded
+    // launch; 9x9 planes do not start on vec4s and keep the scalar reads
+    for (const [N, Cin, Cout, H, stride] of [
+      [2, 16, 24, 12, 1],
+      [3, 8, 36, 8, 2],
+      [9, 40, 264, 4, 1],
+      [2, 6, 20, 9, 1],
+    ]) {
+      const xs = [N, Cin, H, H],
+        ws = [Cout, Cin, 1, 1];
+      const x = Array.from({ length: size(xs) }, (_, i) => Math.sin(i * 0.37));
+      const w = Array.from({ length: size(ws) }, (_, i) => Math.cos(i * 0.53) * 0.2);
+      const p: ConvParams = { stride: [stride, stride], padding: [0, 0], dilation: [1, 1], groups: 1 };
+      const e = refConv(arr(x, xs), arr(w, ws), null, p);
+      const xt = q.fromArray(x, xs);
+      xt.requiresGrad = true;
+      const y = q.conv2d(xt, q.fromArray(w, ws), null, { stride, impl: 'gemm' });
+      expectClose(await y.toArray(), e.data, 1e-4, 1e-4);
+      // d sum(y * r) / dx = sum over output channels of w[co, ci] r[n, co, pixel] (stride 1 only: every pixel)
+      if (stride !== 1) continue;
+      const r = Array.from({ length: e.data.length }, (_, i) => Math.cos(i * 0.11));
+      const [gx] = q.grad(q.sum(q.mul(y, q.fromArray(r, e.shape))), [xt]);
+      const P = H * H,
+        dx = new Float64Array(size(xs));
+      for (let n = 0; n < N; n++)
+        for (let ci = 0; ci < Cin; ci++)
+          for (let co = 0; co < Cout; co++)
+            for (let px = 0; px < P; px++)
+              dx[(n * Cin + ci) * P + px] += w[co * Cin + ci] * r[(n * Cout + co) * P + px];
+      expectClose(await gx.toArray(), dx, 1e-4, 1e-4);
+    }
+    expect(
+      engine()
+        .pipelineKeys()
+        .some((k) => /^conv_gemm(_sg)?:.*:pw:x4/.test(k)),
+    ).toBe(true);
   });
 
   it('weight gradient split into image ranges (storage-binding limit) equals the unsplit one', async () => {
