@@ -4,7 +4,8 @@ import * as q from '../src/index.js';
 import { ready, expectClose, checkOp, RUNS } from './helpers.js';
 import { conv2d as refConv, size, arr, type ConvParams } from './ref.js';
 import { convLimits } from '../src/kernels/conv.js';
-import { winogradLimits } from '../src/kernels/winograd.js';
+import { tilesAsRows, winogradLimits } from '../src/kernels/winograd.js';
+import { subgroupKernels } from '../src/kernels/launch.js';
 import { engine } from '../src/device/engine.js';
 
 beforeAll(async () => {
@@ -220,6 +221,35 @@ describe('conv2d', () => {
       },
     );
   }
+
+  it('winograd on 4x4 maps with more channels than tiles (tiles as rows, the wide tile) equals GEMM', async () => {
+    // 32 images of 4x4: one tile each, 32 tiles against 128 channels. Channel rows would leave the subgroup
+    // kernel 32 columns (its narrow 32 x 4 tile), so the products take the tiles as rows
+    const sg = engine().subgroupSize >= 8 && subgroupKernels();
+    expect(tilesAsRows(32, 128, 36)).toBe(sg);
+    expect(tilesAsRows(128, 256, 36)).toBe(false); // enough columns either way: the longer side as rows
+    expect(tilesAsRows(2048, 64, 36)).toBe(true);
+    const xs = [32, 32, 4, 4],
+      ws = [128, 32, 3, 3];
+    const x = q.fromArray(
+      Array.from({ length: size(xs) }, (_, i) => Math.sin(i * 0.37)),
+      xs,
+    );
+    const w = q.fromArray(
+      Array.from({ length: size(ws) }, (_, i) => Math.cos(i * 0.53) * 0.1),
+      ws,
+    );
+    x.requiresGrad = true;
+    w.requiresGrad = true;
+    const run = async (impl: 'winograd' | 'gemm') => {
+      const y = q.conv2d(x, w, null, { padding: 1, impl });
+      const [gx, gw] = q.grad(q.sum(q.mul(y, y)), [x, w]);
+      return Promise.all([y, gx, gw].map(async (t) => (await t.toArray()) as Float32Array));
+    };
+    const wino = await run('winograd'),
+      gemm = await run('gemm');
+    wino.forEach((v, i) => expectClose(v, gemm[i], 1e-4 * Math.max(1, ...gemm[i].map(Math.abs)), 1e-4));
+  });
 
   it("impl 'winograd' on a conv it cannot compute names what is wrong", () => {
     const x = q.zeros([1, 2, 8, 8]),

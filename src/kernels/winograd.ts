@@ -18,6 +18,7 @@ import { engine } from '../device/engine.js';
 import { derived } from './derived.js';
 import { actKey, actWgsl, type Activation } from './activation.js';
 import { matmulTN, roundUp4 } from './matmul.js';
+import { sgTile } from './matmul-sg.js';
 import { defineKernel, type KernelTemplate, type UniformFields } from './define-kernel.js';
 import { grid1d } from './launch.js';
 import type { ConvGeometry } from './conv.js';
@@ -505,6 +506,20 @@ function transformWeights(
   return { buffer, ld, K, release };
 }
 
+/** The column width of the subgroup tile an M x N product gets, 0 where it takes another kernel. */
+const sgTileWidth = (M: number, N: number, batch: number) => sgTile(M, N, batch)?.[1] ?? 0;
+
+/**
+ * Whether the products over the positions take tiles as rows ([t][co]) rather than channels ([co][t]).
+ * The longer side goes on the rows: rows share their operand loads across a workgroup's lanes, so the
+ * lanes' own (gathered) loads come from the short side, which stays in cache (measured 30 -> 45 GF/s on
+ * the 64-channel 32x32 layers). Except where channel rows would leave the subgroup kernel too few columns
+ * for its widest tile: on the 512-channel 4x4 stage at batch 32 (32 tiles) channel rows ran 32 x 4 tiles
+ * and tile rows 32 x 8, 16.0 -> 14.1 ms per layer (Intel Xeon; the 256-channel 8x8 stage tied).
+ */
+export const tilesAsRows = (tiles: number, channels: number, positions: number): boolean =>
+  tiles > channels || sgTileWidth(channels, tiles, positions) < sgTileWidth(tiles, channels, positions);
+
 /** Where a conv through the positions writes: Mo channels over a tile grid of gridH x gridW outputs,
  *  stored into an NCHW tensor of H x W planes (split 2: as phase planes). */
 interface Target {
@@ -545,10 +560,7 @@ function convThroughPositions(
     const prod = e.createBuffer(POS * Mo * tiles * 4);
     const Uop = { buffer: U.buffer, ld: U.ld, batchStride: U.K * U.ld },
       Vop = { buffer: V.buffer, ld: V.ld, batchStride: p.C * V.ld };
-    // the longer side as matmul rows: rows share their operand loads across a workgroup's lanes, so the
-    // lanes' own (gathered) loads come from the short side, which stays in cache (measured 30 -> 45 GF/s
-    // on the 64-channel 32x32 layers)
-    const tileRows = tiles > Mo;
+    const tileRows = tilesAsRows(tiles, Mo, POS);
     if (tileRows)
       matmulTN(Vop, Uop, prod, POS, tiles, Mo, p.C); // prod[xi][t][co]
     else matmulTN(Uop, Vop, prod, POS, Mo, tiles, p.C); // prod[xi][co][t]
