@@ -234,10 +234,12 @@ describe('kernel variants by adapter', () => {
   });
 
   it("a 1x1 conv's weight gradient read in place (k over images and pixels) equals the copies'", async () => {
-    // Cout x Cin large enough for the subgroup kernel at batch 1; odd H·W and Cin off the tile edges
+    // Cout x Cin large enough for the subgroup kernel at batch 1; odd H·W and Cin off the tile edges, and planes
+    // of whole vec4s
     for (const [N, Cin, Cout, H] of [
       [2, 130, 128, 5],
       [3, 96, 136, 4],
+      [2, 72, 132, 8],
     ]) {
       const { x, w } = convOperands(N, Cin, Cout, H);
       w.requiresGrad = true;
@@ -255,9 +257,9 @@ describe('kernel variants by adapter', () => {
       x.dispose();
       w.dispose();
     }
-    const used = engine()
-      .pipelineKeys()
-      .some((k) => /^mm_sg:.*pTqT:k/.test(k));
-    expect(used).toBe(engine().subgroupSize >= 8);
+    const keys = engine().pipelineKeys();
+    expect(keys.some((k) => /^mm_sg:.*pTqT:k/.test(k))).toBe(engine().subgroupSize >= 8);
+    // 4x4 and 8x8 planes start on vec4s: both operands read 4 k values as one vec4 (5x5 planes do not)
+    expect(keys.some((k) => /^mm_sg:.*pTqT:k(16|64),\1:vkpq$/.test(k))).toBe(engine().subgroupSize >= 8);
   });
 });

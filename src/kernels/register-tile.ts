@@ -30,16 +30,27 @@ function fmas(TM: number, TN4: number, steps: { p: (q: number) => string; q: (c:
 }
 
 /**
+ * `prelude(k)`: statements at the top of each iteration (k: its first step), before the steps' loads, for
+ * operands loaded once for all `chain` steps.
+ *
  * The k loop over `K` (a WGSL expression) in steps of `chain` k values folded into one assignment per
  * accumulator. Where K is not a multiple of the chain, the last steps re-read the final k (clamped) and zero
  * their operands, so they add exact zeros: one copy of the body instead of a second loop for the remainder
  * keeps the compile time of lavapipe's largest kernels down (a 32 x 8 subgroup tile took ~10 s with both).
  */
-export function kLoop(K: string, TM: number, TN4: number, loads: StepLoads, chain = 1): string {
+export function kLoop(
+  K: string,
+  TM: number,
+  TN4: number,
+  loads: StepLoads,
+  chain = 1,
+  prelude: (k: string) => string[] = () => [],
+): string {
   const TM4 = TM / 4;
   if (chain <= 1)
     return [
       `  for (var k = 0u; k < ${K}; k++) {`,
+      ...prelude('k'),
       ...loads('k', ''),
       ...fmas(TM, TN4, [{ p: (q) => `p${q}`, q: (c) => `q${c}` }]),
       '  }',
@@ -58,5 +69,11 @@ export function kLoop(K: string, TM: number, TN4: number, loads: StepLoads, chai
     for (let c = 0; c < TN4; c++) body.push(`    let qz${c}${s} = select(vec4<f32>(0.0), q${c}${s}, in${s});`);
     steps.push({ p: (q) => `pz${q}${s}`, q: (c) => `qz${c}${s}` });
   }
-  return [`  for (var k = 0u; k < ${K}; k += ${chain}u) {`, ...body, ...fmas(TM, TN4, steps), '  }'].join('\n');
+  return [
+    `  for (var k = 0u; k < ${K}; k += ${chain}u) {`,
+    ...prelude('k'),
+    ...body,
+    ...fmas(TM, TN4, steps),
+    '  }',
+  ].join('\n');
 }
