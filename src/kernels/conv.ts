@@ -70,11 +70,8 @@ const CONV_PREP_INPUT = defineKernel('conv_prep_input', {
   colLimit: 'u32',
 });
 const CONV_PREP_WEIGHT = defineKernel('conv_prep_weight', {
-  n: 'u32',
   M: 'u32', // Cout per group
   Cg: 'u32', // Cin per group
-  KH: 'u32',
-  KW: 'u32',
   ld: 'u32',
   Kg: 'u32',
 });
@@ -315,21 +312,25 @@ function prepWeight(
   const Kg = (mode === 'forward' ? Cg : M) * g.KH * g.KW;
   const ld = roundUp4(outPer);
   const n = g.groups * Kg * ld;
+  // a 1x1 conv's input-gradient operand P[g][co][ci] is the weight tensor itself when rows need no padding
+  if (mode === 'input_grad' && g.KH === 1 && g.KW === 1 && Cg % 4 === 0)
+    return { buffer: w, ld, Kg, release: () => {} };
+  if (Kg > 65535) throw new Error(`conv2d: ${Kg} contraction rows per group exceed the 65535 of one dispatch`);
   const body =
     mode === 'forward'
       ? '  var v = 0.0;\n  if (m < M) { v = Wt[((g * M + m) * Cg + c) * KH * KW + kh * KW + kw]; }\n  P[i] = v;'
       : '  var v = 0.0;\n  if (m < Cg) { v = Wt[((g * M + c) * Cg + m) * KH * KW + (KH - 1u - kh) * KW + (KW - 1u - ' +
         'kw)]; }\n  P[i] = v;';
   const spec = {
-    key: `conv_prep_weight:${mode}`,
+    key: `conv_prep_weight:${mode}:${g.KH}x${g.KW}`,
     inputs: 1,
     outputs: 1,
-    source: () => CONV_PREP_WEIGHT.wgsl({ BODY: body }),
+    source: () => CONV_PREP_WEIGHT.wgsl({ BODY: body, KH: g.KH, KW: g.KW }),
   };
-  const uniforms = CONV_PREP_WEIGHT.pack({ n, M, Cg, KH: g.KH, KW: g.KW, ld, Kg });
+  const uniforms = CONV_PREP_WEIGHT.pack({ M, Cg, ld, Kg });
   // kept across passes while w is unchanged (inference, attacks; ResNet_50 inference spent 6.5% here)
   const { buffer, release } = derived(`${spec.key}:${uniforms.join(',')}`, w, n * 4, (into) =>
-    engine().dispatch(spec, [w, into], uniforms, grid1d(n)),
+    engine().dispatch(spec, [w, into], uniforms, [Math.ceil(ld / 64), Kg, g.groups]),
   );
   return { buffer, ld, Kg, release };
 }
