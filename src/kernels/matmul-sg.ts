@@ -64,7 +64,7 @@ const SG_CHAIN = 2;
 const VEC_K = 4;
 
 /** A k-contiguous operand read as vec4s along k: rows, batches, start and the k split on vec4s, K too. */
-export function vecAlongK(o: SgOperand, K: number): boolean {
+function vecAlongK(o: SgOperand, K: number): boolean {
   if (o.layout !== 'k-contiguous' || K % VEC_K) return false;
   const split = o.kSplit ? o.kSplit.inner % 4 === 0 && o.kSplit.outerStride % 4 === 0 : true;
   return split && o.ld % 4 === 0 && o.batchStride % 4 === 0 && o.offset % 4 === 0;
