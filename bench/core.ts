@@ -1,7 +1,7 @@
 // Engine core benchmark: matmul 1024^3 GFLOPS and a large elementwise op's GB/s, each next to a plain-JS
 // Float32Array baseline measured in the same run, and the matmul next to the WGSL probe's best (probe.ts).
 import * as q from '../src/index.js';
-import { timeGpu, timeCpu, row } from './harness.js';
+import { median, sampleGpu, timeGpu, timeCpu, row } from './harness.js';
 import { probeBest } from './probe.js';
 
 export async function benchCore(): Promise<void> {
@@ -41,16 +41,39 @@ export async function benchCore(): Promise<void> {
     gflops / jsGflops,
   );
 
-  // the yardstick of the performance issue: >= 1.5x the probe's best variant, measured in this run
-  const probe = probeBest();
-  if (typeof probe === 'string') console.log(`  matmul vs the WGSL probe: skipped (${probe})`);
-  else
+  // the yardstick of the performance issue: >= 1.5x the probe's best variant, measured in this run. Ours and
+  // the probe alternate over PROBE_ROUNDS rounds: on a shared VM the speed can halve for seconds at a time,
+  // so a single pair measured a minute apart gave anything from 1.0x to 1.4x on one machine
+  const rounds = Number(process.env.PROBE_ROUNDS ?? 3);
+  const oursMs: number[] = [],
+    medianRatios: number[] = [];
+  let probeBestGflops = 0,
+    probeBestConfig = '',
+    skipped = '';
+  for (let r = 0; r < rounds && !skipped; r++) {
+    const samples = await sampleGpu(() => q.tidy(() => void q.matmul(a, b)), 7, 1);
+    oursMs.push(...samples);
+    const probe = probeBest();
+    if (typeof probe === 'string') skipped = probe;
+    else {
+      medianRatios.push((2 * N ** 3) / median(samples) / 1e6 / probe.gflops);
+      if (probe.bestGflops > probeBestGflops) [probeBestGflops, probeBestConfig] = [probe.bestGflops, probe.bestConfig];
+    }
+  }
+  if (skipped) console.log(`  matmul vs the WGSL probe: skipped (${skipped})`);
+  else {
+    const oursBest = (2 * N ** 3) / Math.min(...oursMs) / 1e6;
     row(
-      'matmul 1024^3 vs the WGSL probe',
-      `${gflops.toFixed(1)} GFLOPS`,
-      `probe ${probe.config} ${probe.gflops.toFixed(1)}`,
-      gflops / probe.gflops,
+      `matmul 1024^3 vs the WGSL probe, best`,
+      `${oursBest.toFixed(1)} GFLOPS`,
+      `probe ${probeBestConfig} ${probeBestGflops.toFixed(1)}`,
+      oursBest / probeBestGflops,
     );
+    console.log(
+      `  (fastest rep of each over ${rounds} alternating rounds; per round, medians: ` +
+        `${medianRatios.map((x) => `x${x.toFixed(2)}`).join(' ')})`,
+    );
+  }
 
   const n = 1 << 24;
   const x = q.keep(q.rand([n])),

@@ -6,6 +6,11 @@ import { SGD } from '../src/nn/optim.js';
 import { countFlops } from '../src/nn/flops.js';
 
 export async function timeGpu(fn: () => void, reps = 5, warmup = 1): Promise<number> {
+  return median(await sampleGpu(fn, reps, warmup));
+}
+
+/** Each rep's wall time (ms), GPU work synchronised, after `warmup` untimed reps. */
+export async function sampleGpu(fn: () => void, reps = 5, warmup = 1): Promise<number[]> {
   for (let i = 0; i < warmup; i++) {
     fn();
     await engine().sync();
@@ -17,7 +22,7 @@ export async function timeGpu(fn: () => void, reps = 5, warmup = 1): Promise<num
     await engine().sync();
     ts.push(performance.now() - t0);
   }
-  return median(ts);
+  return ts;
 }
 
 export function timeCpu(fn: () => void, reps = 3): number {
@@ -78,13 +83,21 @@ export async function timeTrainInfer(name: string, batch: number, reps: { train:
   const { model, step, dispose } = trainingStep(name, batch, rng);
   try {
     const table = countFlops(model);
-    const stepMs = await timeGpu(step, reps.train, 1);
+    const stepSamples = await sampleGpu(step, reps.train, 1);
     model.eval();
     const x = q.keep(q.randn([batch, 3, 32, 32], rng));
-    const inferMs = await timeGpu(() => q.tidy(() => q.noGrad(() => void model.forward(x))), reps.infer, 1);
+    const inferSamples = await sampleGpu(() => q.tidy(() => q.noGrad(() => void model.forward(x))), reps.infer, 1);
     x.dispose();
     const mib = engine().stats().bytesAllocated / 2 ** 20;
-    return { stepMs, inferMs, flops: table.totalFlops, params: table.totalParams, mib };
+    return {
+      stepMs: median(stepSamples),
+      inferMs: median(inferSamples),
+      stepSamples,
+      inferSamples,
+      flops: table.totalFlops,
+      params: table.totalParams,
+      mib,
+    };
   } finally {
     dispose();
   }
